@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheBackend } from '../contract.js';
+import { createEntry } from '../create-entry.js';
+import { BackendClosedError } from '../errors.js';
+import type { ConformanceCase, ConformanceOptions } from './options.js';
+
+const MiB = 1024 * 1024;
+
+/** Every byte value 0-255 as a character, plus astral and combining characters: what "binary-safe" means for string payloads. */
+const BINARY_STRING = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('') + '\u2028\u2029\uFEFF😀👩‍👩‍👧e\u0301';
+
+/**
+ * The conformance cases for the backend that options create, as plain async functions using
+ * node:assert; runConformanceSuite registers them with vitest, and any other runner can call them.
+ */
+export function conformanceCases(options: ConformanceOptions): ConformanceCase[] {
+  const ttlMs = options.ttlMs ?? 300;
+  const open = new Set<CacheBackend>();
+  const backend = async (namespace: string = `ns-${randomUUID()}`): Promise<CacheBackend> => {
+    const created = await options.createBackend({ namespace });
+    open.add(created);
+    return created;
+  };
+  const closeAll = async () => {
+    await Promise.allSettled([...open].map((b) => b.close()));
+    open.clear();
+  };
+  const withBackends = (run: (make: typeof backend) => Promise<void>) => async (): Promise<void> => {
+    try {
+      await run(backend);
+    } finally {
+      await closeAll();
+    }
+  };
+  const key = () => `key-${randomUUID()}`;
+
+  const cases: ConformanceCase[] = [
+    {
+      name: 'a missing key is a miss (undefined) and has() is false',
+      run: withBackends(async (make) => {
+        const b = await make();
+        assert.equal(await b.get(key()), undefined);
+        assert.equal(await b.has(key()), false);
+      }),
+    },
+    {
+      name: 'round trips values and metadata: object, unicode, empty, binary-safe string, 1 MiB',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const values: unknown[] = [
+          { response: 'hello', done: true, eval_count: 3, nested: { list: [1, 2.5, null, true] } },
+          'Grüße, 世界! 🚀 עברית ‍',
+          '',
+          BINARY_STRING,
+          randomBytes(MiB * 0.75).toString('base64'),
+          { response: 'x'.repeat(MiB) },
+        ];
+        for (const value of values) {
+          const k = key();
+          const entry = createEntry(value, { ttl: 60, model: 'm:latest' });
+          await b.set(k, entry);
+          const got = await b.get(k);
+          assert.ok(got, 'the entry just set is found');
+          assert.deepEqual(got.value, value);
+          assert.equal(got.createdAt, entry.createdAt);
+          assert.equal(got.expiresAt, entry.expiresAt);
+          assert.equal(got.sizeBytes, entry.sizeBytes);
+          assert.equal(got.model, 'm:latest');
+        }
+      }),
+    },
+    {
+      name: 'a set overwrites the previous value',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const k = key();
+        await b.set(k, createEntry('first'));
+        await b.set(k, createEntry('second'));
+        assert.equal((await b.get(k))?.value, 'second');
+      }),
+    },
+    {
+      name: 'delete removes the entry and says whether one was there; has follows',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const k = key();
+        await b.set(k, createEntry('v'));
+        assert.equal(await b.has(k), true);
+        assert.equal(await b.delete(k), true);
+        assert.equal(await b.has(k), false);
+        assert.equal(await b.get(k), undefined);
+        assert.equal(await b.delete(k), false);
+      }),
+    },
+    {
+      name: 'an entry expires after its TTL, in real time',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const k = key();
+        const entry = createEntry('short-lived');
+        entry.expiresAt = Date.now() + ttlMs;
+        await b.set(k, entry);
+        assert.equal((await b.get(k))?.value, 'short-lived');
+        await sleep(ttlMs + 250);
+        assert.equal(await b.get(k), undefined, 'expired entry must not be returned');
+        assert.equal(await b.has(k), false);
+      }),
+    },
+    {
+      name: 'an already-elapsed TTL stores nothing and removes an older value',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const fresh = key();
+        await b.set(fresh, createEntry('never', { ttl: 0 }));
+        assert.equal(await b.get(fresh), undefined);
+        assert.equal((await b.stats()).entries, 0);
+        const old = key();
+        await b.set(old, createEntry('old', { ttl: 60 }));
+        const elapsed = createEntry('elapsed');
+        elapsed.expiresAt = Date.now() - 1000;
+        await b.set(old, elapsed);
+        assert.equal(await b.get(old), undefined);
+        assert.equal(await b.has(old), false);
+      }),
+    },
+    {
+      name: 'an entry without TTL persists',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const k = key();
+        await b.set(k, createEntry('forever', { ttl: null }));
+        await sleep(ttlMs + 250);
+        const got = await b.get(k);
+        assert.equal(got?.value, 'forever');
+        assert.equal(got?.expiresAt, null);
+      }),
+    },
+    {
+      name: 'stats count the entries of this namespace',
+      run: withBackends(async (make) => {
+        const b = await make();
+        for (let i = 0; i < 5; i++) await b.set(key(), createEntry({ i }));
+        const stats = await b.stats();
+        assert.equal(stats.entries, 5);
+        if (stats.bytes !== undefined) assert.ok(stats.bytes > 0, 'bytes, when reported, are positive');
+      }),
+    },
+    {
+      name: 'clear removes only its own namespace and returns how many went',
+      run: withBackends(async (make) => {
+        const a = await make();
+        const b = await make();
+        for (let i = 0; i < 3; i++) await a.set(`a-${i}`, createEntry(i));
+        for (let i = 0; i < 2; i++) await b.set(`b-${i}`, createEntry(i));
+        assert.equal(await a.clear(), 3);
+        assert.equal(await a.get('a-0'), undefined);
+        assert.equal((await a.stats()).entries, 0);
+        assert.equal((await b.get('b-1'))?.value, 1);
+        assert.equal((await b.stats()).entries, 2);
+      }),
+    },
+    {
+      name: 'two namespaces on one store never see each other',
+      run: withBackends(async (make) => {
+        const a = await make();
+        const b = await make();
+        const k = key();
+        await a.set(k, createEntry('from a'));
+        assert.equal(await b.get(k), undefined);
+        assert.equal(await b.has(k), false);
+        await b.set(k, createEntry('from b'));
+        assert.equal((await a.get(k))?.value, 'from a');
+        assert.equal((await b.get(k))?.value, 'from b');
+        assert.equal(await b.delete(k), true);
+        assert.equal((await a.get(k))?.value, 'from a');
+      }),
+    },
+    {
+      name: 'concurrent sets of one key leave one whole value',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const k = key();
+        const values = Array.from({ length: 32 }, (_, i) => ({
+          writer: i,
+          body: String(i)
+            .padStart(4, '0')
+            .repeat(16 * 1024),
+        }));
+        await Promise.all(values.map((value) => b.set(k, createEntry(value))));
+        const got = (await b.get(k))?.value as { writer: number; body: string } | undefined;
+        assert.ok(got, 'one value is stored');
+        assert.deepEqual(got, values[got.writer], "the stored value is one writer's whole value");
+      }),
+    },
+    {
+      name: 'close is idempotent and later calls fail with BackendClosedError',
+      run: withBackends(async (make) => {
+        const b = await make();
+        await b.set('k', createEntry('v'));
+        await b.close();
+        await b.close();
+        for (const call of [() => b.get('k'), () => b.set('k', createEntry('v')), () => b.delete('k'), () => b.has('k'), () => b.clear()]) {
+          await assert.rejects(
+            async () => call(),
+            (error: unknown) => BackendClosedError.isInstance(error),
+          );
+        }
+      }),
+    },
+  ];
+
+  if (options.createBoundedBackend) {
+    const createBounded = options.createBoundedBackend;
+    cases.push({
+      name: 'a bounded backend evicts to stay within maxEntries, and says so',
+      run: async () => {
+        const b = await createBounded({ namespace: `ns-${randomUUID()}`, maxEntries: 10 });
+        try {
+          const evicted: string[] = [];
+          b.onEviction?.((k) => evicted.push(k));
+          for (let i = 0; i < 25; i++) await b.set(`k${i}`, createEntry(i));
+          const stats = await b.stats();
+          assert.ok(stats.entries <= 10, `entries ${stats.entries} <= 10`);
+          assert.equal((await b.get('k24'))?.value, 24, 'the newest entry survives');
+          assert.ok((stats.evictions ?? evicted.length) >= 15, 'evictions are counted');
+        } finally {
+          await b.close();
+        }
+      },
+    });
+  }
+
+  cases.push({
+    name: 'shared: another instance on the same namespace sees writes, deletes and clears',
+    run: withBackends(async (make) => {
+      const probe = await make();
+      if (!probe.capabilities.shared) return;
+      const namespace = `ns-${randomUUID()}`;
+      const a = await make(namespace);
+      const b = await make(namespace);
+      const k = key();
+      await a.set(k, createEntry('shared value'));
+      assert.equal((await b.get(k))?.value, 'shared value');
+      await b.delete(k);
+      assert.equal(await a.get(k), undefined);
+    }),
+  });
+
+  if (options.createUnreachableBackend) {
+    const createUnreachable = options.createUnreachableBackend;
+    const bound = options.unreachableBoundMs ?? 2000;
+    cases.push({
+      name: `an unreachable backend fails within ${bound} ms`,
+      run: async () => {
+        const b = await createUnreachable();
+        try {
+          for (const call of [() => b.get('k'), () => b.set('k', createEntry('v')), () => b.has('k')] as Array<() => unknown>) {
+            const started = Date.now();
+            const outcome = await Promise.race([
+              Promise.resolve()
+                .then(call)
+                .then(
+                  () => 'settled',
+                  () => 'settled',
+                ),
+              sleep(bound + 500).then(() => 'hung'),
+            ]);
+            assert.equal(outcome, 'settled', 'the call settles instead of hanging');
+            assert.ok(Date.now() - started <= bound, `settled in ${Date.now() - started} ms, within ${bound} ms`);
+          }
+        } finally {
+          await b.close();
+        }
+      },
+    });
+  }
+  return cases;
+}

@@ -1,0 +1,80 @@
+import type { CacheEntry } from './entry.js';
+
+/** A value or a promise of it: in-process backends answer synchronously and skip the deadline timer. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** What a backend can do; the conformance suite runs the cases that apply. */
+export interface BackendCapabilities {
+  /** Drops entries on its own when a bound (entries or bytes) is reached. */
+  evicts?: boolean;
+  /** Keeps entries across process restarts. */
+  persistent?: boolean;
+  /** Several processes (or backend instances) on one store see each other's entries. */
+  shared?: boolean;
+  /** Talks over a network, so it can be unreachable. */
+  network?: boolean;
+}
+
+/** Size figures of one backend's own namespace. */
+export interface BackendStats {
+  /** Entries currently stored (expired ones may be counted until they are purged). */
+  entries: number;
+  /** Bytes used by the stored values, where the backend knows. */
+  bytes?: number;
+  /** Entries the backend evicted to respect its bounds, where it evicts. */
+  evictions?: number;
+  /** Creation time of the oldest stored entry (ms since the epoch), where known. */
+  oldestCreatedAt?: number | null;
+  /** Creation time of the newest stored entry (ms since the epoch), where known. */
+  newestCreatedAt?: number | null;
+}
+
+/** Counters a shared backend keeps in the store, so another process can read them. */
+export interface SharedCounters {
+  /** Lookups that found an entry. */
+  hits: number;
+  /** Lookups that found none. */
+  misses: number;
+  /** Entries written. */
+  sets: number;
+  /** Failed cache operations. */
+  errors: number;
+  /** Upstream time saved by hits, in ns (sum of the responses' total_duration). */
+  savedDurationNs?: number;
+  /** Tokens saved by hits (eval_count + prompt_eval_count of the responses). */
+  savedTokens?: number;
+}
+
+/**
+ * The contract every storage backend implements. Keys arrive already derived (see
+ * generateCacheKey); a backend scopes them to its own namespace. A backend may throw or reject:
+ * ResponseCache turns every failure into a miss (fail open).
+ */
+export interface CacheBackend {
+  /** Short name used in logs and errors, e.g. "memory", "redis". */
+  readonly name: string;
+  /** What this backend can do. */
+  readonly capabilities: BackendCapabilities;
+  /** The entry under key, or undefined when absent or expired. */
+  get(key: string): MaybePromise<CacheEntry | undefined>;
+  /** Stores the entry until entry.expiresAt (null = no expiry); an already elapsed expiry stores nothing and removes any old value. */
+  set(key: string, entry: CacheEntry): MaybePromise<void>;
+  /** Removes the entry; true when one was there. */
+  delete(key: string): MaybePromise<boolean>;
+  /** True when an unexpired entry is stored under key. */
+  has(key: string): MaybePromise<boolean>;
+  /** Removes every entry of this backend's namespace (and nothing else); returns how many went. */
+  clear(): MaybePromise<number>;
+  /** Entry count and, where known, bytes and evictions of this namespace. */
+  stats(): MaybePromise<BackendStats>;
+  /** Releases connections and handles; idempotent. Later calls fail with BackendClosedError. */
+  close(): MaybePromise<void>;
+  /** Calls listener for each entry the backend evicts to respect its bounds (backends that evict). */
+  onEviction?(listener: (key: string) => void): void;
+  /** Adds to the counters kept in the store (shared backends); must not wait on the network. */
+  recordCounters?(delta: Partial<SharedCounters>): void;
+  /** Reads the counters kept in the store (shared backends). */
+  readCounters?(): Promise<SharedCounters>;
+  /** Resets the counters kept in the store (shared backends). */
+  resetCounters?(): MaybePromise<void>;
+}

@@ -1,0 +1,220 @@
+import { canonicalJson } from './canonical-json.js';
+import { InvalidOptionError, InvalidRequestError } from './errors.js';
+import { sha256Hex } from './hash.js';
+
+/**
+ * Version of the key rules. Bump it whenever a change below would map a request to a different
+ * key: old entries then simply stop being found instead of being served for the wrong request.
+ */
+export const KEY_SCHEMA_VERSION = 1;
+
+/** The Ollama endpoints whose answers are cached. */
+export type CacheEndpoint = 'generate' | 'chat' | 'embed';
+
+/** An image as Ollama takes it: base64 text (a data: URI is accepted) or raw bytes. */
+export type ImageInput = string | Uint8Array;
+
+/** The seed's simple request form; it maps onto the Ollama shape (max_tokens is num_predict, json_mode is format "json"). */
+export interface SimpleRequest {
+  /** Model name, with or without a tag. */
+  model: string;
+  /** The prompt text. */
+  prompt: string;
+  /** Sampling temperature (options.temperature). */
+  temperature?: number;
+  /** Maximum tokens to generate (options.num_predict). */
+  max_tokens?: number;
+  /** System prompt. */
+  system?: string;
+  /** Ask for JSON output (format "json"). */
+  json_mode?: boolean;
+}
+
+/** Any request the key rules accept: an Ollama generate/chat/embed body or the simple form. */
+export interface CacheKeyRequest {
+  /** Model name, with or without a tag. */
+  model: string;
+  /** Every other request field. */
+  [field: string]: unknown;
+}
+
+/** Options of generateCacheKey. */
+export interface CacheKeyOptions {
+  /** The endpoint; inferred when omitted (messages → chat, input → embed, otherwise generate). */
+  endpoint?: CacheEndpoint;
+  /** A tenant or app; written in front of the hash, so one namespace never reads another's entries. */
+  namespace?: string;
+}
+
+/** Request fields that cannot change the answer's text (framing, residency) or are the cache's own per-call controls. */
+export const EXCLUDED_REQUEST_FIELDS: ReadonlySet<string> = new Set(['stream', 'keep_alive', 'forceRefresh', 'cacheTtl', 'noStore']);
+
+/** Runtime options that change speed or placement, never the text. */
+export const EXCLUDED_OPTION_FIELDS: ReadonlySet<string> = new Set(['num_thread', 'num_gpu', 'main_gpu', 'use_mmap', 'use_mlock', 'numa', 'low_vram']);
+
+/**
+ * Ollama options that the simple form may put at the top level; they move into `options`.
+ * Ollama itself ignores top-level options, so the client sends them moved too (see toOllamaRequest).
+ */
+const TOP_LEVEL_OPTION_FIELDS: ReadonlySet<string> = new Set([
+  'temperature',
+  'top_k',
+  'top_p',
+  'min_p',
+  'typical_p',
+  'seed',
+  'num_predict',
+  'stop',
+  'num_ctx',
+  'repeat_last_n',
+  'repeat_penalty',
+  'presence_penalty',
+  'frequency_penalty',
+  'num_keep',
+]);
+
+/**
+ * Normalises a model name: trimmed, lower-cased (Ollama matches names case-insensitively) and with
+ * the implicit `:latest` tag made explicit, so `llama3` and `Llama3:latest` are one model.
+ */
+export function normalizeModelName(model: string): string {
+  const name = model.trim().toLowerCase();
+  const lastSegment = name.slice(name.lastIndexOf('/') + 1);
+  return lastSegment.includes(':') || lastSegment.includes('@') ? name : `${name}:latest`;
+}
+
+/** Identifies an image by the sha256 of its bytes, so base64 text, a data: URI and raw bytes of one image are one key. */
+export function imageFingerprint(image: ImageInput): string {
+  if (typeof image === 'string') {
+    const comma = image.startsWith('data:') ? image.indexOf(',') : -1;
+    return `sha256:${sha256Hex(Buffer.from(comma >= 0 ? image.slice(comma + 1) : image, 'base64'))}`;
+  }
+  return `sha256:${sha256Hex(image)}`;
+}
+
+function fingerprintImages(images: unknown): unknown {
+  return Array.isArray(images) ? images.map((image) => (typeof image === 'string' || image instanceof Uint8Array ? imageFingerprint(image) : image)) : images;
+}
+
+function fingerprintMessages(messages: unknown): unknown {
+  if (!Array.isArray(messages)) return messages;
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as { images?: unknown } | null;
+    if (message !== null && typeof message === 'object' && message.images !== undefined) {
+      copy ??= messages.slice();
+      copy[i] = { ...message, images: fingerprintImages(message.images) };
+    }
+  }
+  return copy ?? messages;
+}
+
+/**
+ * Turns a simple-form or mixed request into the Ollama shape: top-level sampling fields move into
+ * `options` (an explicit `options` value wins), max_tokens becomes num_predict and json_mode
+ * becomes format "json". The cache's own per-call controls are dropped. Returns a new object.
+ */
+export function toOllamaRequest<R extends CacheKeyRequest>(request: R): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const lifted: Record<string, unknown> = {};
+  let anyLifted = false;
+  for (const field in request) {
+    const value = request[field];
+    if (value === undefined || field === 'forceRefresh' || field === 'cacheTtl' || field === 'noStore') continue;
+    if (field === 'json_mode') {
+      if (value === true && request.format === undefined) out.format = 'json';
+    } else if (field === 'max_tokens' || TOP_LEVEL_OPTION_FIELDS.has(field)) {
+      lifted[field === 'max_tokens' ? 'num_predict' : field] = value;
+      anyLifted = true;
+    } else out[field] = value;
+  }
+  if (anyLifted) out.options = { ...lifted, ...(request.options as Record<string, unknown> | undefined) };
+  return out;
+}
+
+function inferEndpoint(request: CacheKeyRequest): CacheEndpoint {
+  if (request.messages !== undefined) return 'chat';
+  if (request.input !== undefined) return 'embed';
+  return 'generate';
+}
+
+/**
+ * The normalised object that is hashed into the key: the endpoint, the key-schema version, the
+ * normalised model and every field that can change the output. Exposed for tests and for
+ * explaining why two requests do or do not share a key.
+ */
+export function canonicalRequest(request: CacheKeyRequest, options: CacheKeyOptions = {}): Record<string, unknown> {
+  if (request === null || typeof request !== 'object') throw new InvalidRequestError('request', 'expected an object');
+  if (typeof request.model !== 'string' || request.model.trim() === '') {
+    throw new InvalidRequestError('model', `expected a non-empty string, got ${JSON.stringify(request.model) ?? 'undefined'}`);
+  }
+  const endpoint = options.endpoint ?? inferEndpoint(request);
+  const out: Record<string, unknown> = { endpoint, keySchema: KEY_SCHEMA_VERSION };
+  let lifted: Record<string, unknown> | undefined;
+  for (const field in request) {
+    const value = request[field];
+    if (value === undefined || EXCLUDED_REQUEST_FIELDS.has(field)) continue;
+    switch (field) {
+      case 'model':
+        out.model = normalizeModelName(value as string);
+        break;
+      case 'options':
+        if (value !== null && typeof value === 'object') {
+          const kept: Record<string, unknown> = {};
+          for (const name in value as Record<string, unknown>) {
+            if (!EXCLUDED_OPTION_FIELDS.has(name)) kept[name] = (value as Record<string, unknown>)[name];
+          }
+          out.options = lifted ? { ...lifted, ...kept } : kept;
+        } else out.options = value;
+        break;
+      case 'images':
+        out.images = fingerprintImages(value);
+        break;
+      case 'messages':
+        out.messages = fingerprintMessages(value);
+        break;
+      case 'max_tokens':
+        lifted = liftOption(out, lifted, 'num_predict', value);
+        break;
+      case 'json_mode':
+        if (value === true && request.format === undefined) out.format = 'json';
+        break;
+      default:
+        if (TOP_LEVEL_OPTION_FIELDS.has(field)) lifted = liftOption(out, lifted, field, value);
+        else out[field] = value;
+    }
+  }
+  return out;
+}
+
+// A top-level option joins `options` unless `options` already names it (the explicit value wins).
+function liftOption(out: Record<string, unknown>, lifted: Record<string, unknown> | undefined, name: string, value: unknown): Record<string, unknown> {
+  const target = lifted ?? {};
+  const existing = out.options as Record<string, unknown> | undefined;
+  if (existing && typeof existing === 'object') {
+    if (!(name in existing)) existing[name] = value;
+  } else {
+    target[name] = value;
+    out.options = target;
+  }
+  return target;
+}
+
+/** Checks a namespace value: a non-empty string. */
+export function assertNamespace(namespace: unknown, option = 'namespace'): asserts namespace is string | undefined {
+  if (namespace !== undefined && (typeof namespace !== 'string' || namespace === '')) {
+    throw new InvalidOptionError(option, namespace, 'a non-empty string');
+  }
+}
+
+/**
+ * The cache key of a request: `[namespace:]` + sha256 of its canonical JSON (sorted keys at every
+ * depth, excluded fields dropped). Key order, stream, keep_alive and performance options never
+ * change it; every field that can change the answer does.
+ */
+export function generateCacheKey(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
+  const hash = sha256Hex(canonicalJson(canonicalRequest(request, options)));
+  if (options.namespace === undefined) return hash;
+  assertNamespace(options.namespace);
+  return `${options.namespace}:${hash}`;
+}

@@ -1,0 +1,339 @@
+import type { BackendStats, CacheBackend, MaybePromise, SharedCounters } from './contract.js';
+import { assertTtl, createEntry } from './create-entry.js';
+import { withDeadline } from './deadline.js';
+import type { CacheEntry } from './entry.js';
+import { BackendClosedError, InvalidKeyError, InvalidOptionError } from './errors.js';
+import { assertNamespace, type CacheKeyOptions, type CacheKeyRequest, generateCacheKey } from './keys.js';
+import { type CacheLogger, keyForLog, silentLogger } from './logger.js';
+import { type CacheMetrics, MetricsRecorder } from './metrics.js';
+
+/** What a hit saved upstream: time in ns and tokens. */
+export interface Savings {
+  /** Upstream time the hit avoided, in ns (Ollama's total_duration). */
+  durationNs?: number;
+  /** Tokens the hit avoided generating or reading (eval_count + prompt_eval_count). */
+  tokens?: number;
+}
+
+/** Options of ResponseCache; every one but backend has a default. */
+export interface ResponseCacheOptions<T = unknown> {
+  /** Where entries live. */
+  backend: CacheBackend;
+  /** TTL of entries set without one, in seconds; null = no expiry. Default 3600. */
+  defaultTtl?: number | null;
+  /** Count hits, misses, sets, evictions, errors and coalesced calls. Default true. */
+  enableMetrics?: boolean;
+  /** Deadline of every backend operation, in ms; past it the operation counts as an error and the call falls through. Default 250. */
+  timeoutMs?: number;
+  /** A pino-compatible logger. Default: silent. */
+  logger?: CacheLogger;
+  /** Tenant or app written into every key this cache derives (generateCacheKey). Default: none. */
+  namespace?: string;
+  /** Reads what a hit on a stored value saved (for getStats); default: nothing counted. */
+  savingsOf?: (value: T) => Savings | undefined;
+}
+
+/** Per-call options of set. */
+export interface SetOptions {
+  /** TTL of this entry in seconds; null = no expiry; default: the cache's defaultTtl. */
+  ttl?: number | null;
+  /** The model that produced the value (kept as entry metadata). */
+  model?: string;
+}
+
+/** Per-call options of getOrSet and resolve. */
+export interface GetOrSetOptions<T> extends SetOptions {
+  /** Skip the read and compute a fresh value, which replaces the stored one. Default false. */
+  forceRefresh?: boolean;
+  /** Do not store the computed value. Default false. */
+  noStore?: boolean;
+  /** Decides whether a computed value may be stored (e.g. only complete answers). Default: always. */
+  shouldStore?: (value: T) => boolean;
+}
+
+/** How a resolve() call was answered. */
+export type CacheStatus = 'hit' | 'miss' | 'coalesced' | 'refresh';
+
+/** The value of a resolve() call and how it was obtained. */
+export interface CacheResult<T> {
+  /** The value, from the cache or from compute. */
+  value: T;
+  /** hit: from the cache; miss: computed here; coalesced: shared another caller's computation; refresh: forced recomputation. */
+  status: CacheStatus;
+  /** The stored entry on a hit (its metadata: createdAt, accessCount...). */
+  entry?: CacheEntry<T>;
+}
+
+/** CacheMetrics plus what hits saved. */
+export interface ResponseCacheMetrics extends CacheMetrics {
+  /** Upstream time hits saved in this process, in ns. */
+  savedDurationNs: number;
+  /** Tokens hits saved in this process. */
+  savedTokens: number;
+}
+
+/** Everything getStats() knows: this process's metrics, the backend's size and the store-wide counters. */
+export interface CacheStats {
+  /** This process's counters. */
+  metrics: ResponseCacheMetrics;
+  /** Entries, bytes and evictions of the backend's namespace; undefined when the backend could not answer. */
+  backend: BackendStats | undefined;
+  /** Counters kept in the store by shared backends (every process's), when the backend keeps them. */
+  shared: SharedCounters | undefined;
+}
+
+function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '') throw new InvalidKeyError(key);
+}
+
+/**
+ * The cache every package uses: a backend behind a deadline, fail-open error handling, TTLs in
+ * seconds, metrics and single flight. A failing backend never fails the caller: the lookup is a
+ * miss (or the write is skipped), `errors` grows and the logger hears about it.
+ */
+export class ResponseCache<T = unknown> {
+  /** The storage backend. */
+  readonly backend: CacheBackend;
+  /** TTL in seconds of entries set without one; null = no expiry. */
+  readonly defaultTtl: number | null;
+  /** Deadline of each backend operation, in ms. */
+  readonly timeoutMs: number;
+  /** Namespace written into keys derived by generateCacheKey. */
+  readonly namespace: string | undefined;
+  readonly #metrics = new MetricsRecorder();
+  readonly #enableMetrics: boolean;
+  readonly #logger: CacheLogger;
+  readonly #debug: boolean;
+  readonly #savingsOf: ((value: T) => Savings | undefined) | undefined;
+  readonly #inflight = new Map<string, Promise<T>>();
+  #savedDurationNs = 0;
+  #savedTokens = 0;
+  #closed = false;
+
+  constructor(options: ResponseCacheOptions<T>) {
+    if (options === null || typeof options !== 'object' || options.backend === null || typeof options.backend !== 'object') {
+      throw new InvalidOptionError('backend', options?.backend, 'a CacheBackend');
+    }
+    const { defaultTtl = 3600, timeoutMs = 250, enableMetrics = true } = options;
+    assertTtl(defaultTtl, 'defaultTtl');
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new InvalidOptionError('timeoutMs', timeoutMs, 'a finite number of milliseconds > 0');
+    }
+    assertNamespace(options.namespace);
+    this.backend = options.backend;
+    this.defaultTtl = defaultTtl;
+    this.timeoutMs = timeoutMs;
+    this.namespace = options.namespace;
+    this.#enableMetrics = enableMetrics !== false;
+    this.#logger = options.logger ?? silentLogger;
+    const levelCheck = (this.#logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+    // Building log contexts costs time on the hit path: only do it when someone listens.
+    this.#debug = this.#logger !== silentLogger && (typeof levelCheck !== 'function' || levelCheck.call(this.#logger, 'debug'));
+    this.#savingsOf = options.savingsOf;
+    this.backend.onEviction?.((key) => {
+      if (this.#enableMetrics) this.#metrics.evictions++;
+      if (this.#debug) this.#logger.debug({ event: 'cache_eviction', key: keyForLog(key) }, 'cache eviction');
+    });
+  }
+
+  /** The key of a request under this cache's namespace (see the standalone generateCacheKey). */
+  generateCacheKey(request: CacheKeyRequest, options: Omit<CacheKeyOptions, 'namespace'> = {}): string {
+    return generateCacheKey(request, this.namespace === undefined ? options : { ...options, namespace: this.namespace });
+  }
+
+  /** The stored value, or undefined on a miss (a failing backend is a miss too). */
+  async get(key: string): Promise<T | undefined> {
+    return (await this.getEntry(key))?.value;
+  }
+
+  /** The stored entry with its metadata, or undefined on a miss. Counts a hit or a miss. */
+  async getEntry(key: string): Promise<CacheEntry<T> | undefined> {
+    assertKey(key);
+    this.#assertOpen('get');
+    let entry: CacheEntry | undefined;
+    try {
+      const pending = this.backend.get(key);
+      entry = pending instanceof Promise ? await withDeadline(pending, this.timeoutMs, this.backend.name, 'get') : pending;
+    } catch (error) {
+      this.#failed('get', key, error);
+    }
+    if (entry === undefined) {
+      if (this.#enableMetrics) {
+        this.#metrics.misses++;
+        this.backend.recordCounters?.({ misses: 1 });
+      }
+      if (this.#debug) this.#logger.debug({ event: 'cache_miss', key: keyForLog(key) }, 'cache miss');
+      return undefined;
+    }
+    if (this.#enableMetrics) this.#countHit(entry as CacheEntry<T>);
+    if (this.#debug) this.#logger.debug({ event: 'cache_hit', key: keyForLog(key), accessCount: entry.accessCount }, 'cache hit');
+    return entry as CacheEntry<T>;
+  }
+
+  /** Stores value under key with the given or default TTL; resolves false when nothing was stored (TTL 0, or a failing backend). */
+  async set(key: string, value: T, options: SetOptions = {}): Promise<boolean> {
+    assertKey(key);
+    assertTtl(options.ttl, 'ttl');
+    this.#assertOpen('set');
+    const ttl = options.ttl === undefined ? this.defaultTtl : options.ttl;
+    let entry: CacheEntry<T>;
+    try {
+      entry = createEntry(value, { ttl, ...(options.model === undefined ? {} : { model: options.model }) });
+    } catch (error) {
+      // A value that cannot be serialised (a cycle, a BigInt) is skipped like any failed write.
+      this.#failed('set', key, error);
+      return false;
+    }
+    const ok = await this.#run<unknown, false>('set', key, () => this.backend.set(key, entry), false, true);
+    if (!ok || ttl === 0) return false;
+    if (this.#enableMetrics) {
+      this.#metrics.sets++;
+      this.backend.recordCounters?.({ sets: 1 });
+    }
+    if (this.#debug) this.#logger.debug({ event: 'cache_set', key: keyForLog(key), ttl, sizeBytes: entry.sizeBytes }, 'cache set');
+    return true;
+  }
+
+  /** Removes the entry; true when one was there (false also when the backend failed). */
+  async delete(key: string): Promise<boolean> {
+    assertKey(key);
+    this.#assertOpen('delete');
+    return this.#run('delete', key, () => this.backend.delete(key), false);
+  }
+
+  /** True when an unexpired entry is stored under key (false when the backend failed). Counts nothing. */
+  async has(key: string): Promise<boolean> {
+    assertKey(key);
+    this.#assertOpen('has');
+    return this.#run('has', key, () => this.backend.has(key), false);
+  }
+
+  /** Removes every entry of the backend's namespace; returns how many went (0 when the backend failed). */
+  async clear(): Promise<number> {
+    this.#assertOpen('clear');
+    // Clearing can take longer than a lookup (a SCAN over a large store): allow it 20 deadlines.
+    return this.#run('clear', '', () => this.backend.clear(), 0, undefined, this.timeoutMs * 20);
+  }
+
+  /** The stored value, or compute()'s (stored unless told not to). Identical concurrent misses run compute once. */
+  async getOrSet(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<T> {
+    return (await this.resolve(key, compute, options)).value;
+  }
+
+  /** Like getOrSet, and says whether the value was a hit, a miss, a coalesced miss or a forced refresh. */
+  async resolve(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
+    assertKey(key);
+    assertTtl(options.ttl, 'ttl');
+    if (!options.forceRefresh) {
+      const joined = this.#inflight.get(key);
+      if (joined) {
+        if (this.#enableMetrics) {
+          this.#metrics.misses++;
+          this.backend.recordCounters?.({ misses: 1 });
+        }
+        return this.#join(joined);
+      }
+      const entry = await this.getEntry(key);
+      if (entry !== undefined) return { value: entry.value, status: 'hit', entry };
+      // Another caller may have started the computation while this one was reading.
+      const late = this.#inflight.get(key);
+      if (late) return this.#join(late);
+    } else {
+      this.#assertOpen('resolve');
+    }
+    const flight = this.#fly(key, compute, options);
+    return { value: await flight, status: options.forceRefresh ? 'refresh' : 'miss' };
+  }
+
+  /** This process's counters. */
+  getMetrics(): ResponseCacheMetrics {
+    return { ...this.#metrics.snapshot(), savedDurationNs: this.#savedDurationNs, savedTokens: this.#savedTokens };
+  }
+
+  /** Sets this process's counters back to zero (and the store's, for shared backends). */
+  async resetMetrics(): Promise<void> {
+    this.#metrics.reset();
+    this.#savedDurationNs = this.#savedTokens = 0;
+    const resetCounters = this.backend.resetCounters;
+    if (resetCounters) await this.#run('resetCounters', '', () => resetCounters.call(this.backend), false);
+  }
+
+  /** Metrics, backend size and, for shared backends, the store-wide counters. Never throws for a failing backend. */
+  async getStats(): Promise<CacheStats> {
+    this.#assertOpen('getStats');
+    const backend = await this.#run('stats', '', () => this.backend.stats(), undefined, undefined, this.timeoutMs * 20);
+    const readCounters = this.backend.readCounters;
+    const shared = readCounters ? await this.#run('readCounters', '', () => readCounters.call(this.backend), undefined) : undefined;
+    return { metrics: this.getMetrics(), backend, shared };
+  }
+
+  /** Closes the backend; idempotent. Later calls reject with BackendClosedError. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.backend.close();
+    } catch (error) {
+      this.#logger.error({ event: 'cache_error', operation: 'close', backend: this.backend.name, err: error }, 'cache close failed');
+    }
+  }
+
+  #countHit(entry: CacheEntry<T>): void {
+    this.#metrics.hits++;
+    const saved = this.#savingsOf?.(entry.value);
+    if (saved) {
+      this.#savedDurationNs += saved.durationNs ?? 0;
+      this.#savedTokens += saved.tokens ?? 0;
+      this.backend.recordCounters?.({ hits: 1, savedDurationNs: saved.durationNs ?? 0, savedTokens: saved.tokens ?? 0 });
+    } else {
+      this.backend.recordCounters?.({ hits: 1 });
+    }
+  }
+
+  async #join(flight: Promise<T>): Promise<CacheResult<T>> {
+    if (this.#enableMetrics) this.#metrics.coalesced++;
+    return { value: await flight, status: 'coalesced' };
+  }
+
+  #fly(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T>): Promise<T> {
+    const flight = (async () => {
+      const value = await compute();
+      if (!options.noStore && (options.shouldStore === undefined || options.shouldStore(value))) {
+        await this.set(key, value, options);
+      }
+      return value;
+    })();
+    this.#inflight.set(key, flight);
+    const forget = () => {
+      if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
+    };
+    flight.then(forget, forget);
+    return flight;
+  }
+
+  async #run<R, F>(operation: string, key: string, call: () => MaybePromise<R>, fallback: F, success?: R, deadlineMs = this.timeoutMs): Promise<R | F> {
+    try {
+      const pending = call();
+      const result = pending instanceof Promise ? await withDeadline(pending, deadlineMs, this.backend.name, operation) : pending;
+      return success === undefined ? result : success;
+    } catch (error) {
+      this.#failed(operation, key, error);
+      return fallback;
+    }
+  }
+
+  #failed(operation: string, key: string, error: unknown): void {
+    if (this.#enableMetrics) {
+      this.#metrics.errors++;
+      this.backend.recordCounters?.({ errors: 1 });
+    }
+    this.#logger.error(
+      { event: 'cache_error', operation, backend: this.backend.name, ...(key ? { key: keyForLog(key) } : {}), err: error },
+      `cache ${operation} failed; falling through`,
+    );
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new BackendClosedError('cache', operation);
+  }
+}

@@ -1,0 +1,170 @@
+import type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, SharedCounters } from './contract.js';
+import { withDeadline } from './deadline.js';
+import { type CacheEntry, isExpired } from './entry.js';
+import { BackendClosedError, InvalidOptionError } from './errors.js';
+import { type CacheLogger, keyForLog, silentLogger } from './logger.js';
+
+/** Options of createTieredCache. */
+export interface TieredBackendOptions {
+  /** Deadline of each tier's operation, in ms; a tier past it is skipped for that call. Default 200. */
+  tierTimeoutMs?: number;
+  /** A pino-compatible logger for skipped tiers. Default: silent. */
+  logger?: CacheLogger;
+}
+
+/**
+ * Several backends as one, fastest first (for example memory, then Redis). Reads try each tier
+ * in order and a hit in a slower tier fills the faster ones; writes, deletes and clears go to
+ * every tier; a failing or slow tier is skipped and logged. The call fails only when every tier
+ * failed, so the ResponseCache above counts an error only then.
+ *
+ * Coherency: a fast in-process tier is not told about another process's writes, so the tiered
+ * backend does not claim `shared`; keep the fast tier's bounds small or its TTLs short.
+ */
+export class TieredBackend implements CacheBackend {
+  /** "tiered(memory+redis)" and the like. */
+  readonly name: string;
+  /** persistent/network when any tier is; evicts when the first tier does. */
+  readonly capabilities: BackendCapabilities;
+  /** The tiers, fastest first. */
+  readonly tiers: readonly CacheBackend[];
+  readonly #timeoutMs: number;
+  readonly #logger: CacheLogger;
+  readonly #counters: CacheBackend | undefined;
+  #closed = false;
+
+  constructor(tiers: readonly CacheBackend[], options: TieredBackendOptions = {}) {
+    if (!Array.isArray(tiers) || tiers.length === 0) throw new InvalidOptionError('tiers', tiers, 'a non-empty array of backends');
+    const { tierTimeoutMs = 200 } = options;
+    if (!Number.isFinite(tierTimeoutMs) || tierTimeoutMs <= 0) throw new InvalidOptionError('tierTimeoutMs', tierTimeoutMs, 'a number of milliseconds > 0');
+    this.tiers = [...tiers];
+    this.name = `tiered(${tiers.map((tier) => tier.name).join('+')})`;
+    this.capabilities = {
+      evicts: tiers[0]?.capabilities.evicts === true && tiers.length === 1,
+      persistent: tiers.some((tier) => tier.capabilities.persistent),
+      network: tiers.some((tier) => tier.capabilities.network),
+    };
+    this.#timeoutMs = tierTimeoutMs;
+    this.#logger = options.logger ?? silentLogger;
+    this.#counters = tiers.find((tier) => tier.readCounters !== undefined);
+    if (this.#counters) {
+      const counters = this.#counters;
+      this.readCounters = () => (counters.readCounters as () => Promise<SharedCounters>).call(counters);
+      this.recordCounters = (delta) => counters.recordCounters?.(delta);
+      if (counters.resetCounters) this.resetCounters = () => counters.resetCounters?.();
+    }
+  }
+
+  /** Reads counters from the first tier that keeps them. */
+  readCounters?: () => Promise<SharedCounters>;
+  /** Records counters in the first tier that keeps them. */
+  recordCounters?: (delta: Partial<SharedCounters>) => void;
+  /** Resets counters in the first tier that keeps them. */
+  resetCounters?: () => MaybePromise<void>;
+
+  /** The first tier's entry that is there; slower tiers' hits fill the faster tiers. */
+  async get(key: string): Promise<CacheEntry | undefined> {
+    this.#open('get');
+    let failures = 0;
+    let lastError: unknown;
+    for (let i = 0; i < this.tiers.length; i++) {
+      const tier = this.tiers[i] as CacheBackend;
+      let entry: CacheEntry | undefined;
+      try {
+        entry = await this.#call(tier, 'get', () => tier.get(key));
+      } catch (error) {
+        failures++;
+        lastError = error;
+        this.#skipped(tier, 'get', key, error);
+        continue;
+      }
+      if (entry === undefined || isExpired(entry)) continue;
+      // Fill the faster tiers in the background: the caller does not wait for them.
+      for (let j = 0; j < i; j++) {
+        const faster = this.tiers[j] as CacheBackend;
+        void this.#call(faster, 'set', () => faster.set(key, entry)).catch((error: unknown) => this.#skipped(faster, 'fill', key, error));
+      }
+      return entry;
+    }
+    if (failures === this.tiers.length) throw lastError;
+    return undefined;
+  }
+
+  /** Writes to every tier; fails only when every tier failed. */
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    this.#open('set');
+    await this.#all('set', key, (tier) => tier.set(key, entry));
+  }
+
+  /** Deletes from every tier; true when any tier had the entry. */
+  async delete(key: string): Promise<boolean> {
+    this.#open('delete');
+    return (await this.#all('delete', key, (tier) => tier.delete(key))).some(Boolean);
+  }
+
+  /** True when any tier has an unexpired entry. */
+  async has(key: string): Promise<boolean> {
+    this.#open('has');
+    return (await this.#all('has', key, (tier) => tier.has(key))).some(Boolean);
+  }
+
+  /** Clears every tier; returns the largest count (the tiers hold copies of one set of entries). */
+  async clear(): Promise<number> {
+    this.#open('clear');
+    return Math.max(0, ...(await this.#all('clear', '', (tier) => tier.clear(), this.#timeoutMs * 20)));
+  }
+
+  /** The stats of the slowest tier that answers (the most complete one), with the first tier's evictions. */
+  async stats(): Promise<BackendStats> {
+    this.#open('stats');
+    const answers = await Promise.allSettled(this.tiers.map((tier) => this.#call(tier, 'stats', () => tier.stats(), this.#timeoutMs * 20)));
+    for (let i = answers.length - 1; i >= 0; i--) {
+      const answer = answers[i];
+      if (answer?.status === 'fulfilled') return answer.value;
+    }
+    throw (answers[0] as PromiseRejectedResult).reason;
+  }
+
+  /** Closes every tier; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled(this.tiers.map((tier) => tier.close()));
+  }
+
+  /** Eviction events of every tier. */
+  onEviction(listener: (key: string) => void): void {
+    for (const tier of this.tiers) tier.onEviction?.(listener);
+  }
+
+  async #all<R>(operation: string, key: string, call: (tier: CacheBackend) => MaybePromise<R>, timeoutMs = this.#timeoutMs): Promise<R[]> {
+    const answers = await Promise.allSettled(this.tiers.map((tier) => this.#call(tier, operation, () => call(tier), timeoutMs)));
+    const results: R[] = [];
+    answers.forEach((answer, i) => {
+      if (answer.status === 'fulfilled') results.push(answer.value);
+      else this.#skipped(this.tiers[i] as CacheBackend, operation, key, answer.reason);
+    });
+    if (results.length === 0) throw (answers[0] as PromiseRejectedResult).reason;
+    return results;
+  }
+
+  async #call<R>(tier: CacheBackend, operation: string, call: () => MaybePromise<R>, timeoutMs = this.#timeoutMs): Promise<R> {
+    return withDeadline(call(), timeoutMs, tier.name, operation);
+  }
+
+  #skipped(tier: CacheBackend, operation: string, key: string, error: unknown): void {
+    this.#logger.error(
+      { event: 'tier_error', tier: tier.name, operation, ...(key ? { key: keyForLog(key) } : {}), err: error },
+      `cache tier ${tier.name} skipped`,
+    );
+  }
+
+  #open(operation: string): void {
+    if (this.#closed) throw new BackendClosedError(this.name, operation);
+  }
+}
+
+/** A backend over several tiers, fastest first: for example createTieredCache([memory, redis]). Wrap it in a ResponseCache. */
+export function createTieredCache(tiers: readonly CacheBackend[], options?: TieredBackendOptions): TieredBackend {
+  return new TieredBackend(tiers, options);
+}

@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, InvalidRequestError } from '../src/errors.js';
+import { canonicalRequest, generateCacheKey, imageFingerprint, normalizeModelName, toOllamaRequest } from '../src/keys.js';
+import vectors from './key-vectors.json' with { type: 'json' };
+
+const base = {
+  model: 'llama3.2',
+  prompt: 'Why is the sky blue?',
+  system: 'Be brief.',
+  options: { temperature: 0, seed: 42, top_k: 40, top_p: 0.9, num_predict: 128, stop: ['\n\n'], num_ctx: 4096 },
+};
+const PNG_BASE64 = Buffer.from('not really a png, but bytes all the same').toString('base64');
+
+describe('generateCacheKey: pinned vectors', () => {
+  // A changed key here means every stored entry is orphaned: bump KEY_SCHEMA_VERSION and regenerate on purpose.
+  it.each(vectors.map((vector) => [vector.name, vector] as const))('%s', (_name, vector) => {
+    expect(generateCacheKey(vector.request as { model: string }, vector.options as { namespace?: string })).toBe(vector.key);
+  });
+});
+
+describe('generateCacheKey: what does not change the key', () => {
+  const key = generateCacheKey(base);
+  it('is 64 hex characters without a namespace', () => {
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+  });
+  it('ignores key order at every depth', () => {
+    const reordered = {
+      options: { num_ctx: 4096, stop: ['\n\n'], num_predict: 128, top_p: 0.9, top_k: 40, seed: 42, temperature: 0 },
+      system: 'Be brief.',
+      prompt: 'Why is the sky blue?',
+      model: 'llama3.2',
+    };
+    expect(generateCacheKey(reordered)).toBe(key);
+  });
+  it.each([
+    ['stream: true', { stream: true }],
+    ['stream: false', { stream: false }],
+    ['keep_alive', { keep_alive: '10m' }],
+    ['keep_alive number', { keep_alive: -1 }],
+    ['cache controls', { forceRefresh: true, cacheTtl: 10, noStore: true }],
+    ['an undefined field', { suffix: undefined }],
+  ])('ignores %s', (_name, extra) => {
+    expect(generateCacheKey({ ...base, ...extra })).toBe(key);
+  });
+  it.each(['num_thread', 'num_gpu', 'main_gpu', 'use_mmap', 'numa', 'low_vram'])('ignores the performance option %s', (option) => {
+    expect(generateCacheKey({ ...base, options: { ...base.options, [option]: 7 } })).toBe(key);
+  });
+  it('treats name and name:latest, in any case, as one model', () => {
+    expect(generateCacheKey({ ...base, model: 'llama3.2:latest' })).toBe(key);
+    expect(generateCacheKey({ ...base, model: 'Llama3.2' })).toBe(key);
+    expect(normalizeModelName('registry.local:5000/team/model')).toBe('registry.local:5000/team/model:latest');
+    expect(normalizeModelName('team/model:q4')).toBe('team/model:q4');
+  });
+  it('writes -0 as 0', () => {
+    expect(generateCacheKey({ ...base, options: { ...base.options, temperature: -0 } })).toBe(key);
+  });
+  it('maps the seed simple form onto the Ollama form', () => {
+    const simple = { model: 'llama3.2', prompt: 'Hi', temperature: 0.2, max_tokens: 50, system: 'S', json_mode: true };
+    const ollama = { model: 'llama3.2:latest', prompt: 'Hi', system: 'S', format: 'json', options: { temperature: 0.2, num_predict: 50 } };
+    expect(generateCacheKey(simple)).toBe(generateCacheKey(ollama));
+    expect(generateCacheKey({ ...simple, json_mode: false })).toBe(generateCacheKey({ ...ollama, format: undefined }));
+    expect(toOllamaRequest(simple)).toEqual({ model: 'llama3.2', prompt: 'Hi', system: 'S', format: 'json', options: { temperature: 0.2, num_predict: 50 } });
+  });
+  it('lets an explicit options value win over a top-level one, in key and request alike', () => {
+    const mixed = { model: 'm', prompt: 'p', temperature: 1, options: { temperature: 0 } };
+    expect(generateCacheKey(mixed)).toBe(generateCacheKey({ model: 'm', prompt: 'p', options: { temperature: 0 } }));
+    expect(toOllamaRequest(mixed).options).toEqual({ temperature: 0 });
+  });
+  it('identifies images by their bytes: base64, data URI and raw bytes are one image', () => {
+    const bytes = Buffer.from(PNG_BASE64, 'base64');
+    const fromBase64 = generateCacheKey({ ...base, images: [PNG_BASE64] });
+    expect(generateCacheKey({ ...base, images: [`data:image/png;base64,${PNG_BASE64}`] })).toBe(fromBase64);
+    expect(generateCacheKey({ ...base, images: [new Uint8Array(bytes)] })).toBe(fromBase64);
+    expect(imageFingerprint(PNG_BASE64)).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('generateCacheKey: what changes the key', () => {
+  const key = generateCacheKey(base);
+  it.each([
+    ['model', { model: 'llama3.1' }],
+    ['model tag', { model: 'llama3.2:1b' }],
+    ['prompt', { prompt: 'Why is the sky red?' }],
+    ['prompt whitespace', { prompt: 'Why is the sky blue? ' }],
+    ['system', { system: 'Be verbose.' }],
+    ['no system', { system: undefined }],
+    ['suffix', { suffix: 'end' }],
+    ['template', { template: '{{ .Prompt }}' }],
+    ['context', { context: [1, 2, 3] }],
+    ['raw', { raw: true }],
+    ['format json', { format: 'json' }],
+    ['format schema', { format: { type: 'object', properties: { a: { type: 'string' } } } }],
+    ['think true', { think: true }],
+    ['think false', { think: false }],
+    ['think level', { think: 'high' }],
+    ['truncate', { truncate: false }],
+    ['images', { images: [PNG_BASE64] }],
+    ['logprobs', { logprobs: true }],
+  ])('%s', (_name, change) => {
+    expect(generateCacheKey({ ...base, ...change })).not.toBe(key);
+  });
+  it('an image with other bytes', () => {
+    const other = Buffer.from('other bytes').toString('base64');
+    expect(generateCacheKey({ ...base, images: [PNG_BASE64] })).not.toBe(generateCacheKey({ ...base, images: [other] }));
+  });
+  it.each([
+    ['temperature', 0.7],
+    ['seed', 43],
+    ['top_k', 1],
+    ['top_p', 0.5],
+    ['min_p', 0.05],
+    ['typical_p', 0.9],
+    ['num_predict', 64],
+    ['stop', ['END']],
+    ['num_ctx', 8192],
+    ['repeat_last_n', 32],
+    ['repeat_penalty', 1.2],
+    ['presence_penalty', 0.5],
+    ['frequency_penalty', 0.5],
+    ['num_keep', 8],
+    ['num_batch', 256],
+    ['mirostat', 2],
+  ])('the sampling or context option %s', (option, value) => {
+    expect(generateCacheKey({ ...base, options: { ...base.options, [option]: value } })).not.toBe(key);
+  });
+  it('the endpoint: the same model and text on generate, chat and embed are three keys', () => {
+    const generate = generateCacheKey({ model: 'm', prompt: 'hello' });
+    const chat = generateCacheKey({ model: 'm', messages: [{ role: 'user', content: 'hello' }] });
+    const embed = generateCacheKey({ model: 'm', input: 'hello' });
+    expect(new Set([generate, chat, embed]).size).toBe(3);
+    expect(generateCacheKey({ model: 'm', prompt: 'hello' }, { endpoint: 'embed' })).not.toBe(generate);
+  });
+  it('every field of every chat message, tools and message images', () => {
+    const chat = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'S' },
+        { role: 'user', content: 'Q' },
+      ],
+    };
+    const key = generateCacheKey(chat);
+    expect(
+      generateCacheKey({
+        ...chat,
+        messages: [
+          { role: 'system', content: 'S' },
+          { role: 'user', content: 'Q', images: [PNG_BASE64] },
+        ],
+      }),
+    ).not.toBe(key);
+    expect(
+      generateCacheKey({
+        ...chat,
+        messages: [
+          { role: 'system', content: 'S' },
+          { role: 'user', content: 'Q', thinking: 't' },
+        ],
+      }),
+    ).not.toBe(key);
+    expect(generateCacheKey({ ...chat, messages: [{ role: 'user', content: 'Q' }] })).not.toBe(key);
+    expect(generateCacheKey({ ...chat, tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] })).not.toBe(key);
+  });
+  it('embed input, dimensions and truncate', () => {
+    const embed = { model: 'e', input: ['a', 'b'] };
+    const key = generateCacheKey(embed);
+    expect(generateCacheKey({ ...embed, input: ['b', 'a'] })).not.toBe(key);
+    expect(generateCacheKey({ ...embed, dimensions: 256 })).not.toBe(key);
+    expect(generateCacheKey({ ...embed, truncate: false })).not.toBe(key);
+  });
+  it('the namespace, which is also readable in front of the hash', () => {
+    const a = generateCacheKey(base, { namespace: 'tenant-a' });
+    const b = generateCacheKey(base, { namespace: 'tenant-b' });
+    expect(a).toMatch(/^tenant-a:[0-9a-f]{64}$/);
+    expect(a.slice(-64)).toBe(key);
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('generateCacheKey: bad input', () => {
+  it.each([
+    ['no model', { prompt: 'x' }],
+    ['empty model', { model: ' ', prompt: 'x' }],
+    ['numeric model', { model: 3, prompt: 'x' }],
+  ])('rejects a request with %s, naming the field', (_name, request) => {
+    expect(() => generateCacheKey(request as never)).toThrowError(/Invalid request field model/);
+    try {
+      generateCacheKey(request as never);
+    } catch (error) {
+      expect(InvalidRequestError.isInstance(error)).toBe(true);
+    }
+  });
+  it('rejects an empty namespace with InvalidOptionError', () => {
+    expect(() => generateCacheKey(base, { namespace: '' })).toThrow(InvalidOptionError);
+  });
+  it('keeps the canonical request readable for explanations', () => {
+    expect(canonicalRequest({ model: 'M', prompt: 'p', stream: true, options: { num_gpu: 1, seed: 1 } })).toEqual({
+      endpoint: 'generate',
+      keySchema: 1,
+      model: 'm:latest',
+      prompt: 'p',
+      options: { seed: 1 },
+    });
+  });
+});
+
+describe('generateCacheKey: the documented format', () => {
+  it('is sha256 of the canonical JSON of the normalised request', async () => {
+    const { createHash } = await import('node:crypto');
+    const canonical = '{"endpoint":"generate","keySchema":1,"model":"qwen2.5:0.5b","prompt":"Hello"}';
+    expect(generateCacheKey({ prompt: 'Hello', model: 'qwen2.5:0.5b', stream: false })).toBe(createHash('sha256').update(canonical).digest('hex'));
+  });
+});

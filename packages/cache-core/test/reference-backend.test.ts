@@ -1,0 +1,5 @@
+import { runConformanceSuite } from '../src/conformance/index.js';
+import { ReferenceBackend } from '../src/reference-backend.js';
+
+const store = new Map<string, string>();
+runConformanceSuite('reference', { createBackend: ({ namespace }) => new ReferenceBackend({ store, namespace }) });

@@ -1,0 +1,259 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { CacheBackend } from '../src/contract.js';
+import { BackendClosedError, InvalidKeyError, InvalidOptionError } from '../src/errors.js';
+import type { CacheLogger } from '../src/logger.js';
+import { ReferenceBackend } from '../src/reference-backend.js';
+import { ResponseCache } from '../src/response-cache.js';
+
+/** A logger that remembers every event, for asserting what was logged. */
+function recordingLogger() {
+  const events: Array<{ level: string; context: Record<string, unknown>; message: string }> = [];
+  const at = (level: string) => (context: Record<string, unknown>, message: string) => {
+    events.push({ level, context, message });
+  };
+  const logger: CacheLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { logger, events };
+}
+
+const failingBackend = (mode: 'throw' | 'hang'): CacheBackend => {
+  const call = () => (mode === 'throw' ? Promise.reject(new Error('ECONNREFUSED')) : new Promise<never>(() => {}));
+  return { name: mode, capabilities: { network: true }, get: call, set: call, delete: call, has: call, clear: call, stats: call, close: async () => {} };
+};
+
+describe('ResponseCache: get, set and metrics', () => {
+  it('misses, then hits after set, and counts both', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.set('k', { response: 'hi' })).toBe(true);
+    expect(await cache.get('k')).toEqual({ response: 'hi' });
+    expect(cache.getMetrics()).toEqual({
+      hits: 1,
+      misses: 1,
+      sets: 1,
+      evictions: 0,
+      errors: 0,
+      coalesced: 0,
+      hitRate: 0.5,
+      totalRequests: 2,
+      savedDurationNs: 0,
+      savedTokens: 0,
+    });
+  });
+
+  it('applies defaultTtl in seconds, and a per-entry TTL over it', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend(), defaultTtl: 3600 });
+    const before = Date.now();
+    await cache.set('default', 'v');
+    await cache.set('short', 'v', { ttl: 0.2 });
+    await cache.set('forever', 'v', { ttl: null });
+    const entry = await cache.getEntry('default');
+    expect(entry?.expiresAt).toBeGreaterThanOrEqual(before + 3600 * 1000);
+    expect(entry?.expiresAt).toBeLessThanOrEqual(Date.now() + 3600 * 1000);
+    expect((await cache.getEntry('forever'))?.expiresAt).toBeNull();
+    await sleep(350);
+    expect(await cache.get('short')).toBeUndefined();
+    expect(await cache.get('default')).toBe('v');
+  });
+
+  it('stores nothing for a TTL of 0', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    expect(await cache.set('k', 'v', { ttl: 0 })).toBe(false);
+    expect(await cache.has('k')).toBe(false);
+    expect(cache.getMetrics().sets).toBe(0);
+  });
+
+  it('disables counting with enableMetrics: false', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend(), enableMetrics: false });
+    await cache.set('k', 'v');
+    await cache.get('k');
+    await cache.get('nope');
+    expect(cache.getMetrics().totalRequests).toBe(0);
+  });
+
+  it('delete, has, clear and getStats', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    await cache.set('a', 1);
+    await cache.set('b', 2);
+    expect(await cache.has('a')).toBe(true);
+    expect(await cache.delete('a')).toBe(true);
+    expect(await cache.has('a')).toBe(false);
+    expect((await cache.getStats()).backend?.entries).toBe(1);
+    expect(await cache.clear()).toBe(1);
+    expect((await cache.getStats()).backend?.entries).toBe(0);
+  });
+
+  it('counts what hits saved through savingsOf', async () => {
+    const cache = new ResponseCache<{ total_duration: number; eval_count: number }>({
+      backend: new ReferenceBackend(),
+      savingsOf: (value) => ({ durationNs: value.total_duration, tokens: value.eval_count }),
+    });
+    await cache.set('k', { total_duration: 2_000_000_000, eval_count: 40 });
+    await cache.get('k');
+    await cache.get('k');
+    expect(cache.getMetrics()).toMatchObject({ savedDurationNs: 4_000_000_000, savedTokens: 80 });
+  });
+
+  it('derives keys under its namespace', () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend(), namespace: 'app-1' });
+    expect(cache.generateCacheKey({ model: 'm', prompt: 'p' })).toMatch(/^app-1:[0-9a-f]{64}$/);
+  });
+});
+
+describe('ResponseCache: bad input is a typed error naming what was wrong', () => {
+  const backend = new ReferenceBackend();
+  it.each([
+    ['defaultTtl', { defaultTtl: -1 }],
+    ['defaultTtl', { defaultTtl: Number.POSITIVE_INFINITY }],
+    ['defaultTtl', { defaultTtl: Number.NaN }],
+    ['defaultTtl', { defaultTtl: '60' }],
+    ['timeoutMs', { timeoutMs: 0 }],
+    ['namespace', { namespace: '' }],
+  ])('rejects %s at construction', (option, options) => {
+    const create = () => new ResponseCache({ backend, ...(options as object) });
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow(new RegExp(`Invalid option ${option}:`));
+  });
+  it('rejects a missing backend', () => {
+    expect(() => new ResponseCache({} as never)).toThrow(/Invalid option backend/);
+  });
+  it('rejects a negative per-entry TTL', async () => {
+    const cache = new ResponseCache({ backend });
+    await expect(cache.set('k', 'v', { ttl: -5 })).rejects.toThrow('Invalid option ttl: -5');
+  });
+  it.each([[42], [''], [undefined], [null], [{}]])('rejects the key %j', async (key) => {
+    const cache = new ResponseCache({ backend });
+    await expect(cache.get(key as never)).rejects.toSatisfy(InvalidKeyError.isInstance);
+    await expect(cache.set(key as never, 'v')).rejects.toSatisfy(InvalidKeyError.isInstance);
+  });
+  it('rejects calls after close with BackendClosedError', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    await cache.close();
+    await cache.close();
+    await expect(cache.get('k')).rejects.toSatisfy(BackendClosedError.isInstance);
+  });
+});
+
+describe('ResponseCache: fail open', () => {
+  it.each(['throw', 'hang'] as const)('a backend that %ss is a miss, a skipped write and a counted, logged error', async (mode) => {
+    const { logger, events } = recordingLogger();
+    const cache = new ResponseCache({ backend: failingBackend(mode), timeoutMs: 50, logger });
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.set('k', 'v')).toBe(false);
+    expect(await cache.has('k')).toBe(false);
+    expect(await cache.delete('k')).toBe(false);
+    expect(await cache.clear()).toBe(0);
+    const stats = await cache.getStats();
+    expect(stats.backend).toBeUndefined();
+    expect(cache.getMetrics()).toMatchObject({ misses: 1, sets: 0, errors: 6 });
+    const errors = events.filter((event) => event.level === 'error');
+    expect(errors).toHaveLength(6);
+    expect(errors[0]?.context).toMatchObject({ event: 'cache_error', operation: 'get', backend: mode, key: 'k' });
+  });
+
+  it('getOrSet still returns the computed value when the backend is dead', async () => {
+    const cache = new ResponseCache({ backend: failingBackend('hang'), timeoutMs: 30 });
+    let computed = 0;
+    const value = await cache.getOrSet('k', async () => {
+      computed++;
+      return 'from the model';
+    });
+    expect(value).toBe('from the model');
+    expect(computed).toBe(1);
+    expect(cache.getMetrics().errors).toBe(2);
+  });
+
+  it('a value that cannot be serialised is a skipped write, not a thrown error', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(await cache.set('k', cyclic)).toBe(false);
+    expect(cache.getMetrics().errors).toBe(1);
+  });
+});
+
+describe('ResponseCache: getOrSet and single flight', () => {
+  it('1,000 identical concurrent misses run compute once', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    let calls = 0;
+    const compute = async () => {
+      calls++;
+      await sleep(20);
+      return 'answer';
+    };
+    const results = await Promise.all(Array.from({ length: 1000 }, () => cache.resolve('k', compute)));
+    expect(calls).toBe(1);
+    expect(results.every((result) => result.value === 'answer')).toBe(true);
+    expect(results.filter((result) => result.status === 'miss')).toHaveLength(1);
+    expect(results.filter((result) => result.status === 'coalesced')).toHaveLength(999);
+    expect(cache.getMetrics()).toMatchObject({ misses: 1000, coalesced: 999, sets: 1 });
+    expect((await cache.resolve('k', compute)).status).toBe('hit');
+  });
+
+  it('different keys do not coalesce', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    let calls = 0;
+    await Promise.all(['a', 'b', 'c'].map((key) => cache.getOrSet(key, async () => ++calls)));
+    expect(calls).toBe(3);
+  });
+
+  it('a failing compute rejects every waiter, stores nothing, and the next call computes again', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    const failing = Promise.all([1, 2, 3].map(() => cache.getOrSet('k', async () => Promise.reject(new Error('upstream 500')))));
+    await expect(failing).rejects.toThrow('upstream 500');
+    expect(await cache.has('k')).toBe(false);
+    expect(await cache.getOrSet('k', () => 'ok')).toBe('ok');
+  });
+
+  it('forceRefresh skips the read and replaces the entry', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    await cache.set('k', 'old');
+    const result = await cache.resolve('k', () => 'new', { forceRefresh: true });
+    expect(result).toEqual({ value: 'new', status: 'refresh' });
+    expect(await cache.get('k')).toBe('new');
+  });
+
+  it('noStore computes without storing; shouldStore can refuse a value', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    await cache.getOrSet('a', () => 'v', { noStore: true });
+    await cache.getOrSet('b', () => ({ done: false }), { shouldStore: (value) => (value as { done: boolean }).done });
+    expect(await cache.has('a')).toBe(false);
+    expect(await cache.has('b')).toBe(false);
+  });
+
+  it('a per-call TTL applies to the stored value', async () => {
+    const cache = new ResponseCache({ backend: new ReferenceBackend() });
+    await cache.getOrSet('k', () => 'v', { ttl: 0.15 });
+    expect(await cache.get('k')).toBe('v');
+    await sleep(300);
+    expect(await cache.get('k')).toBeUndefined();
+  });
+});
+
+describe('ResponseCache: logging', () => {
+  it('logs hits with the key prefix and access count, misses and sets with the TTL; never the whole key', async () => {
+    const { logger, events } = recordingLogger();
+    const cache = new ResponseCache({ backend: new ReferenceBackend(), logger });
+    const key = cache.generateCacheKey({ model: 'm', prompt: 'a secret prompt' });
+    await cache.get(key);
+    await cache.set(key, 'v', { ttl: 60 });
+    await cache.get(key);
+    expect(events.map((event) => event.context.event)).toEqual(['cache_miss', 'cache_set', 'cache_hit']);
+    expect(events[1]?.context).toMatchObject({ ttl: 60 });
+    expect(events[2]?.context).toHaveProperty('accessCount');
+    for (const event of events) {
+      expect(event.context.key).toBe(key.slice(0, 16));
+      expect(JSON.stringify(event)).not.toContain('a secret prompt');
+    }
+  });
+
+  it('respects a pino-style isLevelEnabled', async () => {
+    const { logger, events } = recordingLogger();
+    const cache = new ResponseCache({
+      backend: new ReferenceBackend(),
+      logger: Object.assign(logger, { isLevelEnabled: (level: string) => level !== 'debug' }),
+    });
+    await cache.get('k');
+    expect(events).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { runConformanceSuite } from '../src/conformance/index.js';
+import type { CacheBackend } from '../src/contract.js';
+import { createEntry } from '../src/create-entry.js';
+import { ReferenceBackend } from '../src/reference-backend.js';
+import { ResponseCache } from '../src/response-cache.js';
+import { createTieredCache } from '../src/tiered-backend.js';
+
+const store = new Map<string, string>();
+runConformanceSuite('tiered(reference+reference)', {
+  createBackend: ({ namespace }) => createTieredCache([new ReferenceBackend({ namespace }), new ReferenceBackend({ store, namespace })]),
+});
+
+/** A tier whose every call fails, as a dead Redis would. */
+const deadTier = (): CacheBackend => {
+  const fail = () => Promise.reject(new Error('tier down'));
+  return { name: 'dead', capabilities: { network: true }, get: fail, set: fail, delete: fail, has: fail, clear: fail, stats: fail, close: async () => {} };
+};
+
+describe('tiered cache', () => {
+  it('a hit in a slower tier fills the faster one', async () => {
+    const fast = new ReferenceBackend();
+    const slow = new ReferenceBackend();
+    await slow.set('k', createEntry('from slow', { ttl: 60 }));
+    const tiered = createTieredCache([fast, slow]);
+    expect((await tiered.get('k'))?.value).toBe('from slow');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const filled = await fast.get('k');
+    expect(filled?.value).toBe('from slow');
+    expect(filled?.expiresAt).toBe((await slow.get('k'))?.expiresAt);
+  });
+
+  it('writes go to every tier', async () => {
+    const [a, b] = [new ReferenceBackend(), new ReferenceBackend()];
+    const tiered = createTieredCache([a, b]);
+    await tiered.set('k', createEntry('v'));
+    expect((await a.get('k'))?.value).toBe('v');
+    expect((await b.get('k'))?.value).toBe('v');
+  });
+
+  it('a dead tier is skipped: reads and writes still work, and errors are not counted while a tier answers', async () => {
+    const cache = new ResponseCache({ backend: createTieredCache([new ReferenceBackend(), deadTier()]) });
+    expect(await cache.set('k', 'v')).toBe(true);
+    expect(await cache.get('k')).toBe('v');
+    expect(cache.getMetrics()).toMatchObject({ hits: 1, sets: 1, errors: 0 });
+  });
+
+  it('a hanging tier is skipped after its deadline', async () => {
+    const hanging: CacheBackend = { ...deadTier(), name: 'hanging', get: () => new Promise(() => {}) };
+    const slow = new ReferenceBackend();
+    await slow.set('k', createEntry('v'));
+    const tiered = createTieredCache([hanging, slow], { tierTimeoutMs: 50 });
+    expect((await tiered.get('k'))?.value).toBe('v');
+  });
+
+  it('when every tier fails, the ResponseCache counts one error and misses', async () => {
+    const cache = new ResponseCache({ backend: createTieredCache([deadTier(), deadTier()]) });
+    expect(await cache.get('k')).toBeUndefined();
+    expect(cache.getMetrics()).toMatchObject({ misses: 1, errors: 1 });
+  });
+
+  it('rejects an empty tier list', () => {
+    expect(() => createTieredCache([])).toThrow(/Invalid option tiers/);
+  });
+});
