@@ -1,4 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { sharedTestConfig } from '../../vitest.shared.ts';
+import { sharedTestConfig, sourceAliases } from '../../vitest.shared.ts';
 
-export default defineConfig(sharedTestConfig);
+// The private test harness is not a published dependency of this package: tests reach its source directly.
+const harness = fileURLToPath(new URL('../redis-harness/src/index.ts', import.meta.url));
+
+export default defineConfig({
+  ...sharedTestConfig,
+  resolve: { alias: [...sourceAliases, { find: /^@tinyllm\/redis-harness$/, replacement: harness }] },
+});

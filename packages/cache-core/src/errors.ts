@@ -9,7 +9,11 @@ export type TinyLLMErrorCode =
   | 'TINYLLM_BACKEND_ERROR'
   | 'TINYLLM_CACHE_TIMEOUT'
   | 'TINYLLM_DECODE_ERROR'
-  | 'TINYLLM_MISSING_PACKAGE';
+  | 'TINYLLM_MISSING_PACKAGE'
+  | 'TINYLLM_OLLAMA_HTTP'
+  | 'TINYLLM_OLLAMA_UNREACHABLE'
+  | 'TINYLLM_OLLAMA_TIMEOUT'
+  | 'TINYLLM_OLLAMA_STREAM';
 
 /**
  * Base class of every TinyLLM error. `isInstance()` works across duplicated package copies
