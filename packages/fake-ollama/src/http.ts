@@ -1,0 +1,136 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay, setImmediate as yieldTurn } from 'node:timers/promises';
+
+/** The largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** An error answered with a status and an Ollama-style `{"error": message}` body. */
+export class HttpError extends Error {
+  /** Creates an error for `status`. */
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** Reads the whole request body as UTF-8 text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const part of req) {
+    const buf = part as Buffer;
+    total += buf.length;
+    if (total > MAX_BODY_BYTES) throw new HttpError(413, 'http: request body too large');
+    parts.push(buf);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Parses a request body like Go's json.Decoder into a struct: errors become 400s with Go-style messages. */
+export function parseJsonObject(text: string, typeName: string): Record<string, unknown> {
+  if (text.trim() === '') throw new HttpError(400, 'missing request body');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, goJsonError(text, err));
+  }
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    const kind = Array.isArray(value) ? 'array' : typeof value === 'boolean' ? 'bool' : typeof value;
+    throw new HttpError(400, `json: cannot unmarshal ${kind} into Go value of type api.${typeName}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function goJsonError(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/end of (JSON )?input|Unterminated/i.test(message)) return 'unexpected EOF';
+  const token = /Unexpected token '?(.)/.exec(message)?.[1];
+  const pos = /position (\d+)/.exec(message);
+  const ch = token ?? text.charAt(Math.max(0, pos ? Number(pos[1]) : text.search(/\S/)));
+  return ch ? `invalid character '${ch}' looking for beginning of value` : 'unexpected EOF';
+}
+
+/** Checks a field's JSON type, throwing Go's unmarshal error when it is wrong. */
+export function expectType(body: Record<string, unknown>, field: string, want: 'string' | 'array' | 'object' | 'bool', typeName: string): void {
+  const v = body[field];
+  if (v === undefined || v === null) return;
+  const got = Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v;
+  if (got !== want) {
+    const goType = want === 'array' ? '[]' : want === 'object' ? 'map[string]interface {}' : want;
+    throw new HttpError(400, `json: cannot unmarshal ${got} into Go struct field ${typeName}.${field} of type ${goType}`);
+  }
+}
+
+/** Sends a JSON body with Go's content type. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Sends an Ollama-style error: `{"error": message}`. */
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message });
+}
+
+/** Sends plain text (HEAD requests get headers only). */
+export function sendText(res: ServerResponse, status: number, text: string, head = false, extra: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...extra,
+  });
+  res.end(head ? undefined : text);
+}
+
+/** Writes one chunk, waiting for 'drain' under backpressure; resolves false if the response is gone. */
+export async function writeChunk(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return false;
+  if (res.write(text)) return true;
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean): void => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
+/** Waits `ms` milliseconds (or one event-loop turn when ms <= 0); resolves false if aborted. */
+export async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  try {
+    if (ms <= 0) await yieldTurn(undefined, { signal });
+    else await delay(ms, undefined, { signal });
+    return !signal.aborted;
+  } catch {
+    return false;
+  }
+}
+
+/** Current time as an RFC 3339 UTC timestamp with nanosecond digits, like Go's RFC3339Nano. */
+export function rfc3339Nano(): string {
+  const ms = performance.timeOrigin + performance.now();
+  const whole = Math.floor(ms);
+  const nanos = Math.min(999_999, Math.floor((ms - whole) * 1e6));
+  return `${new Date(whole).toISOString().slice(0, -1)}${String(nanos).padStart(6, '0')}Z`;
+}
+
+/** Monotonic clock in nanoseconds. */
+export function nowNs(): bigint {
+  return process.hrtime.bigint();
+}
