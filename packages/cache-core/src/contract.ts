@@ -39,6 +39,8 @@ export interface SharedCounters {
   sets: number;
   /** Failed cache operations. */
   errors: number;
+  /** Entries evicted to respect the store's bounds, where the backend evicts. */
+  evictions?: number;
   /** Upstream time saved by hits, in ns (sum of the responses' total_duration). */
   savedDurationNs?: number;
   /** Tokens saved by hits (eval_count + prompt_eval_count of the responses). */
@@ -71,10 +73,10 @@ export interface CacheBackend {
   close(): MaybePromise<void>;
   /** Calls listener for each entry the backend evicts to respect its bounds (backends that evict). */
   onEviction?(listener: (key: string) => void): void;
-  /** Adds to the counters kept in the store (shared backends); must not wait on the network. */
+  /** Adds to the counters kept in the store (shared backends); must not wait on the network, and is ignored after close(). */
   recordCounters?(delta: Partial<SharedCounters>): void;
   /** Reads the counters kept in the store (shared backends). */
-  readCounters?(): Promise<SharedCounters>;
+  readCounters?(): MaybePromise<SharedCounters>;
   /** Resets the counters kept in the store (shared backends). */
   resetCounters?(): MaybePromise<void>;
 }

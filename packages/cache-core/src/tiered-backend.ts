@@ -49,7 +49,7 @@ export class TieredBackend implements CacheBackend {
     this.#counters = tiers.find((tier) => tier.readCounters !== undefined);
     if (this.#counters) {
       const counters = this.#counters;
-      this.readCounters = () => (counters.readCounters as () => Promise<SharedCounters>).call(counters);
+      this.readCounters = async () => (counters.readCounters as () => MaybePromise<SharedCounters>).call(counters);
       this.recordCounters = (delta) => counters.recordCounters?.(delta);
       if (counters.resetCounters) this.resetCounters = () => counters.resetCounters?.();
     }

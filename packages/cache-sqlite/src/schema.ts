@@ -1,0 +1,106 @@
+import { BackendError } from '@tinyllm/cache-core';
+import type Database from 'better-sqlite3';
+
+/** Layout version of the file, kept in `PRAGMA user_version`; bump it and add a migration when the layout changes. */
+export const SCHEMA_VERSION = 1;
+
+/** `PRAGMA application_id` of a TinyLLM cache file ("TLLC"), so a foreign SQLite file is recognised. */
+export const APPLICATION_ID = 0x544c4c43;
+
+/**
+ * Version 1. `entries` holds one row per (namespace, key): the entry encoded with cache-core's
+ * codec plus the metadata queries need as columns. `access_seq` orders rows by recency (a
+ * per-namespace sequence, so ties within one millisecond still evict in LRU order). `usage` is
+ * kept by triggers, so the bounds are checked in O(1) by every process. `counters` holds the
+ * shared metrics of each namespace.
+ */
+const SCHEMA_V1 = `
+CREATE TABLE IF NOT EXISTS entries (
+  namespace    TEXT    NOT NULL,
+  key          TEXT    NOT NULL,
+  value        TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_access  INTEGER NOT NULL,
+  access_count INTEGER NOT NULL DEFAULT 0,
+  access_seq   INTEGER NOT NULL,
+  size_bytes   INTEGER NOT NULL,
+  PRIMARY KEY (namespace, key)
+);
+CREATE INDEX IF NOT EXISTS entries_lru ON entries (namespace, access_seq);
+CREATE INDEX IF NOT EXISTS entries_expiry ON entries (namespace, expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS usage (
+  namespace   TEXT    NOT NULL PRIMARY KEY,
+  entry_count INTEGER NOT NULL DEFAULT 0,
+  byte_count  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS entries_usage_insert AFTER INSERT ON entries BEGIN
+  INSERT INTO usage (namespace, entry_count, byte_count) VALUES (NEW.namespace, 1, NEW.size_bytes)
+  ON CONFLICT (namespace) DO UPDATE SET entry_count = entry_count + 1, byte_count = byte_count + NEW.size_bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS entries_usage_update AFTER UPDATE OF size_bytes ON entries BEGIN
+  UPDATE usage SET byte_count = byte_count - OLD.size_bytes + NEW.size_bytes WHERE namespace = NEW.namespace;
+END;
+CREATE TRIGGER IF NOT EXISTS entries_usage_delete AFTER DELETE ON entries BEGIN
+  UPDATE usage SET entry_count = entry_count - 1, byte_count = byte_count - OLD.size_bytes WHERE namespace = OLD.namespace;
+END;
+
+CREATE TABLE IF NOT EXISTS counters (
+  namespace         TEXT    NOT NULL PRIMARY KEY,
+  hits              INTEGER NOT NULL DEFAULT 0,
+  misses            INTEGER NOT NULL DEFAULT 0,
+  sets              INTEGER NOT NULL DEFAULT 0,
+  errors            INTEGER NOT NULL DEFAULT 0,
+  evictions         INTEGER NOT NULL DEFAULT 0,
+  saved_duration_ns INTEGER NOT NULL DEFAULT 0,
+  saved_tokens      INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+`;
+
+/** Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2); empty while version 1 is the only one. */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [];
+
+const readPragma = (db: Database.Database, name: string): number => Number(db.pragma(name, { simple: true }));
+
+function refuseNewer(path: string, version: number): BackendError {
+  return new BackendError(
+    'sqlite',
+    'open',
+    `${path} has cache schema version ${version}, newer than this @tinyllm/cache-sqlite understands (${SCHEMA_VERSION}): upgrade the package or use another path`,
+  );
+}
+
+function refuseForeign(path: string): BackendError {
+  return new BackendError('sqlite', 'open', `${path} is a SQLite database of another application, not a TinyLLM cache: use another path`);
+}
+
+/**
+ * Creates or upgrades the schema. Safe when many processes open one fresh file at once: the work
+ * runs in an IMMEDIATE transaction that re-reads the version, so exactly one process creates the
+ * tables and the others see version SCHEMA_VERSION. A newer or foreign file is refused with BackendError.
+ */
+export function ensureSchema(db: Database.Database, path: string): void {
+  const seen = readPragma(db, 'user_version');
+  if (seen === SCHEMA_VERSION) {
+    if (readPragma(db, 'application_id') !== APPLICATION_ID) throw refuseForeign(path);
+    return;
+  }
+  if (seen > SCHEMA_VERSION) throw refuseNewer(path, seen);
+  db.transaction(() => {
+    const version = readPragma(db, 'user_version');
+    if (version > SCHEMA_VERSION) throw refuseNewer(path, version);
+    if (version === SCHEMA_VERSION) return;
+    if (version === 0) {
+      const objects = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
+      if (objects.n > 0 || readPragma(db, 'application_id') !== 0) throw refuseForeign(path);
+      db.exec(SCHEMA_V1);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    } else {
+      if (readPragma(db, 'application_id') !== APPLICATION_ID) throw refuseForeign(path);
+      for (const migrate of MIGRATIONS.slice(version - 1)) migrate(db);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
