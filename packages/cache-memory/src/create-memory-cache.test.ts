@@ -1,0 +1,83 @@
+import { InvalidOptionError } from '@tinyllm/cache-core';
+import { describe, expect, it } from 'vitest';
+import { createMemoryCache } from './create-memory-cache.js';
+import { ENTRY_OVERHEAD_BYTES, MemoryBackend } from './memory-backend.js';
+
+describe('createMemoryCache', () => {
+  it('evicts the least recently used entry beyond maxSize and counts it', async () => {
+    const cache = createMemoryCache({ maxSize: 2 });
+    await cache.set('a', 1);
+    await cache.set('b', 2);
+    await cache.get('a');
+    await cache.set('c', 3);
+    expect(await cache.has('b')).toBe(false);
+    expect(await cache.get('a')).toBe(1);
+    expect(cache.getMetrics().evictions).toBe(1);
+  });
+
+  it('never exceeds a byte budget, evicting least recently used entries', () => {
+    const maxBytes = 50_000;
+    const backend = new MemoryBackend({ maxSize: 10_000, maxBytes });
+    for (let i = 0; i < 200; i++) {
+      const value = { response: 'x'.repeat(500 + (i % 7) * 100) };
+      backend.set(`key-${i}`, { value, createdAt: 0, expiresAt: null, accessCount: 0, lastAccess: 0, sizeBytes: JSON.stringify(value).length });
+      expect(backend.stats().bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    const { entries, evictions, bytes } = backend.stats();
+    expect(entries).toBeGreaterThan(40);
+    expect(evictions).toBe(200 - entries);
+    expect(bytes).toBeGreaterThan(maxBytes * 0.95);
+  });
+
+  it('refuses an entry larger than the whole budget instead of exceeding it', async () => {
+    const cache = createMemoryCache({ maxBytes: 1000 });
+    expect(await cache.set('big', 'y'.repeat(2000))).toBe(true);
+    expect(await cache.has('big')).toBe(false);
+    expect((await cache.getStats()).backend?.bytes).toBe(0);
+    expect(ENTRY_OVERHEAD_BYTES).toBeGreaterThan(0);
+  });
+
+  it('returns values no caller can change', async () => {
+    const cache = createMemoryCache();
+    const original = { response: 'hi', nested: { list: [1] } };
+    await cache.set('k', original);
+    original.response = 'changed by the caller after set';
+    const hit = (await cache.get('k')) as typeof original;
+    expect(hit.response).toBe('hi');
+    expect(() => {
+      hit.nested.list.push(2);
+    }).toThrow(TypeError);
+    expect(await cache.get('k')).toEqual({ response: 'hi', nested: { list: [1] } });
+  });
+
+  it('never returns an expired entry, and counts the access of a live one', async () => {
+    const cache = createMemoryCache({ defaultTtl: 0.1 });
+    await cache.set('k', 'v');
+    await cache.get('k');
+    expect((await cache.getEntry('k'))?.accessCount).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await cache.get('k')).toBeUndefined();
+    expect((await cache.getStats()).backend?.entries).toBe(0);
+  });
+
+  it.each([
+    ['maxSize', { maxSize: 0 }],
+    ['maxSize', { maxSize: 1.5 }],
+    ['maxBytes', { maxBytes: -1 }],
+    ['defaultTtl', { defaultTtl: -1 }],
+  ])('rejects a bad %s with InvalidOptionError naming it', (option, options) => {
+    expect(() => createMemoryCache(options)).toThrow(InvalidOptionError);
+    expect(() => createMemoryCache(options)).toThrow(new RegExp(`Invalid option ${option}`));
+  });
+
+  it('loads no Redis or SQLite code', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `await import(${JSON.stringify(entry)}); const { createRequire } = await import('node:module'); console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`;
+    // The built entry point is what users import; list the CommonJS modules it pulled in (ioredis and
+    // better-sqlite3 are CommonJS, and an ESM import of them lands in this cache too).
+    const loaded = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(loaded).not.toMatch(/ioredis|better-sqlite3|redis/);
+  });
+});
