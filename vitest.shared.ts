@@ -16,6 +16,7 @@ export const sourceAliases = [
   { find: /^@tinyllm\/cache-sqlite$/, replacement: src('cache-sqlite/src/index.ts') },
   { find: /^@tinyllm\/fake-ollama$/, replacement: src('fake-ollama/src/index.ts') },
   { find: /^@tinyllm\/ollama-cached$/, replacement: src('ollama-cached/src/index.ts') },
+  { find: /^@tinyllm\/redis-harness$/, replacement: src('redis-harness/src/index.ts') },
 ];
 
 /** The vitest settings every package shares. */

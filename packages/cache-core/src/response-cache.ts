@@ -1,6 +1,6 @@
 import type { BackendStats, CacheBackend, MaybePromise, SharedCounters } from './contract.js';
 import { assertTtl, createEntry } from './create-entry.js';
-import { withDeadline } from './deadline.js';
+import { DeadlineQueue, withDeadline } from './deadline.js';
 import type { CacheEntry } from './entry.js';
 import { BackendClosedError, InvalidKeyError, InvalidOptionError } from './errors.js';
 import { assertNamespace, type CacheKeyOptions, type CacheKeyRequest, generateCacheKey } from './keys.js';
@@ -106,6 +106,8 @@ export class ResponseCache<T = unknown> {
   readonly #debug: boolean;
   readonly #savingsOf: ((value: T) => Savings | undefined) | undefined;
   readonly #inflight = new Map<string, Promise<T>>();
+  readonly #pendingWrites = new Set<Promise<unknown>>();
+  readonly #deadlines: DeadlineQueue;
   #savedDurationNs = 0;
   #savedTokens = 0;
   #closed = false;
@@ -123,6 +125,7 @@ export class ResponseCache<T = unknown> {
     this.backend = options.backend;
     this.defaultTtl = defaultTtl;
     this.timeoutMs = timeoutMs;
+    this.#deadlines = new DeadlineQueue(timeoutMs);
     this.namespace = options.namespace;
     this.#enableMetrics = enableMetrics !== false;
     this.#logger = options.logger ?? silentLogger;
@@ -153,7 +156,7 @@ export class ResponseCache<T = unknown> {
     let entry: CacheEntry | undefined;
     try {
       const pending = this.backend.get(key);
-      entry = pending instanceof Promise ? await withDeadline(pending, this.timeoutMs, this.backend.name, 'get') : pending;
+      entry = pending instanceof Promise ? await this.#deadlines.run(pending, this.backend.name, 'get') : pending;
     } catch (error) {
       this.#failed('get', key, error);
     }
@@ -267,9 +270,15 @@ export class ResponseCache<T = unknown> {
     return { metrics: this.getMetrics(), backend, shared };
   }
 
-  /** Closes the backend; idempotent. Later calls reject with BackendClosedError. */
+  /** Resolves once every background write started by getOrSet/resolve has landed (or failed). */
+  async flush(): Promise<void> {
+    while (this.#pendingWrites.size > 0) await Promise.allSettled([...this.#pendingWrites]);
+  }
+
+  /** Lets pending writes land, then closes the backend; idempotent. Later calls reject with BackendClosedError. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.flush();
     this.#closed = true;
     try {
       await this.backend.close();
@@ -295,26 +304,38 @@ export class ResponseCache<T = unknown> {
     return { value: await flight, status: 'coalesced' };
   }
 
+  // The caller gets the value as soon as compute() has it; the write goes on in the background
+  // (bounded by the deadline, tracked for flush() and close()), so a slow or dead cache never
+  // delays an answer. The flight stays registered until the write lands, so a caller arriving
+  // in between joins it instead of computing again.
   #fly(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T>): Promise<T> {
-    const flight = (async () => {
-      const value = await compute();
-      if (!options.noStore && (options.shouldStore === undefined || options.shouldStore(value))) {
-        await this.set(key, value, options);
-      }
-      return value;
-    })();
+    const flight = (async () => compute())();
     this.#inflight.set(key, flight);
-    const forget = () => {
+    const write = flight.then(
+      async (value) => {
+        if (!options.noStore && (options.shouldStore === undefined || options.shouldStore(value))) {
+          await this.set(key, value, options).catch((error: unknown) => this.#failed('set', key, error));
+        }
+      },
+      () => {},
+    );
+    this.#pendingWrites.add(write);
+    void write.finally(() => {
+      this.#pendingWrites.delete(write);
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
-    };
-    flight.then(forget, forget);
+    });
     return flight;
   }
 
-  async #run<R, F>(operation: string, key: string, call: () => MaybePromise<R>, fallback: F, success?: R, deadlineMs = this.timeoutMs): Promise<R | F> {
+  async #run<R, F>(operation: string, key: string, call: () => MaybePromise<R>, fallback: F, success?: R, deadlineMs?: number): Promise<R | F> {
     try {
       const pending = call();
-      const result = pending instanceof Promise ? await withDeadline(pending, deadlineMs, this.backend.name, operation) : pending;
+      const result =
+        pending instanceof Promise
+          ? await (deadlineMs === undefined
+              ? this.#deadlines.run(pending, this.backend.name, operation)
+              : withDeadline(pending, deadlineMs, this.backend.name, operation))
+          : pending;
       return success === undefined ? result : success;
     } catch (error) {
       this.#failed(operation, key, error);

@@ -160,6 +160,7 @@ describe('ResponseCache: fail open', () => {
     });
     expect(value).toBe('from the model');
     expect(computed).toBe(1);
+    await cache.flush();
     expect(cache.getMetrics().errors).toBe(2);
   });
 
@@ -186,8 +187,48 @@ describe('ResponseCache: getOrSet and single flight', () => {
     expect(results.every((result) => result.value === 'answer')).toBe(true);
     expect(results.filter((result) => result.status === 'miss')).toHaveLength(1);
     expect(results.filter((result) => result.status === 'coalesced')).toHaveLength(999);
+    await cache.flush();
     expect(cache.getMetrics()).toMatchObject({ misses: 1000, coalesced: 999, sets: 1 });
     expect((await cache.resolve('k', compute)).status).toBe('hit');
+  });
+
+  it('does not make the caller wait for the write: a hanging backend delays the answer by the read deadline only', async () => {
+    let writes = 0;
+    const backend = new ReferenceBackend();
+    backend.set = () => {
+      writes++;
+      return new Promise(() => {});
+    };
+    const cache = new ResponseCache({ backend, timeoutMs: 10_000 });
+    const value = await Promise.race([cache.getOrSet('k', () => 'answer'), sleep(1_000).then(() => 'blocked on the write')]);
+    expect(value).toBe('answer');
+    expect(writes).toBe(1);
+  });
+
+  it('a caller arriving while the write is in flight joins the flight instead of computing again', async () => {
+    const backend = new ReferenceBackend();
+    const set = backend.set.bind(backend);
+    let releaseWrite: () => void = () => {};
+    backend.set = (key, entry) =>
+      new Promise<void>((resolve) => {
+        releaseWrite = () => resolve(set(key, entry));
+      });
+    const cache = new ResponseCache({ backend });
+    let calls = 0;
+    expect(await cache.getOrSet('k', () => ++calls)).toBe(1);
+    expect(await cache.resolve('k', () => ++calls)).toEqual({ value: 1, status: 'coalesced' });
+    releaseWrite();
+    await cache.flush();
+    expect((await cache.resolve('k', () => ++calls)).status).toBe('hit');
+    expect(calls).toBe(1);
+  });
+
+  it('close() lets pending writes land first', async () => {
+    const store = new Map<string, string>();
+    const cache = new ResponseCache({ backend: new ReferenceBackend({ store }) });
+    await cache.getOrSet('k', () => 'v');
+    await cache.close();
+    expect(await new ReferenceBackend({ store }).get('k')).toMatchObject({ value: 'v' });
   });
 
   it('different keys do not coalesce', async () => {
@@ -210,6 +251,7 @@ describe('ResponseCache: getOrSet and single flight', () => {
     await cache.set('k', 'old');
     const result = await cache.resolve('k', () => 'new', { forceRefresh: true });
     expect(result).toEqual({ value: 'new', status: 'refresh' });
+    await cache.flush();
     expect(await cache.get('k')).toBe('new');
   });
 
@@ -217,6 +259,7 @@ describe('ResponseCache: getOrSet and single flight', () => {
     const cache = new ResponseCache({ backend: new ReferenceBackend() });
     await cache.getOrSet('a', () => 'v', { noStore: true });
     await cache.getOrSet('b', () => ({ done: false }), { shouldStore: (value) => (value as { done: boolean }).done });
+    await cache.flush();
     expect(await cache.has('a')).toBe(false);
     expect(await cache.has('b')).toBe(false);
   });
@@ -224,6 +267,7 @@ describe('ResponseCache: getOrSet and single flight', () => {
   it('a per-call TTL applies to the stored value', async () => {
     const cache = new ResponseCache({ backend: new ReferenceBackend() });
     await cache.getOrSet('k', () => 'v', { ttl: 0.15 });
+    await cache.flush();
     expect(await cache.get('k')).toBe('v');
     await sleep(300);
     expect(await cache.get('k')).toBeUndefined();
@@ -255,5 +299,28 @@ describe('ResponseCache: logging', () => {
     });
     await cache.get('k');
     expect(events).toEqual([]);
+  });
+});
+
+describe('DeadlineQueue', () => {
+  it('rejects operations past their deadline in order, and lets on-time ones through', async () => {
+    const { DeadlineQueue } = await import('../src/deadline.js');
+    const { CacheTimeoutError } = await import('../src/errors.js');
+    const queue = new DeadlineQueue(40);
+    const fast = queue.run(
+      sleep(5).then(() => 'fast'),
+      'b',
+      'get',
+    );
+    const slow = queue.run(
+      sleep(400).then(() => 'slow'),
+      'b',
+      'get',
+    );
+    const never = queue.run(new Promise<string>(() => {}), 'b', 'get');
+    expect(await fast).toBe('fast');
+    await expect(slow).rejects.toSatisfy(CacheTimeoutError.isInstance);
+    await expect(never).rejects.toThrow('b backend: get did not answer within 40 ms');
+    expect(queue.run('plain', 'b', 'get')).toBe('plain');
   });
 });

@@ -1,0 +1,100 @@
+import type { CacheLogger, SharedCounters } from '@tinyllm/cache-core';
+
+/** The counter fields kept in the Redis hash. */
+export const COUNTER_FIELDS = ['hits', 'misses', 'sets', 'errors', 'evictions', 'savedDurationNs', 'savedTokens'] as const;
+
+/** One counter field. */
+export type CounterField = (typeof COUNTER_FIELDS)[number];
+/** A value for every counter field. */
+export type Counts = Record<CounterField, number>;
+
+const zero = (): Counts => ({ hits: 0, misses: 0, sets: 0, errors: 0, evictions: 0, savedDurationNs: 0, savedTokens: 0 });
+
+/** Turns an HGETALL reply into counters (missing or garbage fields count 0). */
+export function parseCounters(hash: Record<string, string>): Counts {
+  const counts = zero();
+  for (const field of COUNTER_FIELDS) {
+    const value = Number(hash[field]);
+    if (Number.isFinite(value)) counts[field] = value;
+  }
+  return counts;
+}
+
+/**
+ * Buffers counter deltas in memory and writes them with HINCRBY on a short unref'd timer, so the
+ * hit path never waits for an extra round trip. Deltas stay buffered while the client is not ready
+ * (they are a handful of numbers, so nothing grows) and go out once it is; a flush that fails after
+ * being sent is dropped and logged (it may have been applied).
+ */
+export class CounterBuffer {
+  #pending: Counts = zero();
+  #dirty = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly write: (deltas: Array<[CounterField, number]>) => Promise<unknown>,
+    private readonly canWrite: () => boolean,
+    private readonly intervalMs: number,
+    private readonly logger: CacheLogger,
+  ) {}
+
+  /** Adds a delta; schedules a flush. Never waits, never throws. */
+  add(delta: Partial<SharedCounters>): void {
+    if (this.#stopped) return;
+    for (const field of COUNTER_FIELDS) {
+      const value = delta[field];
+      if (typeof value === 'number' && Number.isFinite(value) && value !== 0) {
+        this.#pending[field] += value;
+        this.#dirty = true;
+      }
+    }
+    if (this.#dirty && this.#timer === undefined) this.#schedule();
+  }
+
+  /** The deltas not written yet. */
+  pending(): Counts {
+    return { ...this.#pending };
+  }
+
+  /** Forgets the buffered deltas (resetCounters). */
+  discard(): void {
+    this.#pending = zero();
+    this.#dirty = false;
+  }
+
+  /** Writes the buffered deltas now (resolves when written or given up; never rejects). */
+  async flush(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (!this.#dirty) return;
+    if (!this.canWrite()) {
+      if (!this.#stopped) this.#schedule();
+      return;
+    }
+    const deltas = COUNTER_FIELDS.filter((f) => this.#pending[f] !== 0).map((f): [CounterField, number] => [f, Math.round(this.#pending[f])]);
+    this.discard();
+    try {
+      await this.write(deltas);
+    } catch (error) {
+      this.logger.warn({ backend: 'redis', event: 'counters_flush_failed', err: error }, 'redis: shared counters flush failed; these deltas are dropped');
+    }
+  }
+
+  /** Stops the timer; later deltas are ignored. flush() still writes what is buffered. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush();
+    }, this.intervalMs);
+    this.#timer.unref();
+  }
+}

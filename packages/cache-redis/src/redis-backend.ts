@@ -1,0 +1,277 @@
+import {
+  type BackendCapabilities,
+  BackendClosedError,
+  BackendError,
+  type BackendStats,
+  type CacheBackend,
+  type CacheEntry,
+  type CacheLogger,
+  CODEC_TAG,
+  decodeEntry,
+  encodeEntry,
+  isExpired,
+  type SharedCounters,
+  silentLogger,
+  TinyLLMError,
+} from '@tinyllm/cache-core';
+import { type Connection, firstConnection, openConnection, type RedisClient, watchConnection } from './connect.js';
+import { COUNTER_FIELDS, CounterBuffer, parseCounters } from './counters.js';
+import { type RedisBackendOptions, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import { scanPrefix, unlinkKeys } from './scan.js';
+
+/** Suffix of the hash (under keyPrefix) holding the shared counters; the cache key "__stats" is reserved. */
+export const COUNTERS_SUFFIX = '__stats';
+
+const CAPABILITIES: BackendCapabilities = Object.freeze({ shared: true, persistent: true, network: true, evicts: false });
+
+/** How long close() waits for QUIT before dropping the connection, in ms. */
+const QUIT_GRACE_MS = 500;
+
+/** Reads createdAt from the start of an encoded entry ("tlc1:[1700000000000,..."), or undefined. */
+function createdAtOf(head: string): number | undefined {
+  if (!head.startsWith(`${CODEC_TAG}[`)) return undefined;
+  const end = head.indexOf(',', CODEC_TAG.length + 1);
+  const value = Number(head.slice(CODEC_TAG.length + 1, end));
+  return end > 0 && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * A CacheBackend on Redis through ioredis: standalone, Cluster or Sentinel. Entries are stored as
+ * `keyPrefix + key` strings in the cache-core codec with a PX expiry; clear() and stats() SCAN the
+ * prefix on every master. Shared counters live in the hash `keyPrefix + "__stats"`.
+ */
+export class RedisBackend implements CacheBackend {
+  /** "redis". */
+  readonly name = 'redis';
+  /** shared, persistent, network. */
+  readonly capabilities: BackendCapabilities = CAPABILITIES;
+  /** Prefix of every key this backend writes. */
+  readonly keyPrefix: string;
+  /** The ioredis client (Redis or Cluster). */
+  readonly client: RedisClient;
+  readonly #options: ResolvedRedisOptions;
+  readonly #connection: Connection;
+  readonly #logger: CacheLogger;
+  readonly #countersKey: string;
+  readonly #counters: CounterBuffer;
+  readonly #unwatch: () => void;
+  #connecting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Connects with the given options (or adopts options.client); throws InvalidOptionError for a bad option. */
+  constructor(options: RedisBackendOptions = {}) {
+    this.#options = resolveRedisOptions(options);
+    this.#logger = options.logger ?? silentLogger;
+    this.keyPrefix = this.#options.keyPrefix;
+    this.#countersKey = this.keyPrefix + COUNTERS_SUFFIX;
+    this.#connection = openConnection(this.#options);
+    this.client = this.#connection.client;
+    this.#unwatch = watchConnection(this.#connection, this.#logger);
+    this.#counters = new CounterBuffer(
+      (deltas) => {
+        const pipeline = this.client.pipeline();
+        for (const [field, value] of deltas) pipeline.hincrby(this.#countersKey, field, value);
+        return pipeline.exec();
+      },
+      () => this.client.status === 'ready',
+      this.#options.counterFlushMs,
+      this.#logger,
+    );
+    const first = firstConnection(this.client, this.#options.connectTimeoutMs + this.#options.timeoutMs);
+    if (first) {
+      this.#connecting = first.then(() => {
+        this.#connecting = undefined;
+      });
+    }
+  }
+
+  /** Resolves true once connected, false when the first connection attempt failed or timed out (calls then fail fast until ioredis reconnects). */
+  async ready(): Promise<boolean> {
+    if (this.#connecting) await this.#connecting;
+    return this.client.status === 'ready';
+  }
+
+  /** The decoded entry, undefined when absent or expired; a value that does not decode throws CacheDecodeError (ResponseCache: a miss plus an error). */
+  async get(key: string): Promise<CacheEntry | undefined> {
+    this.#assertOpen('get');
+    if (this.#connecting) await this.#connecting;
+    let raw: Buffer | null;
+    try {
+      raw = await this.client.getBuffer(this.keyPrefix + key);
+    } catch (error) {
+      throw this.#wrap('get', error);
+    }
+    if (raw === null) return undefined;
+    const entry = decodeEntry(raw);
+    return isExpired(entry) ? undefined : entry;
+  }
+
+  /** SET with PX until entry.expiresAt (no expiry when null); an elapsed expiry deletes the key instead. */
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    this.#assertOpen('set');
+    if (this.#connecting) await this.#connecting;
+    const redisKey = this.keyPrefix + key;
+    try {
+      if (entry.expiresAt === null) {
+        await this.client.set(redisKey, encodeEntry(entry));
+        return;
+      }
+      const ttlMs = Math.ceil(entry.expiresAt - Date.now());
+      if (ttlMs <= 0) await this.client.unlink(redisKey);
+      else await this.client.set(redisKey, encodeEntry(entry), 'PX', ttlMs);
+    } catch (error) {
+      throw this.#wrap('set', error);
+    }
+  }
+
+  /** UNLINK; true when the key existed. */
+  async delete(key: string): Promise<boolean> {
+    this.#assertOpen('delete');
+    if (this.#connecting) await this.#connecting;
+    try {
+      return (await this.client.unlink(this.keyPrefix + key)) > 0;
+    } catch (error) {
+      throw this.#wrap('delete', error);
+    }
+  }
+
+  /** EXISTS; Redis drops expired keys itself. */
+  async has(key: string): Promise<boolean> {
+    this.#assertOpen('has');
+    if (this.#connecting) await this.#connecting;
+    try {
+      return (await this.client.exists(this.keyPrefix + key)) > 0;
+    } catch (error) {
+      throw this.#wrap('has', error);
+    }
+  }
+
+  /**
+   * Removes every key under keyPrefix (SCAN MATCH + UNLINK in batches, on every master of a cluster;
+   * never FLUSHDB or KEYS) and returns how many entries went. The shared counters are kept: reset them
+   * with resetCounters().
+   */
+  async clear(): Promise<number> {
+    this.#assertOpen('clear');
+    if (this.#connecting) await this.#connecting;
+    let removed = 0;
+    try {
+      await scanPrefix(this.client, this.keyPrefix, async (node, keys) => {
+        // Not `removed += await ...`: that reads `removed` before the await, and nodes run in parallel.
+        const count = await unlinkKeys(
+          node,
+          keys.filter((k) => k !== this.#countersKey),
+          this.client.isCluster,
+        );
+        removed += count;
+      });
+    } catch (error) {
+      throw this.#wrap('clear', error);
+    }
+    return removed;
+  }
+
+  /** Entries under keyPrefix (a SCAN over every master), their bytes (STRLEN) and the oldest/newest createdAt. O(entries). */
+  async stats(): Promise<BackendStats> {
+    this.#assertOpen('stats');
+    if (this.#connecting) await this.#connecting;
+    let entries = 0;
+    let bytes = 0;
+    let oldest: number | null = null;
+    let newest: number | null = null;
+    try {
+      await scanPrefix(this.client, this.keyPrefix, async (node, keys) => {
+        const pipeline = node.pipeline();
+        const counted = keys.filter((k) => k !== this.#countersKey);
+        for (const key of counted) pipeline.strlen(key).getrange(key, 0, 31);
+        const results = (await pipeline.exec()) ?? [];
+        for (let i = 0; i < counted.length; i++) {
+          const [lengthError, length] = results[2 * i] ?? [];
+          if (lengthError || typeof length !== 'number' || length === 0) continue; // gone meanwhile, or not a string
+          entries++;
+          bytes += length;
+          const createdAt = createdAtOf(String(results[2 * i + 1]?.[1] ?? ''));
+          if (createdAt !== undefined) {
+            if (oldest === null || createdAt < oldest) oldest = createdAt;
+            if (newest === null || createdAt > newest) newest = createdAt;
+          }
+        }
+      });
+    } catch (error) {
+      throw this.#wrap('stats', error);
+    }
+    return { entries, bytes, oldestCreatedAt: oldest, newestCreatedAt: newest };
+  }
+
+  /** Buffers counter deltas; they reach Redis (HINCRBY) within counterFlushMs. Never waits, never throws; ignored after close(). */
+  recordCounters(delta: Partial<SharedCounters>): void {
+    this.#counters.add(delta);
+  }
+
+  /** The counters in Redis (every process's flushed deltas) plus this instance's unflushed ones. */
+  async readCounters(): Promise<SharedCounters> {
+    this.#assertOpen('readCounters');
+    if (this.#connecting) await this.#connecting;
+    let hash: Record<string, string>;
+    try {
+      hash = await this.client.hgetall(this.#countersKey);
+    } catch (error) {
+      throw this.#wrap('readCounters', error);
+    }
+    const counts = parseCounters(hash);
+    const pending = this.#counters.pending();
+    for (const field of COUNTER_FIELDS) counts[field] += pending[field];
+    return counts;
+  }
+
+  /** Deletes the counters hash (for every process sharing the prefix) and this instance's unflushed deltas. */
+  async resetCounters(): Promise<void> {
+    this.#assertOpen('resetCounters');
+    if (this.#connecting) await this.#connecting;
+    this.#counters.discard();
+    try {
+      await this.client.unlink(this.#countersKey);
+    } catch (error) {
+      throw this.#wrap('resetCounters', error);
+    }
+  }
+
+  /** Flushes buffered counters, then quits the client if this backend created it (or closeClient); idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#counters.stop();
+    await this.#counters.flush();
+    if (!this.#connection.owned && !this.#options.closeClient) {
+      this.#unwatch();
+      return;
+    }
+    const client = this.client;
+    if (client.status === 'end') return;
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, QUIT_GRACE_MS);
+    });
+    // QUIT lets pending replies arrive; a client that is not connected is simply dropped.
+    if (client.status === 'ready') client.quit().catch(() => {});
+    else client.disconnect();
+    await Promise.race([ended, grace]);
+    clearTimeout(timer);
+    // Past the grace period (a hung server): drop the connection and stop reconnecting.
+    if ((client.status as string) !== 'end') client.disconnect();
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closing) throw new BackendClosedError(this.name, operation);
+  }
+
+  #wrap(operation: string, error: unknown): Error {
+    if (TinyLLMError.isInstance(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new BackendError(this.name, operation, message, { cause: error });
+  }
+}

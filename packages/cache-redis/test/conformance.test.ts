@@ -1,0 +1,26 @@
+import { runConformanceSuite } from '@tinyllm/cache-core/conformance';
+import {
+  type RedisClusterHandle,
+  type RedisServerHandle,
+  type SilentServerHandle,
+  startRedisCluster,
+  startRedisServer,
+  startSilentServer,
+} from '@tinyllm/redis-harness';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { RedisBackend } from '../src/index.js';
+import { namespacePrefix, redisAvailable, releaseServer } from './helpers.js';
+
+describe.skipIf(!redisAvailable)('RedisBackend', () => {
+  let server: RedisServerHandle, cluster: RedisClusterHandle, silent: SilentServerHandle;
+  beforeAll(async () => ([server, cluster, silent] = await Promise.all([startRedisServer(), startRedisCluster(), startSilentServer()])));
+  afterAll(() => Promise.all([releaseServer(server), cluster?.stop(), silent?.close()]));
+
+  runConformanceSuite('redis standalone', {
+    createBackend: ({ namespace }) => new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(namespace) }),
+    createUnreachableBackend: () => new RedisBackend({ port: silent.port }),
+  });
+  runConformanceSuite('redis cluster', {
+    createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),
+  });
+});

@@ -1,0 +1,85 @@
+import { type RedisClusterHandle, type RedisServerHandle, startRedisCluster, startRedisServer } from '@tinyllm/redis-harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisCache, RedisBackend } from '../src/index.js';
+import { redisAvailable, releaseServer, uniquePrefix, waitFor } from './helpers.js';
+
+describe.skipIf(!redisAvailable)('shared counters', () => {
+  let server: RedisServerHandle;
+  let cluster: RedisClusterHandle;
+  beforeAll(async () => {
+    [server, cluster] = await Promise.all([startRedisServer(), startRedisCluster()]);
+  });
+  afterAll(() => Promise.all([releaseServer(server), cluster?.stop()]));
+
+  it("two caches on two connections see each other's hits, misses, sets and savings", async () => {
+    const keyPrefix = uniquePrefix('counters');
+    const savingsOf = (value: { total_duration: number; eval_count: number }) => ({ durationNs: value.total_duration, tokens: value.eval_count });
+    const a = createRedisCache({ url: server.url, keyPrefix, savingsOf });
+    const b = createRedisCache({ url: server.url, keyPrefix, savingsOf });
+    try {
+      expect(await a.get('k')).toBeUndefined();
+      await a.set('k', { total_duration: 1_000_000, eval_count: 7 });
+      expect(await a.get('k')).toBeDefined();
+      expect(await a.get('k')).toBeDefined();
+      // a's deltas reach Redis within the flush interval; b reads them through getStats().
+      await waitFor(async () => (await b.getStats()).shared?.hits === 2);
+      const { shared, metrics } = await b.getStats();
+      expect(metrics.hits).toBe(0);
+      expect(shared).toEqual({ hits: 2, misses: 1, sets: 1, errors: 0, evictions: 0, savedDurationNs: 2_000_000, savedTokens: 14 });
+      await b.get('k');
+      await b.get('missing');
+      await waitFor(async () => (await a.getStats()).shared?.hits === 3);
+      expect((await a.getStats()).shared).toMatchObject({ hits: 3, misses: 2 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('readCounters includes deltas not flushed yet; close() flushes them', async () => {
+    const keyPrefix = uniquePrefix('counters');
+    const a = new RedisBackend({ url: server.url, keyPrefix, counterFlushMs: 60_000 });
+    const b = new RedisBackend({ url: server.url, keyPrefix });
+    try {
+      a.recordCounters({ hits: 5, errors: 1 });
+      expect((await a.readCounters()).hits).toBe(5);
+      expect((await b.readCounters()).hits).toBe(0);
+      await a.close();
+      expect(await b.readCounters()).toMatchObject({ hits: 5, errors: 1 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('resetCounters resets them for everyone; clear() keeps them; entries and counters share the prefix', async () => {
+    const keyPrefix = uniquePrefix('counters');
+    const a = createRedisCache({ url: server.url, keyPrefix });
+    const b = new RedisBackend({ url: server.url, keyPrefix });
+    try {
+      await a.set('k', 'v');
+      await a.get('k');
+      await waitFor(async () => (await b.readCounters()).hits === 1);
+      expect((await a.getStats()).backend?.entries).toBe(1); // the counters hash is not an entry
+      expect(await a.clear()).toBe(1);
+      expect((await b.readCounters()).hits).toBe(1);
+      await a.resetMetrics();
+      expect(await b.readCounters()).toMatchObject({ hits: 0, misses: 0, sets: 0, errors: 0 });
+      expect(a.getMetrics().hits).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('works on a cluster', async () => {
+    const keyPrefix = uniquePrefix('counters');
+    const a = createRedisCache({ clusterNodes: cluster.nodes, keyPrefix });
+    const b = createRedisCache({ clusterNodes: cluster.nodes, keyPrefix });
+    try {
+      await a.set('k', 'v');
+      expect(await a.get('k')).toBe('v');
+      await waitFor(async () => (await b.getStats()).shared?.hits === 1);
+      expect((await b.getStats()).shared).toMatchObject({ hits: 1, sets: 1 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
