@@ -243,6 +243,11 @@ export class ResponseCache<T = unknown> {
       if (late) return this.#join(late);
     } else {
       this.#assertOpen('resolve');
+      // A forced refresh is answered by compute, not the cache: it counts as a miss.
+      if (this.#enableMetrics) {
+        this.#metrics.misses++;
+        this.backend.recordCounters?.({ misses: 1 });
+      }
     }
     const flight = this.#fly(key, compute, options);
     return { value: await flight, status: options.forceRefresh ? 'refresh' : 'miss' };

@@ -251,6 +251,7 @@ describe('ResponseCache: getOrSet and single flight', () => {
     await cache.set('k', 'old');
     const result = await cache.resolve('k', () => 'new', { forceRefresh: true });
     expect(result).toEqual({ value: 'new', status: 'refresh' });
+    expect(cache.getMetrics()).toMatchObject({ hits: 0, misses: 1 });
     await cache.flush();
     expect(await cache.get('k')).toBe('new');
   });

@@ -1,0 +1,28 @@
+/** How one response was answered. */
+export type CacheInfoStatus = 'hit' | 'miss' | 'coalesced' | 'refresh' | 'bypass';
+
+/** What cacheInfo() tells about a response or a stream. */
+export interface CacheInfo {
+  /** hit: from the cache; miss: from the model, stored; coalesced: shared an identical in-flight call; refresh: forced; bypass: cache not used. */
+  status: CacheInfoStatus;
+  /** The cache key ('' when the cache was bypassed). */
+  key: string;
+  /** Age of the entry in ms (hits only). */
+  ageMs?: number;
+  /** Ollama time the hit saved, in ns (the stored total_duration; hits only). */
+  savedDurationNs?: number;
+}
+
+const CACHE_INFO = Symbol.for('tinyllm.ollama-cached.cacheInfo');
+
+/** Attaches info to a response or stream as a non-enumerable property (JSON and deep equality are unchanged). */
+export function attachCacheInfo<T extends object>(target: T, info: CacheInfo): T {
+  Object.defineProperty(target, CACHE_INFO, { value: info, enumerable: false, configurable: true, writable: false });
+  return target;
+}
+
+/** How a response (or stream) from CachedOllamaClient was answered; undefined for any other object. */
+export function cacheInfo(responseOrIterator: unknown): CacheInfo | undefined {
+  if (typeof responseOrIterator !== 'object' || responseOrIterator === null) return undefined;
+  return (responseOrIterator as { [CACHE_INFO]?: CacheInfo })[CACHE_INFO];
+}

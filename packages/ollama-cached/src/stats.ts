@@ -1,0 +1,90 @@
+import type { CacheStats, SharedCounters } from '@tinyllm/cache-core';
+
+/** Cache counters of this process plus the store's size. */
+export interface CachedClientCacheStats {
+  /** Lookups answered from the cache. */
+  hits: number;
+  /** Lookups that found nothing (coalesced ones included). */
+  misses: number;
+  /** hits / totalRequests (0 when there were none). */
+  hitRate: number;
+  /** Entries written. */
+  sets: number;
+  /** Failed or timed-out cache operations (each fell through to the model). */
+  errors: number;
+  /** Misses that shared an identical in-flight upstream call. */
+  coalesced: number;
+  /** Entries the backend evicted. */
+  evictions: number;
+  /** hits + misses. */
+  totalRequests: number;
+  /** Entries in the store, when the backend answered. */
+  entries?: number;
+  /** Bytes in the store, where the backend knows. */
+  bytes?: number;
+}
+
+/** What the client itself counted. */
+export interface CachedClientCounters {
+  /** generate/chat/embed/embeddings calls made on this client. */
+  requests: number;
+  /** Calls that went to the inner client (misses, refreshes, bypasses). */
+  upstreamCalls: number;
+  /** Upstream calls that failed (HTTP errors, broken streams); a consumer's own abort is not counted. */
+  upstreamErrors: number;
+  /** Calls that skipped the cache (enableCache false, load/unload requests). */
+  bypassed: number;
+}
+
+/** What hits saved upstream in this process. */
+export interface SavedStats {
+  /** Ollama time avoided, in ns (sum of the hits' total_duration). */
+  durationNs: number;
+  /** Tokens avoided (sum of the hits' eval_count + prompt_eval_count). */
+  tokens: number;
+}
+
+/** The answer of CachedOllamaClient.getStats(). */
+export interface CachedClientStats {
+  /** Cache counters and store size. */
+  cache: CachedClientCacheStats;
+  /** Client counters. */
+  client: CachedClientCounters;
+  /** What hits saved. */
+  saved: SavedStats;
+  /** Counters kept in a shared store (Redis, SQLite) by every process, when the backend keeps them. */
+  shared?: SharedCounters;
+}
+
+/** Client counters starting at zero. */
+export function emptyCounters(): CachedClientCounters {
+  return { requests: 0, upstreamCalls: 0, upstreamErrors: 0, bypassed: 0 };
+}
+
+/** Builds getStats()'s answer from the cache's stats (undefined when the cache is off or failed to load). */
+export function buildStats(cacheStats: CacheStats | undefined, counters: CachedClientCounters): CachedClientStats {
+  const m = cacheStats?.metrics;
+  const cache: CachedClientCacheStats = {
+    hits: m?.hits ?? 0,
+    misses: m?.misses ?? 0,
+    hitRate: m?.hitRate ?? 0,
+    sets: m?.sets ?? 0,
+    errors: m?.errors ?? 0,
+    coalesced: m?.coalesced ?? 0,
+    evictions: m?.evictions ?? 0,
+    totalRequests: m?.totalRequests ?? 0,
+  };
+  const backend = cacheStats?.backend;
+  if (backend) {
+    cache.entries = backend.entries;
+    if (backend.bytes !== undefined) cache.bytes = backend.bytes;
+    if (backend.evictions !== undefined && backend.evictions > cache.evictions) cache.evictions = backend.evictions;
+  }
+  const stats: CachedClientStats = {
+    cache,
+    client: { ...counters },
+    saved: { durationNs: m?.savedDurationNs ?? 0, tokens: m?.savedTokens ?? 0 },
+  };
+  if (cacheStats?.shared) stats.shared = cacheStats.shared;
+  return stats;
+}
