@@ -7,6 +7,8 @@ import {
   startRedisServer,
   startSilentServer,
 } from '@tinyllm/redis-harness';
+import { createTieredCache } from '@tinyllm/cache-core';
+import { MemoryBackend } from '@tinyllm/cache-memory';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { RedisBackend } from '../src/index.js';
 import { namespacePrefix, redisAvailable, releaseServer } from './helpers.js';
@@ -22,5 +24,9 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
   });
   runConformanceSuite('redis cluster', {
     createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),
+  });
+  runConformanceSuite('tiered memory + redis', {
+    createBackend: ({ namespace }) =>
+      createTieredCache([new MemoryBackend(), new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`tiered:${namespace}`) })]),
   });
 });
