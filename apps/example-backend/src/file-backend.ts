@@ -1,14 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  BackendClosedError,
-  type BackendStats,
-  type CacheBackend,
-  type CacheEntry,
-  decodeEntry,
-  encodeEntry,
-  isExpired,
-} from '@tinyllm/cache-core';
+import { BackendClosedError, type BackendStats, type CacheBackend, type CacheEntry, decodeEntry, encodeEntry, isExpired } from '@tinyllm/cache-core';
 
 /**
  * A backend as a stranger would write one: each entry is a file in `<directory>/<namespace>/`.

@@ -4,7 +4,12 @@
  * Hand-written because it sits on every cache lookup: one pass, no intermediate sorted copies.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value) ?? 'null';
+  return writeCanonical(value) ?? 'null';
+}
+
+/** Like canonicalJson, but undefined for values JSON leaves out (undefined, functions, symbols). */
+export function writeCanonical(value: unknown): string | undefined {
+  return write(value);
 }
 
 function write(value: unknown): string | undefined {

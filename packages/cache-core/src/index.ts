@@ -1,4 +1,4 @@
-export { canonicalJson } from './canonical-json.js';
+export { canonicalJson, writeCanonical } from './canonical-json.js';
 export { CODEC_TAG, CODEC_VERSION, decodeEntry, encodeEntry } from './codec.js';
 export type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, SharedCounters } from './contract.js';
 export { assertTtl, type CreateEntryOptions, createEntry, measureValueBytes } from './create-entry.js';
@@ -22,6 +22,7 @@ export {
   type CacheEndpoint,
   type CacheKeyOptions,
   type CacheKeyRequest,
+  cacheKeyMaterial,
   canonicalRequest,
   EXCLUDED_OPTION_FIELDS,
   EXCLUDED_REQUEST_FIELDS,

@@ -1,4 +1,4 @@
-import { canonicalJson } from './canonical-json.js';
+import { writeCanonical } from './canonical-json.js';
 import { InvalidOptionError, InvalidRequestError } from './errors.js';
 import { sha256Hex } from './hash.js';
 
@@ -138,66 +138,103 @@ function inferEndpoint(request: CacheKeyRequest): CacheEndpoint {
   return 'generate';
 }
 
-/**
- * The normalised object that is hashed into the key: the endpoint, the key-schema version, the
- * normalised model and every field that can change the output. Exposed for tests and for
- * explaining why two requests do or do not share a key.
- */
-export function canonicalRequest(request: CacheKeyRequest, options: CacheKeyOptions = {}): Record<string, unknown> {
+function assertRequest(request: CacheKeyRequest): void {
   if (request === null || typeof request !== 'object') throw new InvalidRequestError('request', 'expected an object');
   if (typeof request.model !== 'string' || request.model.trim() === '') {
     throw new InvalidRequestError('model', `expected a non-empty string, got ${JSON.stringify(request.model) ?? 'undefined'}`);
   }
-  const endpoint = options.endpoint ?? inferEndpoint(request);
-  const out: Record<string, unknown> = { endpoint, keySchema: KEY_SCHEMA_VERSION };
-  let lifted: Record<string, unknown> | undefined;
-  for (const field in request) {
-    const value = request[field];
-    if (value === undefined || EXCLUDED_REQUEST_FIELDS.has(field)) continue;
-    switch (field) {
-      case 'model':
-        out.model = normalizeModelName(value as string);
-        break;
-      case 'options':
-        if (value !== null && typeof value === 'object') {
-          const kept: Record<string, unknown> = {};
-          for (const name in value as Record<string, unknown>) {
-            if (!EXCLUDED_OPTION_FIELDS.has(name)) kept[name] = (value as Record<string, unknown>)[name];
-          }
-          out.options = lifted ? { ...lifted, ...kept } : kept;
-        } else out.options = value;
-        break;
-      case 'images':
-        out.images = fingerprintImages(value);
-        break;
-      case 'messages':
-        out.messages = fingerprintMessages(value);
-        break;
-      case 'max_tokens':
-        lifted = liftOption(out, lifted, 'num_predict', value);
-        break;
-      case 'json_mode':
-        if (value === true && request.format === undefined) out.format = 'json';
-        break;
-      default:
-        if (TOP_LEVEL_OPTION_FIELDS.has(field)) lifted = liftOption(out, lifted, field, value);
-        else out[field] = value;
-    }
-  }
-  return out;
 }
 
-// A top-level option joins `options` unless `options` already names it (the explicit value wins).
-function liftOption(out: Record<string, unknown>, lifted: Record<string, unknown> | undefined, name: string, value: unknown): Record<string, unknown> {
-  const target = lifted ?? {};
-  const existing = out.options as Record<string, unknown> | undefined;
-  if (existing && typeof existing === 'object') {
-    if (!(name in existing)) existing[name] = value;
-  } else {
-    target[name] = value;
-    out.options = target;
+// Models are few and looked up on every request: remember their normalised form.
+const normalisedModels = new Map<string, string>();
+function cachedModelName(model: string): string {
+  let normalised = normalisedModels.get(model);
+  if (normalised === undefined) {
+    normalised = normalizeModelName(model);
+    if (normalisedModels.size >= 1024) normalisedModels.clear();
+    normalisedModels.set(model, normalised);
   }
-  return target;
+  return normalised;
+}
+
+function writeOptions(options: unknown): string | undefined {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return writeCanonical(options);
+  const record = options as Record<string, unknown>;
+  const names = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const name of names) {
+    if (EXCLUDED_OPTION_FIELDS.has(name)) continue;
+    const written = writeCanonical(record[name]);
+    if (written === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(name)}:${written}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/**
+ * Canonical JSON of a request in the Ollama shape, normalised on the way: excluded fields dropped,
+ * the model normalised, runtime options dropped, images replaced by their fingerprints. One pass,
+ * no intermediate copies: this runs on every lookup. Returns undefined when the request still has
+ * simple-form fields (temperature at the top level, max_tokens, json_mode) to lift first.
+ */
+function writeRequest(request: CacheKeyRequest): string | undefined {
+  const fields = Object.keys(request).sort();
+  let out = '{';
+  let first = true;
+  for (const field of fields) {
+    const value = request[field];
+    if (value === undefined || EXCLUDED_REQUEST_FIELDS.has(field)) continue;
+    let written: string | undefined;
+    switch (field) {
+      case 'model':
+        written = JSON.stringify(cachedModelName(value as string));
+        break;
+      case 'options':
+        written = writeOptions(value);
+        break;
+      case 'images':
+        written = writeCanonical(fingerprintImages(value));
+        break;
+      case 'messages':
+        written = writeCanonical(fingerprintMessages(value));
+        break;
+      case 'max_tokens':
+      case 'json_mode':
+        return undefined;
+      default:
+        if (TOP_LEVEL_OPTION_FIELDS.has(field)) return undefined;
+        written = writeCanonical(value);
+    }
+    if (written === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(field)}:${written}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/**
+ * Exactly the text that is hashed into a key: the key-schema version, the endpoint, then the
+ * canonical JSON of the normalised request (sorted keys at every depth, no whitespace, undefined
+ * dropped, -0 as 0). The version and endpoint sit outside the JSON, so no request field can
+ * collide with them.
+ */
+export function cacheKeyMaterial(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
+  assertRequest(request);
+  const endpoint = options.endpoint ?? inferEndpoint(request);
+  const json = writeRequest(request) ?? (writeRequest(toOllamaRequest(request) as CacheKeyRequest) as string);
+  return `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} ${json}`;
+}
+
+/**
+ * The normalised request that is hashed into the key (see cacheKeyMaterial): the Ollama shape,
+ * the model normalised, excluded fields dropped, images as fingerprints. For tests and for
+ * explaining why two requests do or do not share a key.
+ */
+export function canonicalRequest(request: CacheKeyRequest): Record<string, unknown> {
+  assertRequest(request);
+  return JSON.parse(writeRequest(request) ?? (writeRequest(toOllamaRequest(request) as CacheKeyRequest) as string)) as Record<string, unknown>;
 }
 
 /** Checks a namespace value: a non-empty string. */
@@ -208,12 +245,12 @@ export function assertNamespace(namespace: unknown, option = 'namespace'): asser
 }
 
 /**
- * The cache key of a request: `[namespace:]` + sha256 of its canonical JSON (sorted keys at every
- * depth, excluded fields dropped). Key order, stream, keep_alive and performance options never
+ * The cache key of a request: `[namespace:]` + sha256 of cacheKeyMaterial (the key-schema version,
+ * the endpoint and the canonical JSON of the normalised request). Key order, stream, keep_alive and performance options never
  * change it; every field that can change the answer does.
  */
 export function generateCacheKey(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
-  const hash = sha256Hex(canonicalJson(canonicalRequest(request, options)));
+  const hash = sha256Hex(cacheKeyMaterial(request, options));
   if (options.namespace === undefined) return hash;
   assertNamespace(options.namespace);
   return `${options.namespace}:${hash}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, InvalidRequestError } from '../src/errors.js';
-import { canonicalRequest, generateCacheKey, imageFingerprint, normalizeModelName, toOllamaRequest } from '../src/keys.js';
+import { cacheKeyMaterial, canonicalRequest, generateCacheKey, imageFingerprint, normalizeModelName, toOllamaRequest } from '../src/keys.js';
 import vectors from './key-vectors.json' with { type: 'json' };
 
 const base = {
@@ -194,19 +194,29 @@ describe('generateCacheKey: bad input', () => {
   });
   it('keeps the canonical request readable for explanations', () => {
     expect(canonicalRequest({ model: 'M', prompt: 'p', stream: true, options: { num_gpu: 1, seed: 1 } })).toEqual({
-      endpoint: 'generate',
-      keySchema: 1,
       model: 'm:latest',
       prompt: 'p',
       options: { seed: 1 },
+    });
+    expect(canonicalRequest({ model: 'm', prompt: 'p', temperature: 0.5, max_tokens: 9, json_mode: true })).toEqual({
+      model: 'm:latest',
+      prompt: 'p',
+      format: 'json',
+      options: { temperature: 0.5, num_predict: 9 },
     });
   });
 });
 
 describe('generateCacheKey: the documented format', () => {
-  it('is sha256 of the canonical JSON of the normalised request', async () => {
+  it('is sha256 of the version, the endpoint and the canonical JSON of the normalised request', async () => {
     const { createHash } = await import('node:crypto');
-    const canonical = '{"endpoint":"generate","keySchema":1,"model":"qwen2.5:0.5b","prompt":"Hello"}';
-    expect(generateCacheKey({ prompt: 'Hello', model: 'qwen2.5:0.5b', stream: false })).toBe(createHash('sha256').update(canonical).digest('hex'));
+    const material = 'tinyllm-key/v1 generate {"model":"qwen2.5:0.5b","options":{"temperature":0},"prompt":"Hello"}';
+    const request = { prompt: 'Hello', model: 'Qwen2.5:0.5b', stream: false, options: { temperature: -0, num_gpu: 1 } };
+    expect(cacheKeyMaterial(request)).toBe(material);
+    expect(generateCacheKey(request)).toBe(createHash('sha256').update(material).digest('hex'));
+  });
+  it('keeps request fields named like its own framing apart from it', () => {
+    expect(generateCacheKey({ model: 'm', prompt: 'p', endpoint: 'chat' })).not.toBe(generateCacheKey({ model: 'm', prompt: 'p' }));
+    expect(generateCacheKey({ model: 'm', prompt: 'p', endpoint: 'chat' })).not.toBe(generateCacheKey({ model: 'm', prompt: 'p' }, { endpoint: 'chat' }));
   });
 });

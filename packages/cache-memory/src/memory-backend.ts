@@ -14,7 +14,7 @@ export interface MemoryBackendOptions {
  * lru-cache's slot (measured on Node 20; see docs/benchmarks.md). Counting it keeps a byte
  * budget honest for small payloads.
  */
-export const ENTRY_OVERHEAD_BYTES = 160;
+export const ENTRY_OVERHEAD_BYTES = 256;
 
 function positiveInteger(name: string, value: unknown): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {

@@ -1,4 +1,6 @@
+import { createTieredCache } from '@tinyllm/cache-core';
 import { runConformanceSuite } from '@tinyllm/cache-core/conformance';
+import { MemoryBackend } from '@tinyllm/cache-memory';
 import {
   type RedisClusterHandle,
   type RedisServerHandle,
@@ -7,8 +9,6 @@ import {
   startRedisServer,
   startSilentServer,
 } from '@tinyllm/redis-harness';
-import { createTieredCache } from '@tinyllm/cache-core';
-import { MemoryBackend } from '@tinyllm/cache-memory';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { RedisBackend } from '../src/index.js';
 import { namespacePrefix, redisAvailable, releaseServer } from './helpers.js';

@@ -1,4 +1,4 @@
-export { type SqliteCacheOptions, createSqliteCache } from './create-sqlite-cache.js';
+export { createSqliteCache, type SqliteCacheOptions } from './create-sqlite-cache.js';
 export { defaultCachePath } from './default-path.js';
 export {
   DEFAULT_BUSY_TIMEOUT_MS,

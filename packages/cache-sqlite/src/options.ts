@@ -63,9 +63,7 @@ export function resolveSqliteOptions(options: SqliteBackendOptions = {}): Resolv
   }
   if (
     logger !== undefined &&
-    (typeof logger !== 'object' ||
-      logger === null ||
-      (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof logger[level] !== 'function'))
+    (typeof logger !== 'object' || logger === null || (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof logger[level] !== 'function'))
   ) {
     throw new InvalidOptionError('logger', logger, 'a pino-compatible logger with debug, info, warn and error methods');
   }

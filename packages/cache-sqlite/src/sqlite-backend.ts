@@ -1,8 +1,8 @@
 import {
   type BackendCapabilities,
-  type BackendStats,
   BackendClosedError,
   BackendError,
+  type BackendStats,
   type CacheBackend,
   type CacheEntry,
   type CacheLogger,
@@ -68,9 +68,7 @@ function prepareStatements(db: Database.Database) {
   return {
     select: db.prepare('SELECT value, expires_at, access_count, access_seq FROM entries WHERE namespace = ? AND key = ?'),
     selectExpiry: db.prepare('SELECT expires_at FROM entries WHERE namespace = ? AND key = ?'),
-    touch: db.prepare(
-      `UPDATE entries SET last_access = @now, access_count = access_count + 1, access_seq = ${nextSeq} WHERE namespace = @ns AND key = @key`,
-    ),
+    touch: db.prepare(`UPDATE entries SET last_access = @now, access_count = access_count + 1, access_seq = ${nextSeq} WHERE namespace = @ns AND key = @key`),
     upsert: db.prepare(
       `INSERT INTO entries (namespace, key, value, created_at, expires_at, last_access, access_count, access_seq, size_bytes)
        VALUES (@ns, @key, @value, @createdAt, @expiresAt, @lastAccess, @accessCount, ${nextSeq}, @size)

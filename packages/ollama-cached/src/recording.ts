@@ -1,6 +1,6 @@
 import { INCOMPLETE_STREAM_MESSAGE, OllamaStreamError, toOllamaError } from './errors.js';
 import type { CachedEndpoint, JsonObject, StoredResponse } from './stored-response.js';
-import { nowIso } from './stored-response.js';
+import { copyJson, nowIso } from './stored-response.js';
 import { abortError, StreamIterator } from './stream-iterator.js';
 
 /** A stream as the inner client returns it: async-iterable chunks plus abort(). */
@@ -115,7 +115,7 @@ export function splitResponse(endpoint: CachedEndpoint, response: JsonObject): J
 export function replayChunks(value: StoredResponse, model: string | undefined): JsonObject[] {
   const stored = value.chunks ?? splitResponse(value.endpoint, value.response);
   const echoed = model ?? value.response.model;
-  return stored.map((chunk) => ({ model: echoed, created_at: nowIso(), ...(structuredClone(chunk) as JsonObject) }));
+  return stored.map((chunk) => ({ model: echoed, created_at: nowIso(), ...copyJson(chunk) }));
 }
 
 /** A stream that replays a stored answer (see replayChunks); abort() stops it with an AbortError. */
@@ -226,7 +226,7 @@ export class StreamRecorder {
         if (step.done) throw new OllamaStreamError('incomplete', INCOMPLETE_STREAM_MESSAGE);
         const chunk = step.value as JsonObject;
         this.#live.push(chunk);
-        this.#records.push(structuredClone(chunk));
+        this.#records.push(copyJson(chunk));
         if (chunk.done === true) {
           // Let the upstream iterator finish its own bookkeeping (ollama-js deregisters the stream then).
           await iterator.next().catch(() => {});

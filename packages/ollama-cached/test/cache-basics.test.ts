@@ -19,6 +19,19 @@ describe('generate through the cache', () => {
     expect(cacheInfo(second)?.savedDurationNs).toBe(first.total_duration);
   });
 
+  it('hands out deep copies: changing a hit, nested fields included, never changes the next hit', async () => {
+    const { client } = await setup();
+    const request = { model: MODEL, messages: [{ role: 'user', content: 'deep copies' }] };
+    const first = await client.chat(request);
+    const hit = await client.chat(request);
+    hit.message.content = 'changed by the caller';
+    const generated = await client.generate({ model: MODEL, prompt: 'context' });
+    const generatedHit = await client.generate({ model: MODEL, prompt: 'context' });
+    generatedHit.context.push(-1);
+    expect((await client.chat(request)).message.content).toBe(first.message.content);
+    expect((await client.generate({ model: MODEL, prompt: 'context' })).context).toEqual(generated.context);
+  });
+
   it('keeps the cache status out of JSON and deep equality', async () => {
     const { client } = await setup();
     const first = await client.generate({ model: MODEL, prompt: 'status' });

@@ -1,0 +1,127 @@
+import { type CachedOllamaClient, type CacheInfo, cacheInfo, createCachedClient } from '@tinyllm/ollama-cached';
+import type { CacheConfig } from './config.js';
+import { CacheUnavailableError, type OpenedCache, openCache } from './open-cache.js';
+import type { Output } from './output.js';
+
+/** Whether answers go through the cache: on, off (--no-cache), or unavailable (the store could not be opened or reached). */
+export type CacheState = 'on' | 'off' | 'unavailable';
+
+/** A cached Ollama client plus the store behind it. */
+export interface Session {
+  /** The client (a subclass of the official Ollama client). */
+  readonly client: CachedOllamaClient;
+  /** The open store, when the cache is on. */
+  readonly cache: OpenedCache | undefined;
+  /** on, off or unavailable. */
+  readonly state: CacheState;
+  /** Closes the client and the store; idempotent. */
+  close(): Promise<void>;
+}
+
+/** A JSON object as Ollama sends it. */
+export type JsonObject = { [key: string]: unknown };
+
+/** A whole answer and how the cache answered it. */
+export interface Answer {
+  /** The complete response (as a non-streaming call returns it). */
+  response: JsonObject;
+  /** The answer's text (generate: response; chat: message.content). */
+  text: string;
+  /** hit, miss, refresh, coalesced or bypass, with key, age and savings. */
+  info: CacheInfo;
+}
+
+/** One request to ask: Ollama's generate or chat shape (model set). */
+export type AskRequest =
+  | { kind: 'generate'; request: JsonObject & { model: string; prompt: string } }
+  | { kind: 'chat'; request: JsonObject & { model: string } };
+
+/** Per-call settings of ask(). */
+export interface AskOptions {
+  /** Stream the answer, calling onText with each piece as it arrives. */
+  onText?: (text: string) => void;
+  /** Skip the cached answer and store the fresh one. */
+  forceRefresh?: boolean;
+  /** TTL of the entry this call writes, in seconds; null = never expires. */
+  cacheTtl?: number | null;
+}
+
+/**
+ * Opens the store (unless the cache is off) and a cached client on it. A store that cannot be
+ * opened or reached is not fatal: a warning goes to stderr and the session runs without a cache.
+ */
+export async function openSession(config: CacheConfig, ollamaHost: string, output: Output): Promise<Session> {
+  let cache: OpenedCache | undefined;
+  let state: CacheState = config.enabled ? 'on' : 'off';
+  if (config.enabled) {
+    try {
+      cache = await openCache(config);
+    } catch (error) {
+      if (!(error instanceof CacheUnavailableError)) throw error;
+      output.warn(`${error.message}: answering without the cache`);
+      state = 'unavailable';
+    }
+  }
+  const client = createCachedClient({
+    host: ollamaHost,
+    enableCache: cache !== undefined,
+    defaultTtl: config.ttl,
+    ...(cache === undefined ? {} : { backend: cache.backend }),
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    client,
+    cache,
+    state,
+    close: () => {
+      closing ??= (async () => {
+        // Answers are written behind the reply: let the pending writes land before the store closes.
+        await client.responseCache?.flush();
+        await client.close();
+        await cache?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+const textOf = (kind: AskRequest['kind'], chunk: JsonObject): string => {
+  if (kind === 'generate') return typeof chunk.response === 'string' ? chunk.response : '';
+  const message = chunk.message as { content?: unknown } | undefined;
+  return typeof message?.content === 'string' ? message.content : '';
+};
+
+const BYPASS: CacheInfo = { status: 'bypass', key: '' };
+
+/** Asks one request through the session's client; with onText the answer streams. */
+export async function ask(session: Session, { kind, request }: AskRequest, options: AskOptions = {}): Promise<Answer> {
+  const controls = {
+    ...(options.forceRefresh ? { forceRefresh: true } : {}),
+    ...(options.cacheTtl === undefined ? {} : { cacheTtl: options.cacheTtl }),
+  };
+  const client = session.client;
+  if (options.onText === undefined) {
+    const response = (kind === 'generate'
+      ? await client.generate({ ...(request as JsonObject & { model: string; prompt: string }), ...controls, stream: false })
+      : await client.chat({ ...(request as JsonObject & { model: string }), ...controls, stream: false })) as unknown as JsonObject;
+    return { response, text: textOf(kind, response), info: cacheInfo(response) ?? BYPASS };
+  }
+  const stream =
+    kind === 'generate'
+      ? await client.generate({ ...(request as JsonObject & { model: string; prompt: string }), ...controls, stream: true })
+      : await client.chat({ ...(request as JsonObject & { model: string }), ...controls, stream: true });
+  const info = cacheInfo(stream) ?? BYPASS;
+  let text = '';
+  let last: JsonObject = {};
+  for await (const chunk of stream as AsyncIterable<JsonObject>) {
+    const piece = textOf(kind, chunk);
+    if (piece !== '') {
+      text += piece;
+      options.onText(piece);
+    }
+    last = chunk;
+  }
+  const response: JsonObject =
+    kind === 'generate' ? { ...last, response: text } : { ...last, message: { ...(last.message as JsonObject | undefined), content: text } };
+  return { response, text, info };
+}

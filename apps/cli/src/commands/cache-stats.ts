@@ -1,0 +1,131 @@
+import type { BackendStats, SharedCounters } from '@tinyllm/cache-core';
+import { EXIT, type ExitCode } from '../errors.js';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestamp } from '../format.js';
+import { CacheUnavailableError, openCache, sqlitePathOf } from '../open-cache.js';
+import type { CommandContext } from '../program.js';
+
+/** Options of `tinyllm cache-stats` (besides the store options in the context). */
+export interface CacheStatsOptions {
+  /** Print JSON instead of the table. */
+  json?: boolean;
+}
+
+/** What cache-stats reports (also its --json shape). */
+export interface CacheStatsReport {
+  /** sqlite, memory or redis. */
+  backend: string;
+  /** The SQLite file, Redis host:port, or "this process". */
+  location: string;
+  /** False when the SQLite file does not exist yet. */
+  exists: boolean;
+  /** Unexpired entries. */
+  entries: number;
+  /** Bytes of the stored entries (null when the store does not know). */
+  bytes: number | null;
+  /** Lookups answered from the cache, by every process. */
+  hits: number;
+  /** Lookups that had to ask the model. */
+  misses: number;
+  /** hits / (hits + misses), 0 when there were none. */
+  hitRate: number;
+  /** Answers stored. */
+  sets: number;
+  /** Entries dropped to respect the store's bounds. */
+  evictions: number;
+  /** Cache operations that failed (each fell through to the model). */
+  errors: number;
+  /** Creation time of the oldest entry (ISO 8601), null when empty or unknown. */
+  oldestCreatedAt: string | null;
+  /** Creation time of the newest entry (ISO 8601), null when empty or unknown. */
+  newestCreatedAt: string | null;
+  /** Model time that hits saved, in ms. */
+  savedMs: number;
+  /** Tokens that hits saved. */
+  savedTokens: number;
+}
+
+const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+/** Builds the report from the backend's stats and the store's shared counters. */
+export function buildReport(
+  backend: string,
+  location: string,
+  exists: boolean,
+  stats: BackendStats | undefined,
+  counters: SharedCounters | undefined,
+): CacheStatsReport {
+  const hits = counters?.hits ?? 0;
+  const misses = counters?.misses ?? 0;
+  return {
+    backend,
+    location,
+    exists,
+    entries: stats?.entries ?? 0,
+    bytes: stats?.bytes ?? (exists ? null : 0),
+    hits,
+    misses,
+    hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+    sets: counters?.sets ?? 0,
+    evictions: stats?.evictions ?? counters?.evictions ?? 0,
+    errors: counters?.errors ?? 0,
+    oldestCreatedAt: iso(stats?.oldestCreatedAt),
+    newestCreatedAt: iso(stats?.newestCreatedAt),
+    savedMs: Math.round((counters?.savedDurationNs ?? 0) / 1e6),
+    savedTokens: counters?.savedTokens ?? 0,
+  };
+}
+
+/** The human-readable table of a report. */
+export function renderReport(report: CacheStatsReport, bold: (text: string) => string = (t) => t): string {
+  const rows: Array<[string, string]> = [
+    ['entries', `${formatCount(report.entries)}${report.bytes === null ? '' : ` (${formatBytes(report.bytes)})`}`],
+    ['hits', formatCount(report.hits)],
+    ['misses', formatCount(report.misses)],
+    ['hit rate', formatPercent(report.hitRate)],
+    ['sets', formatCount(report.sets)],
+    ['evictions', formatCount(report.evictions)],
+    ['errors', formatCount(report.errors)],
+    ['oldest', report.oldestCreatedAt === null ? '-' : formatTimestamp(Date.parse(report.oldestCreatedAt))],
+    ['newest', report.newestCreatedAt === null ? '-' : formatTimestamp(Date.parse(report.newestCreatedAt))],
+    ['saved', `${formatDuration(report.savedMs)} of model time, ${formatCount(report.savedTokens)} tokens`],
+  ];
+  const head = `${bold(`${report.backend} cache`)}  ${report.location}${report.exists ? '' : ' (not created yet)'}`;
+  return [head, ...rows.map(([label, value]) => `  ${label.padEnd(10)}  ${value}`)].join('\n');
+}
+
+/** `tinyllm cache-stats`: entries, hits, misses, hit rate, evictions, errors, age, savings. */
+export async function cacheStatsCommand(options: CacheStatsOptions, context: CommandContext): Promise<ExitCode> {
+  const { output, cache } = context;
+  let report: CacheStatsReport;
+  try {
+    const opened = await openCache(cache, { mustExist: true });
+    if (opened === undefined) {
+      report = buildReport(cache.backend, await sqlitePathOf(cache), false, undefined, undefined);
+    } else {
+      try {
+        report = buildReport(opened.kind, opened.location, true, await opened.stats(), await opened.counters());
+      } finally {
+        await opened.close();
+      }
+    }
+  } catch (error) {
+    if (error instanceof CacheUnavailableError) {
+      output.error(error.kind === 'redis' ? `${error.message}: is redis-server running there? Check --redis-url / --redis-host / --redis-port` : error.message);
+      return EXIT.failure;
+    }
+    throw error;
+  }
+  if (options.json) {
+    output.json(report);
+  } else {
+    output.line(renderReport(report, output.out.bold));
+  }
+  if (cache.backend === 'memory') {
+    output.info(
+      output.err.dim(
+        'note: the memory backend lives inside one process, so a new process has nothing to show; use sqlite or redis to share answers between runs',
+      ),
+    );
+  }
+  return EXIT.ok;
+}

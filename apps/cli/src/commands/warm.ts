@@ -1,0 +1,164 @@
+import { ask, openSession, type Session } from '../client.js';
+import { type OutputFormat, resolveOllamaHost } from '../config.js';
+import { describeError, EXIT, type ExitCode, UsageError } from '../errors.js';
+import { formatCount, formatDuration } from '../format.js';
+import type { Output } from '../output.js';
+import type { CommandContext } from '../program.js';
+import { readInput } from '../read-input.js';
+import { parseWarmInput, type WarmLineError, type WarmRequest } from '../warm-input.js';
+
+/** Options of `tinyllm warm` (besides the store options in the context). */
+export interface WarmOptions {
+  /** Model of lines that name none. */
+  model: string;
+  /** --ollama-host or TINYLLM_OLLAMA_HOST, already normalised. */
+  ollamaHost?: string;
+  /** Requests in flight at once. */
+  concurrency: number;
+  /** Re-ask the model even for lines already cached. */
+  forceRefresh?: boolean;
+  /** Summary format. */
+  output: OutputFormat;
+}
+
+/** What warm did (also its --output json shape). */
+export interface WarmSummary {
+  /** Requests read (good and bad lines). */
+  total: number;
+  /** Answers fetched from the model and stored. */
+  warmed: number;
+  /** Lines whose answer was in the cache already (or repeated an earlier line). */
+  alreadyCached: number;
+  /** Lines that failed. */
+  failed: number;
+  /** Each failure with its 1-based line number, in line order. */
+  failures: WarmLineError[];
+  /** Wall time in ms. */
+  elapsedMs: number;
+}
+
+/** A progress display: a bar on a terminal, nothing elsewhere. */
+interface Progress {
+  tick(): void;
+  stop(): void;
+}
+
+const NO_PROGRESS: Progress = { tick: () => {}, stop: () => {} };
+
+async function progressBar(total: number, output: Output): Promise<Progress> {
+  if (!output.stderrIsTTY || total === 0) return NO_PROGRESS;
+  // Loaded only on a terminal: scripts never pay for it.
+  const { SingleBar, Presets } = (await import('cli-progress')).default;
+  const bar = new SingleBar(
+    {
+      format: 'warming {bar} {value}/{total} · {percentage}% · eta {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 20,
+      // Also draw when only TINYLLM_TTY says this is a terminal (screen recorders, tests).
+      noTTYOutput: true,
+      notTTYSchedule: 250,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { tick: () => bar.increment(), stop: () => bar.stop() };
+}
+
+/** Runs work over items with at most `limit` in flight; `stop()` makes the workers take no new items. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T, stop: () => void) => Promise<void>): Promise<T[]> {
+  let next = 0;
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+  };
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < items.length) {
+      const item = items[next++] as T;
+      await work(item, stop);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return items.slice(next);
+}
+
+/** The human-readable summary. */
+export function renderSummary(summary: WarmSummary, output: Output): string {
+  const c = output.out;
+  const head = [
+    `${c.green(`warmed ${formatCount(summary.warmed)}`)}`,
+    `already cached ${formatCount(summary.alreadyCached)}`,
+    summary.failed > 0 ? c.red(`failed ${formatCount(summary.failed)}`) : 'failed 0',
+  ].join(c.dim(' · '));
+  const lines = [`${head} ${c.dim(`(${formatCount(summary.total)} requests in ${formatDuration(summary.elapsedMs)})`)}`];
+  for (const failure of summary.failures) lines.push(`  line ${failure.line}: ${failure.reason}`);
+  return lines.join('\n');
+}
+
+async function warmAll(
+  session: Session,
+  requests: WarmRequest[],
+  options: WarmOptions,
+  ollamaHost: string,
+  progress: Progress,
+  summary: WarmSummary,
+): Promise<void> {
+  const unreached = await pool(requests, options.concurrency, async (item, stop) => {
+    try {
+      const answer = await ask(session, item, options.forceRefresh ? { forceRefresh: true } : {});
+      if (answer.info.status === 'hit' || answer.info.status === 'coalesced') summary.alreadyCached++;
+      else if (answer.info.status === 'bypass') summary.failures.push({ line: item.line, reason: 'the answer was not cached' });
+      else summary.warmed++;
+    } catch (error) {
+      summary.failures.push({ line: item.line, reason: describeError(error, { ollamaHost, model: item.request.model }).message });
+      // Without Ollama every other line would fail the same way, one timeout after another.
+      if ((error as { code?: unknown } | null)?.code === 'TINYLLM_OLLAMA_UNREACHABLE') stop();
+    } finally {
+      progress.tick();
+    }
+  });
+  for (const item of unreached) {
+    summary.failures.push({ line: item.line, reason: `not tried: cannot reach Ollama at ${ollamaHost}` });
+    progress.tick();
+  }
+}
+
+/** `tinyllm warm FILE`: asks every request of the file with bounded concurrency so later runs hit the cache. */
+export async function warmCommand(file: string, options: WarmOptions, context: CommandContext): Promise<ExitCode> {
+  const { output, env, cache } = context;
+  if (!cache.enabled) throw new UsageError('warm fills the cache, so it cannot run with --no-cache (or TINYLLM_CACHE=false)');
+  const ollamaHost = resolveOllamaHost(options.ollamaHost, env);
+  const text = await readInput(file, 'the requests file');
+  const { requests, errors } = parseWarmInput(text, { model: options.model });
+  const started = performance.now();
+  const summary: WarmSummary = { total: requests.length + errors.length, warmed: 0, alreadyCached: 0, failed: 0, failures: [...errors], elapsedMs: 0 };
+
+  if (requests.length > 0) {
+    const session = await openSession(cache, ollamaHost, output);
+    try {
+      if (session.state === 'unavailable') {
+        output.error('nothing warmed: the cache store is not available');
+        return EXIT.failure;
+      }
+      if (session.cache?.kind === 'memory') output.warn('the memory cache ends with this process: warming it is only a dry run; use sqlite or redis');
+      const progress = await progressBar(summary.total, output);
+      for (let i = 0; i < errors.length; i++) progress.tick();
+      try {
+        await warmAll(session, requests, options, ollamaHost, progress, summary);
+      } finally {
+        progress.stop();
+      }
+    } finally {
+      await session.close();
+    }
+  }
+
+  summary.failures.sort((a, b) => a.line - b.line);
+  summary.failed = summary.failures.length;
+  summary.elapsedMs = Math.round(performance.now() - started);
+  if (options.output === 'json') output.json(summary);
+  else if (summary.total === 0) output.line(`nothing to warm: ${file === '-' ? 'stdin' : file} has no requests`);
+  else output.line(renderSummary(summary, output));
+  return summary.failed > 0 ? EXIT.failure : EXIT.ok;
+}

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built command under test (tests run it as a child process, like a user would). */
+export const BIN = fileURLToPath(new URL('../dist/tinyllm.js', import.meta.url));
+
+/** Fails clearly when the command has not been built. */
+export function assertBuilt(): void {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (cd apps/cli && npx tsup)`);
+}
+
+/** What one run of the command produced. */
+export interface CliResult {
+  /** Exit code. */
+  code: number | null;
+  /** Everything written to stdout. */
+  stdout: string;
+  /** Everything written to stderr. */
+  stderr: string;
+}
+
+/** Options of runCli. */
+export interface RunCliOptions {
+  /** Extra environment (over the clean base). */
+  env?: Record<string, string | undefined>;
+  /** Written to stdin, which is then closed (stdin is always a pipe, never a terminal). */
+  input?: string;
+  /** Kill the child after this long. Default 20 s. */
+  timeoutMs?: number;
+}
+
+/** The parent's environment without anything that would configure the command. */
+export function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key.startsWith('TINYLLM_') || key === 'OLLAMA_HOST' || key === 'NO_COLOR' || key === 'FORCE_COLOR') continue;
+    env[key] = value;
+  }
+  env.NO_COLOR = '1';
+  return env;
+}
+
+/** Runs `node dist/tinyllm.js ...args` asynchronously (the fake Ollama lives in this process, so never spawnSync). */
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string> = cleanEnv();
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'tinyllm-cli-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Environment that points the command at a fake Ollama and a private SQLite file. */
+export function envFor(ollamaUrl: string, sqlitePath: string): Record<string, string> {
+  return { TINYLLM_OLLAMA_HOST: ollamaUrl, TINYLLM_SQLITE_PATH: sqlitePath };
+}

@@ -1,0 +1,105 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, envFor, runCli, tempDir } from './helpers.js';
+
+let fake: FakeOllamaServer;
+let dir: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  assertBuilt();
+  fake = await startFakeOllama({ latencyMs: 10 });
+  dir = tempDir();
+});
+
+afterAll(async () => {
+  await fake?.close();
+  dir?.cleanup();
+});
+
+const LINES = [
+  'What is a cache?',
+  '{"prompt": "Explain TTLs", "temperature": 0}',
+  '{"prompt": "broken", ',
+  '',
+  '{"messages": [{"role": "user", "content": "Hi there"}], "system": "Be kind."}',
+  '{"model": "no-such-model", "prompt": "404 me"}',
+  '{"promt": "typo"}',
+];
+
+describe('tinyllm warm', () => {
+  it('warms the good lines, reports the bad ones by line number and exits 1', async () => {
+    const env = envFor(fake.url, join(dir.path, 'warm.sqlite'));
+    const file = join(dir.path, 'requests.jsonl');
+    writeFileSync(file, `${LINES.join('\n')}\n`);
+    const before = fake.modelCalls();
+
+    const result = await runCli(['warm', file, '--concurrency', '2'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^warmed 3 · already cached 0 · failed 3 \(6 requests in .+\)$/m);
+    expect(result.stdout).toMatch(/^ {2}line 3: invalid JSON: /m);
+    expect(result.stdout).toMatch(/^ {2}line 6: model "no-such-model" not found.*ollama pull no-such-model/m);
+    expect(result.stdout).toMatch(/^ {2}line 7: unknown field "promt"$/m);
+    // The 404 counts as a model call too.
+    expect(fake.modelCalls() - before).toBe(4);
+
+    // The good lines are now hits, through run and through warm.
+    const hit = await runCli(['run', 'What is a cache?'], { env });
+    expect(hit.stderr).toContain('cache hit');
+    const chatHit = await runCli(['run', '--temperature', '0', 'Explain TTLs'], { env });
+    expect(chatHit.stderr).toContain('cache hit');
+    const good = join(dir.path, 'good.jsonl');
+    writeFileSync(good, [LINES[0], LINES[1], LINES[4]].join('\n'));
+    const again = await runCli(['warm', good, '--output', 'json'], { env });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ total: 3, warmed: 0, alreadyCached: 3, failed: 0, failures: [] });
+    expect(fake.modelCalls() - before).toBe(4);
+  });
+
+  it('reads stdin with "-" and prints a JSON summary', async () => {
+    const env = envFor(fake.url, join(dir.path, 'stdin.sqlite'));
+    const input = ['one', 'two', 'two', '{"prompt": "three", "max_tokens": 3, "json": true}', 'not json {'].join('\n');
+    const result = await runCli(['warm', '-', '--output', 'json'], { env, input });
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as { total: number; warmed: number; alreadyCached: number; failed: number };
+    expect(summary.total).toBe(5);
+    expect(summary.failed).toBe(0);
+    // "two" twice: one warms it, the other finds it cached (or shares the in-flight call).
+    expect(summary.warmed + summary.alreadyCached).toBe(5);
+    expect(summary.warmed).toBe(4);
+    const sent = fake.requests.find((r) => (r.body as { prompt?: string }).prompt === 'three')?.body;
+    expect(sent).toMatchObject({ format: 'json', options: { num_predict: 3 } });
+  });
+
+  it('draws a progress bar on a terminal only', async () => {
+    const input = 'bar one\nbar two\n';
+    const piped = await runCli(['warm', '-'], { env: envFor(fake.url, join(dir.path, 'bar1.sqlite')), input });
+    expect(piped.stderr).not.toContain('warming');
+    const tty = await runCli(['warm', '-'], { env: { ...envFor(fake.url, join(dir.path, 'bar2.sqlite')), TINYLLM_TTY: '1' }, input });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toContain('warming');
+    expect(tty.stderr).toContain('2/2');
+  });
+
+  it('a file that does not exist is a runtime failure', async () => {
+    const result = await runCli(['warm', join(dir.path, 'nope.txt')], { env: envFor(fake.url, join(dir.path, 'x.sqlite')) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no such file');
+  });
+
+  it('refuses --no-cache (exit 2)', async () => {
+    const result = await runCli(['warm', '--no-cache', '-'], { env: envFor(fake.url, join(dir.path, 'y.sqlite')), input: 'hi' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--no-cache');
+  });
+
+  it('stops early when Ollama is unreachable, failing every line', async () => {
+    const env = { ...envFor('http://127.0.0.1:9', join(dir.path, 'down.sqlite')) };
+    const result = await runCli(['warm', '-', '--concurrency', '1'], { env, input: 'a\nb\nc\n' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('failed 3');
+    expect(result.stdout).toContain('line 1: cannot reach Ollama at http://127.0.0.1:9');
+    expect(result.stdout).toContain('line 3: not tried: cannot reach Ollama');
+  });
+});
