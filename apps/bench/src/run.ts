@@ -9,6 +9,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_CPU, pinToCpu, SERVER_CPU } from './cpu.js';
 import { renderDocument } from './doc.js';
 import type { Context, Group, RowResult } from './group.js';
 import { GROUP_LOADERS, type GroupName, ONLY_ALIASES } from './groups.js';
@@ -73,6 +74,11 @@ class RowChild {
     waiting?.(reply);
   }
 
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** The next reply (after sending `command`, if any); an error reply or a timeout throws. */
   async next(command?: object): Promise<Reply> {
     if (this.#exited) throw new Error('child already exited');
@@ -109,7 +115,13 @@ class RowChild {
  * first (one at a time), then measured round-robin: round r of every row, in an order rotated each
  * round, so a burst of load from another process hits all rows rather than one.
  */
-async function runGroup(name: string, group: Group, ctx: Context, env: NodeJS.ProcessEnv): Promise<Record<string, RowResult | { error: string }>> {
+async function runGroup(
+  name: string,
+  group: Group,
+  ctx: Context,
+  env: NodeJS.ProcessEnv,
+  serverPid?: number,
+): Promise<Record<string, RowResult | { error: string }>> {
   const results: Record<string, RowResult | { error: string }> = {};
   const runners = new Map<string, RowChild>();
   const fail = (row: string, error: unknown): void => {
@@ -152,7 +164,13 @@ async function runGroup(name: string, group: Group, ctx: Context, env: NodeJS.Pr
         });
       }
     }
-    // Latency, interleaved the same way in chunks.
+    // Latency, interleaved the same way in chunks. Against a local server, pin the server and the
+    // clients to different CPUs first: sequential round trips are bimodal by vCPU placement
+    // otherwise (throughput is measured unpinned, where both sides may use every core).
+    if (serverPid !== undefined) {
+      pinToCpu(serverPid, SERVER_CPU);
+      for (const [, child] of live()) if (child.pid !== undefined) pinToCpu(child.pid, CLIENT_CPU);
+    }
     const CHUNKS = 4;
     for (let c = 0; c < CHUNKS; c++) {
       for (const [row, child] of live()) {
@@ -203,7 +221,7 @@ async function main(): Promise<void> {
         ctx.redisUrl = redis.url;
       }
       const env = { ...process.env, BENCH_QUICK: args.quick ? '1' : '0', ...(ctx.redisUrl ? { BENCH_REDIS_URL: ctx.redisUrl } : {}) };
-      const results = await runGroup(name, group, ctx, env);
+      const results = await runGroup(name, group, ctx, env, redis?.pid);
       sections.push(...group.summarize(results, ctx));
       if (name === 'redis' && redis) {
         await redis.stop();

@@ -13,6 +13,12 @@ export interface BackendCapabilities {
   shared?: boolean;
   /** Talks over a network, so it can be unreachable. */
   network?: boolean;
+  /**
+   * An upper bound, in ms, on how long get/set/delete/has take to settle right now (for example a
+   * driver's own command timeout). When it is at most the ResponseCache's timeoutMs, the cache
+   * trusts it and runs no deadline of its own on those calls. Omit it unless it truly holds.
+   */
+  settlesWithinMs?: number;
 }
 
 /** Size figures of one backend's own namespace. */

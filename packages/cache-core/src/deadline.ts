@@ -3,7 +3,6 @@ import { CacheTimeoutError } from './errors.js';
 
 interface Pending {
   deadline: number;
-  settled: boolean;
   reject: (error: Error) => void;
   backend: string;
   operation: string;
@@ -11,14 +10,15 @@ interface Pending {
 
 /**
  * Deadlines for many concurrent operations that share one timeout. Every operation of a queue has
- * the same timeoutMs, so deadlines arrive in insertion order: one FIFO and at most one timer serve
- * them all, instead of a setTimeout plus a Promise.race per call (measurably cheaper at 256 lookups
- * in flight). The timer is unref'd and only armed while something is pending.
+ * the same timeoutMs, so the oldest operation still in flight is always the next to expire: an
+ * insertion-ordered Set of in-flight operations and at most one timer serve them all, instead of a
+ * setTimeout plus a Promise.race per call. Settled operations leave the Set at once, so nothing
+ * outlives its operation (records held for the whole window got promoted by the GC and cost more
+ * than the timers they replaced). The timer is unref'd and only armed while something is pending.
  */
 export class DeadlineQueue {
   readonly #timeoutMs: number;
-  #queue: Pending[] = [];
-  #head = 0;
+  readonly #inFlight = new Set<Pending>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(timeoutMs: number) {
@@ -29,52 +29,38 @@ export class DeadlineQueue {
   run<T>(operation: MaybePromise<T>, backend: string, name: string): MaybePromise<T> {
     if (!(operation instanceof Promise)) return operation;
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { deadline: Date.now() + this.#timeoutMs, settled: false, reject, backend, operation: name };
-      this.#queue.push(pending);
-      this.#arm();
+      const pending: Pending = { deadline: Date.now() + this.#timeoutMs, reject, backend, operation: name };
+      this.#inFlight.add(pending);
+      if (this.#timer === undefined) this.#arm(pending.deadline);
       operation.then(
         (value) => {
-          pending.settled = true;
+          this.#inFlight.delete(pending);
           resolve(value);
         },
         (error: unknown) => {
-          pending.settled = true;
+          this.#inFlight.delete(pending);
           reject(error);
         },
       );
     });
   }
 
-  #arm(): void {
-    if (this.#timer !== undefined) return;
-    const first = this.#queue[this.#head];
-    if (first === undefined) return;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.deadline - Date.now()) + 1);
+  #arm(deadline: number): void {
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, deadline - Date.now()) + 1);
     this.#timer.unref?.();
   }
 
   #expire(): void {
     this.#timer = undefined;
     const now = Date.now();
-    while (this.#head < this.#queue.length) {
-      const pending = this.#queue[this.#head] as Pending;
-      if (!pending.settled && pending.deadline > now) break;
-      this.#head++;
-      if (!pending.settled) {
-        pending.settled = true;
-        pending.reject(new CacheTimeoutError(pending.backend, pending.operation, this.#timeoutMs));
+    for (const pending of this.#inFlight) {
+      if (pending.deadline > now) {
+        this.#arm(pending.deadline);
+        return;
       }
+      this.#inFlight.delete(pending);
+      pending.reject(new CacheTimeoutError(pending.backend, pending.operation, this.#timeoutMs));
     }
-    // Drop the consumed prefix once it dominates, so the array does not grow without bound.
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    }
-    this.#arm();
   }
 }
 

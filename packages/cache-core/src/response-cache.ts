@@ -82,6 +82,8 @@ export interface CacheStats {
   shared: SharedCounters | undefined;
 }
 
+const entryValue = <T>(entry: CacheEntry<T> | undefined): T | undefined => entry?.value;
+
 function assertKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key === '') throw new InvalidKeyError(key);
 }
@@ -145,21 +147,48 @@ export class ResponseCache<T = unknown> {
   }
 
   /** The stored value, or undefined on a miss (a failing backend is a miss too). */
-  async get(key: string): Promise<T | undefined> {
-    return (await this.getEntry(key))?.value;
+  get(key: string): Promise<T | undefined> {
+    // Not async: a hit from an in-process backend then costs one resolved promise, not a chain of them.
+    try {
+      const found = this.#lookup(key);
+      return found instanceof Promise ? found.then(entryValue) : Promise.resolve(found?.value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The stored entry with its metadata, or undefined on a miss. Counts a hit or a miss. */
-  async getEntry(key: string): Promise<CacheEntry<T> | undefined> {
+  getEntry(key: string): Promise<CacheEntry<T> | undefined> {
+    try {
+      return Promise.resolve(this.#lookup(key));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // The read path shared by get, getEntry and resolve: synchronous when the backend is, never
+  // rejecting for a backend failure (that is a miss plus an error).
+  #lookup(key: string): MaybePromise<CacheEntry<T> | undefined> {
     assertKey(key);
     this.#assertOpen('get');
-    let entry: CacheEntry | undefined;
+    let pending: MaybePromise<CacheEntry | undefined>;
     try {
-      const pending = this.backend.get(key);
-      entry = pending instanceof Promise ? await this.#deadlines.run(pending, this.backend.name, 'get') : pending;
+      pending = this.backend.get(key);
     } catch (error) {
       this.#failed('get', key, error);
+      return this.#found(key, undefined);
     }
+    if (!(pending instanceof Promise)) return this.#found(key, pending);
+    return this.#bounded(pending, 'get').then(
+      (entry) => this.#found(key, entry),
+      (error: unknown) => {
+        this.#failed('get', key, error);
+        return this.#found(key, undefined);
+      },
+    );
+  }
+
+  #found(key: string, entry: CacheEntry | undefined): CacheEntry<T> | undefined {
     if (entry === undefined) {
       if (this.#enableMetrics) {
         this.#metrics.misses++;
@@ -337,15 +366,21 @@ export class ResponseCache<T = unknown> {
       const pending = call();
       const result =
         pending instanceof Promise
-          ? await (deadlineMs === undefined
-              ? this.#deadlines.run(pending, this.backend.name, operation)
-              : withDeadline(pending, deadlineMs, this.backend.name, operation))
+          ? await (deadlineMs === undefined ? this.#bounded(pending, operation) : withDeadline(pending, deadlineMs, this.backend.name, operation))
           : pending;
       return success === undefined ? result : success;
     } catch (error) {
       this.#failed(operation, key, error);
       return fallback;
     }
+  }
+
+  // The deadline of one backend operation: the backend's own bound when it promises one within
+  // timeoutMs (a timer per call costs measurably at high concurrency), else the shared queue.
+  #bounded<R>(operation: Promise<R>, name: string): Promise<R> {
+    const bound = this.backend.capabilities.settlesWithinMs;
+    if (bound !== undefined && bound <= this.timeoutMs) return operation;
+    return this.#deadlines.run(operation, this.backend.name, name) as Promise<R>;
   }
 
   #failed(operation: string, key: string, error: unknown): void {

@@ -151,6 +151,27 @@ describe('ResponseCache: fail open', () => {
     expect(errors[0]?.context).toMatchObject({ event: 'cache_error', operation: 'get', backend: mode, key: 'k' });
   });
 
+  it('trusts a backend that promises to settle within the deadline, and only such a backend', async () => {
+    const slowBackend = (settlesWithinMs: number): CacheBackend => {
+      const backend = new ReferenceBackend();
+      const get = backend.get.bind(backend);
+      return Object.assign(backend, {
+        capabilities: { settlesWithinMs },
+        get: async (key: string) => {
+          await sleep(120);
+          return get(key);
+        },
+      });
+    };
+    const trusted = new ResponseCache({ backend: slowBackend(40), timeoutMs: 50 });
+    await trusted.set('k', 'v');
+    expect(await trusted.get('k')).toBe('v');
+    const untrusted = new ResponseCache({ backend: slowBackend(500), timeoutMs: 50 });
+    await untrusted.set('k', 'v');
+    expect(await untrusted.get('k')).toBeUndefined();
+    expect(untrusted.getMetrics().errors).toBe(1);
+  });
+
   it('getOrSet still returns the computed value when the backend is dead', async () => {
     const cache = new ResponseCache({ backend: failingBackend('hang'), timeoutMs: 30 });
     let computed = 0;

@@ -43,8 +43,14 @@ function createdAtOf(head: string): number | undefined {
 export class RedisBackend implements CacheBackend {
   /** "redis". */
   readonly name = 'redis';
-  /** shared, persistent, network. */
-  readonly capabilities: BackendCapabilities = CAPABILITIES;
+  /**
+   * shared, persistent, network; once the first connection has settled, and when this backend set
+   * the client's commandTimeout itself, also settlesWithinMs (that timeout), so a ResponseCache
+   * with a deadline at least as long runs no timer of its own per call.
+   */
+  get capabilities(): BackendCapabilities {
+    return this.#connecting === undefined && this.#bounded ? this.#bounded : CAPABILITIES;
+  }
   /** Prefix of every key this backend writes. */
   readonly keyPrefix: string;
   /** The ioredis client (Redis or Cluster). */
@@ -55,6 +61,7 @@ export class RedisBackend implements CacheBackend {
   readonly #countersKey: string;
   readonly #counters: CounterBuffer;
   readonly #unwatch: () => void;
+  readonly #bounded: BackendCapabilities | undefined;
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -67,6 +74,9 @@ export class RedisBackend implements CacheBackend {
     this.#connection = openConnection(this.#options);
     this.client = this.#connection.client;
     this.#unwatch = watchConnection(this.#connection, this.#logger);
+    // ioredis's commandTimeout bounds every command of a client this backend configured (with the
+    // offline queue off, a command on a down connection fails at once); a client handed in may not.
+    this.#bounded = this.#connection.owned ? Object.freeze({ ...CAPABILITIES, settlesWithinMs: this.#options.timeoutMs }) : undefined;
     this.#counters = new CounterBuffer(
       (deltas) => {
         const pipeline = this.client.pipeline();
