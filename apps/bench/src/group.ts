@@ -4,6 +4,7 @@
  * entry of `rows`. Heavy libraries are imported inside row functions only, so the parent and the
  * other rows never load (and never share optimised code with) a library they do not measure.
  */
+import { createRequire } from 'node:module';
 import type { Section } from './table.js';
 
 /** Anything JSON-serialisable that a row sends back to the parent. */
@@ -54,3 +55,16 @@ export function contextFromEnv(): Context {
 }
 
 export const isError = (r: unknown): r is { error: string } => typeof r === 'object' && r !== null && 'error' in r;
+
+/** Why a group cannot run: the first of the packages that does not resolve (not installed or not built), or undefined. */
+export function unresolvable(...packages: string[]): string | undefined {
+  const require = createRequire(import.meta.url);
+  for (const name of packages) {
+    try {
+      require.resolve(name);
+    } catch {
+      return `${name} does not resolve (not built?)`;
+    }
+  }
+  return undefined;
+}

@@ -4,9 +4,8 @@
  * isolate where our backend's bytes go (object graph vs string, freezing, the entry record), and
  * the budget row checks that `maxBytes` holds, both as accounted by the backend and as real heap.
  */
-import { createRequire } from 'node:module';
 import type { Group, RowResult } from './group.js';
-import { isError } from './group.js';
+import { isError, unresolvable } from './group.js';
 import { fmtBytes, fmtRatio, type Section } from './table.js';
 import { type BenchRequest, makeRequests, makeResponse } from './workload.js';
 
@@ -146,12 +145,7 @@ const LABELS: Record<string, string> = {
 export const group: Group = {
   name: 'memory-bytes',
   async available() {
-    try {
-      createRequire(import.meta.url).resolve('@tinyllm/cache-memory');
-      return undefined;
-    } catch {
-      return '@tinyllm/cache-memory does not resolve (not built?)';
-    }
+    return unresolvable('@tinyllm/cache-memory');
   },
   plan: () => ROWS,
   rows: Object.fromEntries(ROWS.map((id) => [id, () => runRow(id)])),

@@ -4,9 +4,8 @@
  * the same 1,000 requests, stores the same ~2 KB responses, and derives the key from the request
  * on every call. Three diagnostic rows split our hit into "derive the key" and "look it up".
  */
-import { createRequire } from 'node:module';
 import type { Group, Runner } from './group.js';
-import { isError } from './group.js';
+import { isError, unresolvable } from './group.js';
 import { isQuick } from './measure.js';
 import { fmtOps, fmtRatio, fmtSpread, fmtUs, type Section } from './table.js';
 import { type BenchRequest, makeRequests, makeResponse, REQUEST_COUNT } from './workload.js';
@@ -111,12 +110,7 @@ const LABELS: Record<string, string> = {
 export const group: Group = {
   name: 'memory',
   async available() {
-    try {
-      createRequire(import.meta.url).resolve('@tinyllm/cache-memory');
-      return undefined;
-    } catch {
-      return '@tinyllm/cache-memory does not resolve (not built?)';
-    }
+    return unresolvable('@tinyllm/cache-memory');
   },
   plan: () => [...MAIN_ROWS, ...DIAG_ROWS],
   rows: Object.fromEntries([...MAIN_ROWS, ...DIAG_ROWS].map((id) => [id, () => runRow(id)])),

@@ -24,7 +24,7 @@ export interface TieredBackendOptions {
 export class TieredBackend implements CacheBackend {
   /** "tiered(memory+redis)" and the like. */
   readonly name: string;
-  /** persistent/network when any tier is; evicts when the first tier does. */
+  /** persistent/network when any tier is; evicts only as a single evicting tier (slower tiers keep what a fast one drops). */
   readonly capabilities: BackendCapabilities;
   /** The tiers, fastest first. */
   readonly tiers: readonly CacheBackend[];
