@@ -19,6 +19,7 @@ export {
 export { sha256Hex } from './hash.js';
 export {
   assertNamespace,
+  CACHE_CONTROL_FIELDS,
   type CacheEndpoint,
   type CacheKeyOptions,
   type CacheKeyRequest,

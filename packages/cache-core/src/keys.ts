@@ -46,8 +46,11 @@ export interface CacheKeyOptions {
   namespace?: string;
 }
 
+/** The cache's own per-call controls: they travel in the request but never reach Ollama. */
+export const CACHE_CONTROL_FIELDS: ReadonlySet<string> = new Set(['forceRefresh', 'cacheTtl', 'noStore']);
+
 /** Request fields that cannot change the answer's text (framing, residency) or are the cache's own per-call controls. */
-export const EXCLUDED_REQUEST_FIELDS: ReadonlySet<string> = new Set(['stream', 'keep_alive', 'forceRefresh', 'cacheTtl', 'noStore']);
+export const EXCLUDED_REQUEST_FIELDS: ReadonlySet<string> = new Set(['stream', 'keep_alive', ...CACHE_CONTROL_FIELDS]);
 
 /** Runtime options that change speed or placement, never the text. */
 export const EXCLUDED_OPTION_FIELDS: ReadonlySet<string> = new Set(['num_thread', 'num_gpu', 'main_gpu', 'use_mmap', 'use_mlock', 'numa', 'low_vram']);
@@ -120,7 +123,7 @@ export function toOllamaRequest<R extends CacheKeyRequest>(request: R): Record<s
   let anyLifted = false;
   for (const field in request) {
     const value = request[field];
-    if (value === undefined || field === 'forceRefresh' || field === 'cacheTtl' || field === 'noStore') continue;
+    if (value === undefined || CACHE_CONTROL_FIELDS.has(field)) continue;
     if (field === 'json_mode') {
       if (value === true && request.format === undefined) out.format = 'json';
     } else if (field === 'max_tokens' || TOP_LEVEL_OPTION_FIELDS.has(field)) {
@@ -223,8 +226,7 @@ function writeRequest(request: CacheKeyRequest): string | undefined {
 export function cacheKeyMaterial(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
   assertRequest(request);
   const endpoint = options.endpoint ?? inferEndpoint(request);
-  const json = writeRequest(request) ?? (writeRequest(toOllamaRequest(request) as CacheKeyRequest) as string);
-  return `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} ${json}`;
+  return `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} ${normalisedJson(request)}`;
 }
 
 /**
@@ -234,7 +236,12 @@ export function cacheKeyMaterial(request: CacheKeyRequest, options: CacheKeyOpti
  */
 export function canonicalRequest(request: CacheKeyRequest): Record<string, unknown> {
   assertRequest(request);
-  return JSON.parse(writeRequest(request) ?? (writeRequest(toOllamaRequest(request) as CacheKeyRequest) as string)) as Record<string, unknown>;
+  return JSON.parse(normalisedJson(request)) as Record<string, unknown>;
+}
+
+// The common Ollama shape is written in one pass; a simple-form request is lifted first.
+function normalisedJson(request: CacheKeyRequest): string {
+  return writeRequest(request) ?? (writeRequest(toOllamaRequest(request) as CacheKeyRequest) as string);
 }
 
 /** Checks a namespace value: a non-empty string. */
