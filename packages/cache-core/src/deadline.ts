@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { MaybePromise } from './contract.js';
 import { CacheTimeoutError } from './errors.js';
 
@@ -29,7 +30,7 @@ export class DeadlineQueue {
   run<T>(operation: MaybePromise<T>, backend: string, name: string): MaybePromise<T> {
     if (!(operation instanceof Promise)) return operation;
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { deadline: Date.now() + this.#timeoutMs, reject, backend, operation: name };
+      const pending: Pending = { deadline: performance.now() + this.#timeoutMs, reject, backend, operation: name };
       this.#inFlight.add(pending);
       if (this.#timer === undefined) this.#arm(pending.deadline);
       operation.then(
@@ -46,13 +47,14 @@ export class DeadlineQueue {
   }
 
   #arm(deadline: number): void {
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, deadline - Date.now()) + 1);
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, deadline - performance.now()) + 1);
     this.#timer.unref?.();
   }
 
   #expire(): void {
     this.#timer = undefined;
-    const now = Date.now();
+    // A monotonic clock: a wall-clock step must not stretch or shrink a deadline.
+    const now = performance.now();
     for (const pending of this.#inFlight) {
       if (pending.deadline > now) {
         this.#arm(pending.deadline);

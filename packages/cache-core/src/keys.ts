@@ -11,8 +11,8 @@ export const KEY_SCHEMA_VERSION = 1;
 /** The Ollama endpoints whose answers are cached. */
 export type CacheEndpoint = 'generate' | 'chat' | 'embed';
 
-/** An image as Ollama takes it: base64 text (a data: URI is accepted) or raw bytes. */
-export type ImageInput = string | Uint8Array;
+/** An image as Ollama clients take it: base64 text or raw bytes. */
+export type ImageInput = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 
 /** The seed's simple request form; it maps onto the Ollama shape (max_tokens is num_predict, json_mode is format "json"). */
 export interface SimpleRequest {
@@ -86,17 +86,26 @@ export function normalizeModelName(model: string): string {
   return lastSegment.includes(':') || lastSegment.includes('@') ? name : `${name}:latest`;
 }
 
-/** Identifies an image by the sha256 of its bytes, so base64 text, a data: URI and raw bytes of one image are one key. */
+// Go decodes `images` with strict standard base64 (line breaks aside): exactly what it accepts.
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Identifies an image by the sha256 of its bytes, so base64 text and raw bytes of one image are one
+ * key. Text that is not strict base64 (a data: URI, stray characters) is not decoded leniently:
+ * Ollama rejects it, so it is keyed by the text itself and never shares a key with a valid image.
+ */
 export function imageFingerprint(image: ImageInput): string {
   if (typeof image === 'string') {
-    const comma = image.startsWith('data:') ? image.indexOf(',') : -1;
-    return `sha256:${sha256Hex(Buffer.from(comma >= 0 ? image.slice(comma + 1) : image, 'base64'))}`;
+    const compact = image.includes('\n') || image.includes('\r') ? image.replace(/[\r\n]/g, '') : image;
+    return STRICT_BASE64.test(compact) ? `sha256:${sha256Hex(Buffer.from(compact, 'base64'))}` : `text-sha256:${sha256Hex(image)}`;
   }
-  return `sha256:${sha256Hex(image)}`;
+  if (image instanceof ArrayBuffer) return `sha256:${sha256Hex(new Uint8Array(image))}`;
+  if (ArrayBuffer.isView(image)) return `sha256:${sha256Hex(new Uint8Array(image.buffer, image.byteOffset, image.byteLength))}`;
+  throw new InvalidRequestError('images', `expected base64 strings or bytes, got ${Object.prototype.toString.call(image)}`);
 }
 
 function fingerprintImages(images: unknown): unknown {
-  return Array.isArray(images) ? images.map((image) => (typeof image === 'string' || image instanceof Uint8Array ? imageFingerprint(image) : image)) : images;
+  return Array.isArray(images) ? images.map((image) => imageFingerprint(image as ImageInput)) : images;
 }
 
 function fingerprintMessages(messages: unknown): unknown {
@@ -199,6 +208,10 @@ function writeRequest(request: CacheKeyRequest): string | undefined {
         break;
       case 'images':
         written = writeCanonical(fingerprintImages(value));
+        break;
+      case 'format':
+        // A JSON schema becomes a grammar in its own property order (so does the answer): keep it.
+        written = JSON.stringify(value);
         break;
       case 'messages':
         written = writeCanonical(fingerprintMessages(value));

@@ -2,7 +2,7 @@ import type { BackendStats, CacheBackend, MaybePromise, SharedCounters } from '.
 import { assertTtl, createEntry } from './create-entry.js';
 import { DeadlineQueue, withDeadline } from './deadline.js';
 import type { CacheEntry } from './entry.js';
-import { BackendClosedError, InvalidKeyError, InvalidOptionError } from './errors.js';
+import { BackendClosedError, CacheDecodeError, InvalidKeyError, InvalidOptionError } from './errors.js';
 import { assertNamespace, type CacheKeyOptions, type CacheKeyRequest, generateCacheKey } from './keys.js';
 import { type CacheLogger, keyForLog, silentLogger } from './logger.js';
 import { type CacheMetrics, MetricsRecorder } from './metrics.js';
@@ -31,6 +31,8 @@ export interface ResponseCacheOptions<T = unknown> {
   namespace?: string;
   /** Reads what a hit on a stored value saved (for getStats); default: nothing counted. */
   savingsOf?: (value: T) => Savings | undefined;
+  /** Checks a stored value before it is served; a value that fails (a foreign or outdated format) is a miss plus an error. Default: every value passes. */
+  validate?: (value: unknown) => boolean;
 }
 
 /** Per-call options of set. */
@@ -82,6 +84,9 @@ export interface CacheStats {
   shared: SharedCounters | undefined;
 }
 
+// setTimeout's limit; a longer delay would fire at once.
+const MAX_TIMER_MS = 2_147_483_647;
+
 const entryValue = <T>(entry: CacheEntry<T> | undefined): T | undefined => entry?.value;
 
 function assertKey(key: unknown): asserts key is string {
@@ -107,6 +112,7 @@ export class ResponseCache<T = unknown> {
   readonly #logger: CacheLogger;
   readonly #debug: boolean;
   readonly #savingsOf: ((value: T) => Savings | undefined) | undefined;
+  readonly #validate: ((value: unknown) => boolean) | undefined;
   readonly #inflight = new Map<string, Promise<T>>();
   readonly #pendingWrites = new Set<Promise<unknown>>();
   readonly #deadlines: DeadlineQueue;
@@ -120,8 +126,8 @@ export class ResponseCache<T = unknown> {
     }
     const { defaultTtl = 3600, timeoutMs = 250, enableMetrics = true } = options;
     assertTtl(defaultTtl, 'defaultTtl');
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidOptionError('timeoutMs', timeoutMs, 'a finite number of milliseconds > 0');
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
+      throw new InvalidOptionError('timeoutMs', timeoutMs, `a number of milliseconds > 0 and <= ${MAX_TIMER_MS}`);
     }
     assertNamespace(options.namespace);
     this.backend = options.backend;
@@ -135,6 +141,7 @@ export class ResponseCache<T = unknown> {
     // Building log contexts costs time on the hit path: only do it when someone listens.
     this.#debug = this.#logger !== silentLogger && (typeof levelCheck !== 'function' || levelCheck.call(this.#logger, 'debug'));
     this.#savingsOf = options.savingsOf;
+    this.#validate = options.validate;
     this.backend.onEviction?.((key) => {
       if (this.#enableMetrics) this.#metrics.evictions++;
       if (this.#debug) this.#logger.debug({ event: 'cache_eviction', key: keyForLog(key) }, 'cache eviction');
@@ -189,6 +196,10 @@ export class ResponseCache<T = unknown> {
   }
 
   #found(key: string, entry: CacheEntry | undefined): CacheEntry<T> | undefined {
+    if (entry !== undefined && this.#validate !== undefined && !this.#isValid(entry.value)) {
+      this.#failed('get', key, new CacheDecodeError('the stored value failed validation (a foreign or outdated format)'));
+      entry = undefined;
+    }
     if (entry === undefined) {
       if (this.#enableMetrics) {
         this.#metrics.misses++;
@@ -321,6 +332,14 @@ export class ResponseCache<T = unknown> {
     }
   }
 
+  #isValid(value: unknown): boolean {
+    try {
+      return (this.#validate as (value: unknown) => boolean)(value);
+    } catch {
+      return false;
+    }
+  }
+
   #countHit(entry: CacheEntry<T>): void {
     this.#metrics.hits++;
     const saved = this.#savingsOf?.(entry.value);
@@ -341,24 +360,36 @@ export class ResponseCache<T = unknown> {
   // The caller gets the value as soon as compute() has it; the write goes on in the background
   // (bounded by the deadline, tracked for flush() and close()), so a slow or dead cache never
   // delays an answer. The flight stays registered until the write lands, so a caller arriving
-  // in between joins it instead of computing again.
+  // in between joins it instead of computing again. Only writes are tracked: close() does not
+  // wait for computations still in flight (their answers are then not stored).
   #fly(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T>): Promise<T> {
     const flight = (async () => compute())();
     this.#inflight.set(key, flight);
-    const write = flight.then(
-      async (value) => {
-        if (!options.noStore && (options.shouldStore === undefined || options.shouldStore(value))) {
-          await this.set(key, value, options).catch((error: unknown) => this.#failed('set', key, error));
-        }
-      },
-      () => {},
-    );
-    this.#pendingWrites.add(write);
-    void write.finally(() => {
-      this.#pendingWrites.delete(write);
+    const forget = (): void => {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
-    });
+    };
+    flight.then((value) => {
+      if (!this.#shouldWrite(key, value, options)) return forget();
+      const write = this.set(key, value, options).catch((error: unknown) => this.#failed('set', key, error));
+      this.#pendingWrites.add(write);
+      void write.finally(() => {
+        this.#pendingWrites.delete(write);
+        forget();
+      });
+    }, forget);
     return flight;
+  }
+
+  // Whether a computed value goes to the store; a throwing shouldStore is a failed write, never an
+  // unhandled rejection.
+  #shouldWrite(key: string, value: T, options: GetOrSetOptions<T>): boolean {
+    if (options.noStore || this.#closed) return false;
+    try {
+      return options.shouldStore === undefined || options.shouldStore(value);
+    } catch (error) {
+      this.#failed('set', key, error);
+      return false;
+    }
   }
 
   async #run<R, F>(operation: string, key: string, call: () => MaybePromise<R>, fallback: F, success?: R, deadlineMs?: number): Promise<R | F> {

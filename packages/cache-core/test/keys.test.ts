@@ -66,11 +66,13 @@ describe('generateCacheKey: what does not change the key', () => {
     expect(generateCacheKey(mixed)).toBe(generateCacheKey({ model: 'm', prompt: 'p', options: { temperature: 0 } }));
     expect(toOllamaRequest(mixed).options).toEqual({ temperature: 0 });
   });
-  it('identifies images by their bytes: base64, data URI and raw bytes are one image', () => {
+  it('identifies images by their bytes: base64 text, Uint8Array, Buffer and ArrayBuffer are one image', () => {
     const bytes = Buffer.from(PNG_BASE64, 'base64');
     const fromBase64 = generateCacheKey({ ...base, images: [PNG_BASE64] });
-    expect(generateCacheKey({ ...base, images: [`data:image/png;base64,${PNG_BASE64}`] })).toBe(fromBase64);
     expect(generateCacheKey({ ...base, images: [new Uint8Array(bytes)] })).toBe(fromBase64);
+    expect(generateCacheKey({ ...base, images: [bytes] })).toBe(fromBase64);
+    expect(generateCacheKey({ ...base, images: [bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)] })).toBe(fromBase64);
+    expect(generateCacheKey({ ...base, images: [PNG_BASE64.replace(/(.{8})/g, '$1\n')] })).toBe(fromBase64);
     expect(imageFingerprint(PNG_BASE64)).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
@@ -98,6 +100,19 @@ describe('generateCacheKey: what changes the key', () => {
     ['logprobs', { logprobs: true }],
   ])('%s', (_name, change) => {
     expect(generateCacheKey({ ...base, ...change })).not.toBe(key);
+  });
+  it("text Ollama would reject as an image: a data: URI, or stray characters, never shares a valid image's key", () => {
+    const valid = generateCacheKey({ ...base, images: ['ABCD'] });
+    expect(generateCacheKey({ ...base, images: ['AB!CD'] })).not.toBe(valid);
+    expect(generateCacheKey({ ...base, images: [`data:image/png;base64,${PNG_BASE64}`] })).not.toBe(generateCacheKey({ ...base, images: [PNG_BASE64] }));
+  });
+  it('rejects an image that is neither text nor bytes', () => {
+    expect(() => generateCacheKey({ ...base, images: [{ path: 'x.png' }] })).toThrow(InvalidRequestError);
+  });
+  it('the property order of a format schema (Ollama builds its grammar, and the answer, in that order)', () => {
+    const answerFirst = { type: 'object', properties: { answer: { type: 'string' }, reasoning: { type: 'string' } } };
+    const reasoningFirst = { type: 'object', properties: { reasoning: { type: 'string' }, answer: { type: 'string' } } };
+    expect(generateCacheKey({ ...base, format: answerFirst })).not.toBe(generateCacheKey({ ...base, format: reasoningFirst }));
   });
   it('an image with other bytes', () => {
     const other = Buffer.from('other bytes').toString('base64');

@@ -346,3 +346,53 @@ describe('DeadlineQueue', () => {
     expect(queue.run('plain', 'b', 'get')).toBe('plain');
   });
 });
+
+describe('ResponseCache: robustness', () => {
+  it('a throwing shouldStore is a counted error, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      const cache = new ResponseCache({ backend: new ReferenceBackend() });
+      const shouldStore = (): boolean => {
+        throw new Error('boom in shouldStore');
+      };
+      expect(await cache.getOrSet('k', () => ({ a: 1 }), { shouldStore })).toEqual({ a: 1 });
+      await cache.flush();
+      await sleep(20);
+      expect(unhandled).toEqual([]);
+      expect(cache.getMetrics().errors).toBe(1);
+      expect(await cache.has('k')).toBe(false);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
+  it('close() does not wait for computations in flight, and their answers are not stored after it', async () => {
+    const store = new Map<string, string>();
+    const cache = new ResponseCache({ backend: new ReferenceBackend({ store }) });
+    let release: (value: string) => void = () => {};
+    const answer = cache.getOrSet('k', () => new Promise<string>((resolve) => (release = resolve)));
+    const closed = await Promise.race([cache.close().then(() => 'closed'), sleep(500).then(() => 'waited for the computation')]);
+    expect(closed).toBe('closed');
+    release('late');
+    expect(await answer).toBe('late');
+    await sleep(10);
+    expect(store.size).toBe(0);
+    expect(cache.getMetrics().errors).toBe(0);
+  });
+
+  it('validate turns a stored value of a foreign shape into a miss plus an error', async () => {
+    const store = new Map<string, string>();
+    await new ResponseCache({ backend: new ReferenceBackend({ store }) }).set('k', { something: 'else' });
+    const cache = new ResponseCache<{ v: 1 }>({ backend: new ReferenceBackend({ store }), validate: (value) => (value as { v?: unknown }).v === 1 });
+    expect(await cache.get('k')).toBeUndefined();
+    expect(cache.getMetrics()).toMatchObject({ hits: 0, misses: 1, errors: 1 });
+    await cache.set('k', { v: 1 });
+    expect(await cache.get('k')).toEqual({ v: 1 });
+  });
+
+  it('rejects a timeoutMs setTimeout cannot honour', () => {
+    expect(() => new ResponseCache({ backend: new ReferenceBackend(), timeoutMs: 2 ** 31 })).toThrow(/Invalid option timeoutMs/);
+  });
+});

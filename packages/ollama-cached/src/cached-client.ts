@@ -1,13 +1,16 @@
 import {
   assertTtl,
   type CacheBackend,
+  CacheDecodeError,
   type CacheKeyRequest,
   type CacheLogger,
   type CacheResult,
   type CacheStats,
   InvalidOptionError,
   InvalidRequestError,
-  ResponseCache,
+  MissingPackageError,
+  silentLogger,
+  TinyLLMError,
   toOllamaRequest,
 } from '@tinyllm/cache-core';
 import { MemoryBackend } from '@tinyllm/cache-memory';
@@ -44,9 +47,10 @@ import { attachCacheInfo, type CacheInfo } from './cache-info.js';
 import { isAbortError, toOllamaError } from './errors.js';
 import { withBase64Images } from './images.js';
 import { DEFAULT_OLLAMA_HOST, OllamaClient } from './ollama-client.js';
+import { type OllamaResponseCache, ollamaResponseCache } from './ollama-response-cache.js';
 import { FlightAbandonedError, replayStream, StreamRecorder, type UpstreamStream } from './recording.js';
 import { buildStats, type CachedClientStats, emptyCounters } from './stats.js';
-import { type CachedEndpoint, freshResponse, isStorable, type JsonObject, type StoredResponse, savingsOf } from './stored-response.js';
+import { type CachedEndpoint, freshResponse, isStorable, isStoredResponse, type JsonObject, type StoredResponse, savingsOf } from './stored-response.js';
 import { asAbortable, StreamIterator } from './stream-iterator.js';
 
 /** Per-call cache controls; they never reach Ollama and never change the key. */
@@ -77,9 +81,6 @@ export type CachedChatRequest = ChatRequest & SimpleFormFields & CacheControls;
 export type CachedEmbedRequest = EmbedRequest & CacheControls;
 /** A legacy embeddings request plus cache controls. */
 export type CachedEmbeddingsRequest = EmbeddingsRequest & CacheControls;
-
-/** The ResponseCache type a CachedOllamaClient stores answers in. */
-export type OllamaResponseCache = ResponseCache<StoredResponse>;
 
 /** Options of CachedOllamaClient. */
 export interface CachedOllamaClientOptions {
@@ -149,6 +150,36 @@ function isLoadRequest(endpoint: CachedEndpoint, request: JsonObject): boolean {
   }
 }
 
+// Failures of the cache machinery itself (not of Ollama, not of the caller's input): they cost the
+// caching, never the answer.
+function isCacheFailure(error: unknown): boolean {
+  if (!TinyLLMError.isInstance(error)) return false;
+  return (
+    error.code === 'TINYLLM_BACKEND_CLOSED' ||
+    error.code === 'TINYLLM_BACKEND_ERROR' ||
+    error.code === 'TINYLLM_CACHE_TIMEOUT' ||
+    error.code === 'TINYLLM_DECODE_ERROR'
+  );
+}
+
+function unreadableEntry(): CacheDecodeError {
+  return new CacheDecodeError('the cache returned a value that is not a stored Ollama response');
+}
+
+// An OllamaClient's timeoutMs also bounds the silence between two chunks of a stream it records.
+function idleTimeoutOf(inner: Ollama): number | undefined {
+  return inner instanceof OllamaClient ? inner.timeoutMs : undefined;
+}
+
+// ollama-js keeps every stream in a list until it ends with done, so a failed or aborted one stays
+// forever (ollama-js#295): drop ours once it has settled either way.
+function forgetStream(inner: Ollama, stream: UpstreamStream): void {
+  const ongoing = (inner as unknown as { ongoingStreamedRequests?: unknown }).ongoingStreamedRequests;
+  if (!Array.isArray(ongoing)) return;
+  const index = ongoing.indexOf(stream);
+  if (index >= 0) ongoing.splice(index, 1);
+}
+
 interface CallPlan {
   endpoint: CachedEndpoint;
   /** The request sent upstream (Ollama shape, images base64, no stream field, no controls). */
@@ -175,6 +206,9 @@ export class CachedOllamaClient extends Ollama {
   readonly #ownsCache: boolean;
   readonly #counters = emptyCounters();
   readonly #recorders = new Set<StreamRecorder>();
+  readonly #logger: CacheLogger;
+  #abortGeneration = 0;
+  #cacheFailureLogged = false;
   #cache: OllamaResponseCache | undefined;
   #cacheLoading: Promise<OllamaResponseCache> | undefined;
   #closing: Promise<void> | undefined;
@@ -188,6 +222,7 @@ export class CachedOllamaClient extends Ollama {
     }
     this.#inner = inner;
     this.#host = host;
+    this.#logger = options.logger ?? silentLogger;
     this.#enabled = options.enableCache !== false;
     const source = options.cache;
     this.#ownsCache = options.ownsCache ?? source === undefined;
@@ -214,14 +249,7 @@ export class CachedOllamaClient extends Ollama {
   }
 
   #wrapBackend(backend: CacheBackend, options: CachedOllamaClientOptions): OllamaResponseCache {
-    return new ResponseCache<StoredResponse>({
-      backend,
-      savingsOf,
-      ...(options.defaultTtl === undefined ? {} : { defaultTtl: options.defaultTtl }),
-      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-      ...(options.cacheTimeoutMs === undefined ? {} : { timeoutMs: options.cacheTimeoutMs }),
-    });
+    return ollamaResponseCache(backend, options);
   }
 
   /** The client requests go to. */
@@ -280,19 +308,39 @@ export class CachedOllamaClient extends Ollama {
   async #call(endpoint: CachedEndpoint, request: object): Promise<object> {
     this.#counters.requests++;
     const plan = await this.#plan(endpoint, request);
-    if (!this.#enabled || isLoadRequest(endpoint, plan.sent)) return this.#bypass(plan);
-    const cache = await this.#getCache();
+    if (!this.#enabled || this.#closing || isLoadRequest(endpoint, plan.sent)) return this.#bypass(plan);
+    let cache: OllamaResponseCache;
+    try {
+      cache = await this.#getCache();
+    } catch (error) {
+      // A store that is not installed is a setup error the caller must see; any other store that
+      // cannot be opened (a corrupt file, say) costs only the caching.
+      if (MissingPackageError.isInstance(error)) throw error;
+      return this.#cacheFailed(error, plan);
+    }
     const keyRequest = (endpoint === 'embeddings' ? { ...plan.sent, [LEGACY_EMBEDDINGS_FIELD]: 'embeddings' } : plan.sent) as CacheKeyRequest;
     const key = cache.generateCacheKey(keyRequest, { endpoint: endpoint === 'embeddings' ? 'embed' : endpoint });
     for (let attempt = 1; ; attempt++) {
       try {
         return plan.stream ? await this.#streaming(cache, key, plan) : await this.#whole(cache, key, plan);
       } catch (error) {
+        if (isCacheFailure(error)) return this.#cacheFailed(error, plan);
         // The caller whose upstream call we joined went away: try again (lead a new call, or hit).
         if (!(error instanceof FlightAbandonedError)) throw error;
-        if (attempt >= MAX_JOIN_ATTEMPTS) return this.#bypass(plan);
+        if (attempt >= MAX_JOIN_ATTEMPTS || this.#closing) return this.#bypass(plan);
       }
     }
+  }
+
+  // The cache itself failed (closed meanwhile, could not be opened): log it once, count it, and
+  // answer from the model as if there were no cache.
+  #cacheFailed(error: unknown, plan: CallPlan): Promise<object> {
+    this.#counters.cacheFailures++;
+    if (!this.#cacheFailureLogged && !this.#closing) {
+      this.#cacheFailureLogged = true;
+      this.#logger.error({ event: 'cache_error', operation: 'open', err: error }, 'cache unavailable; answering from the model');
+    }
+    return this.#bypass(plan);
   }
 
   async #plan(endpoint: CachedEndpoint, request: object): Promise<CallPlan> {
@@ -337,6 +385,7 @@ export class CachedOllamaClient extends Ollama {
 
   async #whole(cache: OllamaResponseCache, key: string, plan: CallPlan): Promise<object> {
     const result = await cache.resolve(key, () => this.#fetchWhole(plan), this.#options(plan));
+    if (result.status === 'hit' && !isStoredResponse(result.value)) return this.#cacheFailed(unreadableEntry(), plan);
     return attachCacheInfo(freshResponse(result.value, plan.model), this.#info(result, key));
   }
 
@@ -348,15 +397,20 @@ export class CachedOllamaClient extends Ollama {
     const resolved = cache.resolve(
       key,
       async () => {
-        const recorder = new StreamRecorder(await this.#openStream(plan), plan.endpoint, this.#host);
+        const generation = this.#abortGeneration;
+        const upstream = await this.#openStream(plan);
+        const recorder = new StreamRecorder(upstream, plan.endpoint, this.#host, idleTimeoutOf(this.#inner));
         this.#recorders.add(recorder);
-        recorder.completion.then(
-          () => this.#recorders.delete(recorder),
-          (error: unknown) => {
-            this.#recorders.delete(recorder);
-            if (!(error instanceof FlightAbandonedError) && !isAbortError(error)) this.#counters.upstreamErrors++;
-          },
-        );
+        const settled = (): void => {
+          this.#recorders.delete(recorder);
+          forgetStream(this.#inner, upstream);
+        };
+        recorder.completion.then(settled, (error: unknown) => {
+          settled();
+          if (!(error instanceof FlightAbandonedError) && !isAbortError(error)) this.#counters.upstreamErrors++;
+        });
+        // close() or abort() came while the headers were on their way: stop this stream too.
+        if (this.#closing || generation !== this.#abortGeneration) recorder.abandon();
         onLive(recorder);
         return recorder.completion;
       },
@@ -372,6 +426,7 @@ export class CachedOllamaClient extends Ollama {
       );
       return asAbortable(attachCacheInfo(stream, { status: plan.forceRefresh ? 'refresh' : 'miss', key }));
     }
+    if (first.result.status === 'hit' && !isStoredResponse(first.result.value)) return this.#cacheFailed(unreadableEntry(), plan);
     return asAbortable(attachCacheInfo(replayStream(first.result.value, plan.model), this.#info(first.result, key)));
   }
 
@@ -483,6 +538,7 @@ export class CachedOllamaClient extends Ollama {
 
   /** Aborts every stream in flight: this client's recordings and the inner client's requests. */
   override abort(): void {
+    this.#abortGeneration++;
     for (const recorder of this.#recorders) recorder.abandon();
     this.#inner.abort();
   }

@@ -1,9 +1,9 @@
-import { type CacheBackend, type CacheLogger, InvalidOptionError, MissingPackageError, ResponseCache } from '@tinyllm/cache-core';
+import { type CacheBackend, type CacheLogger, InvalidOptionError, MissingPackageError } from '@tinyllm/cache-core';
 import { MemoryBackend } from '@tinyllm/cache-memory';
 import type { Ollama } from 'ollama';
-import { CachedOllamaClient, type OllamaResponseCache } from './cached-client.js';
+import { CachedOllamaClient } from './cached-client.js';
 import { OllamaClient, type OllamaClientOptions } from './ollama-client.js';
-import { type StoredResponse, savingsOf } from './stored-response.js';
+import { type OllamaResponseCache, ollamaResponseCache } from './ollama-response-cache.js';
 
 /** Where createCachedClient keeps answers: a built-in store by name, your own backend, or a ready ResponseCache. */
 export type CacheBackendChoice = 'memory' | 'redis' | 'sqlite' | CacheBackend | OllamaResponseCache;
@@ -90,22 +90,6 @@ function definedOnly(values: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function responseCache(backend: CacheBackend, options: CreateCachedClientOptions): OllamaResponseCache {
-  try {
-    return new ResponseCache<StoredResponse>({
-      backend,
-      savingsOf,
-      defaultTtl: options.defaultTtl === undefined ? 3600 : options.defaultTtl,
-      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-      ...(options.cacheTimeoutMs === undefined ? {} : { timeoutMs: options.cacheTimeoutMs }),
-    });
-  } catch (error) {
-    void Promise.resolve(backend.close()).catch(() => {});
-    throw error;
-  }
-}
-
 /** Builds the Redis cache: loads @tinyllm/cache-redis (and so ioredis) on first use. */
 export async function loadRedisCache(options: CreateCachedClientOptions, importer?: Importer): Promise<OllamaResponseCache> {
   const mod = await loadOptionalPackage<{ RedisBackend: BackendConstructor }>('@tinyllm/cache-redis', "backend 'redis'", importer);
@@ -121,7 +105,7 @@ export async function loadRedisCache(options: CreateCachedClientOptions, importe
       timeoutMs: options.cacheTimeoutMs === undefined ? undefined : Math.max(1, Math.floor(options.cacheTimeoutMs * 0.8)),
     }),
   );
-  return responseCache(backend, options);
+  return ollamaResponseCache(backend, options);
 }
 
 /** Builds the SQLite cache: loads @tinyllm/cache-sqlite (and so better-sqlite3) on first use. */
@@ -130,7 +114,7 @@ export async function loadSqliteCache(options: CreateCachedClientOptions, import
   const backend = new mod.SqliteBackend(
     definedOnly({ path: options.sqlitePath, namespace: options.namespace, maxBytes: options.maxBytes, logger: options.logger }),
   );
-  return responseCache(backend, options);
+  return ollamaResponseCache(backend, options);
 }
 
 /**
@@ -156,7 +140,7 @@ export function createCachedClient(options: CreateCachedClientOptions = {}): Cac
       const memory = new MemoryBackend(
         definedOnly({ maxSize: options.maxSize ?? 1000, maxBytes: options.maxBytes }) as { maxSize?: number; maxBytes?: number },
       );
-      return new CachedOllamaClient({ ...base, cache: responseCache(memory, options), ownsCache: true });
+      return new CachedOllamaClient({ ...base, cache: ollamaResponseCache(memory, options), ownsCache: true });
     }
     case 'redis':
       return new CachedOllamaClient({ ...base, cache: loadRedisCache(options), ownsCache: true });

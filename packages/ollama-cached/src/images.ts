@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-/** An image as the request types allow it: base64 text, a file path (Node), or bytes. */
-export type ImageValue = string | Uint8Array;
+/** An image as clients pass it: base64 text, a file path (Node), or bytes (ollama-js also takes an ArrayBuffer at run time). */
+export type ImageValue = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 
 // Paths are short; base64 images are long. Anything longer than this is never looked up on disk.
 const MAX_PATH_LENGTH = 4096;
@@ -12,6 +12,7 @@ const MAX_PATH_LENGTH = 4096;
  * naming an existing file is read and encoded, any other string is taken as base64 already.
  */
 export async function imageToBase64(image: ImageValue): Promise<string> {
+  if (image instanceof ArrayBuffer) return Buffer.from(image).toString('base64');
   if (typeof image !== 'string') return Buffer.from(image.buffer, image.byteOffset, image.byteLength).toString('base64');
   if (image.length === 0 || image.length > MAX_PATH_LENGTH || image.includes('\0')) return image;
   try {
@@ -26,7 +27,9 @@ export async function imageToBase64(image: ImageValue): Promise<string> {
 /** Normalises a list of images to base64 (see imageToBase64); anything that is not an array is returned as is. */
 export async function normalizeImages(images: unknown): Promise<unknown> {
   if (!Array.isArray(images)) return images;
-  return Promise.all(images.map((image: unknown) => (typeof image === 'string' || image instanceof Uint8Array ? imageToBase64(image) : image)));
+  return Promise.all(
+    images.map((image: unknown) => (typeof image === 'string' || image instanceof ArrayBuffer || ArrayBuffer.isView(image) ? imageToBase64(image) : image)),
+  );
 }
 
 /**

@@ -8,7 +8,6 @@ export {
   type CachedGenerateRequest,
   CachedOllamaClient,
   type CachedOllamaClientOptions,
-  type OllamaResponseCache,
   type SimpleFormFields,
 } from './cached-client.js';
 export {
@@ -38,6 +37,7 @@ export {
   type OllamaClientOptions,
   resolveHost,
 } from './ollama-client.js';
+export { type OllamaCacheSettings, type OllamaResponseCache, ollamaResponseCache } from './ollama-response-cache.js';
 export { aggregateChunks, replayChunks, splitResponse, splitWords, WORDS_PER_CHUNK } from './recording.js';
 export { backoffDelay, createRetryFetch, type FetchFn, type RetryFetchOptions } from './retry-fetch.js';
 export type {
@@ -46,4 +46,4 @@ export type {
   CachedClientStats,
   SavedStats,
 } from './stats.js';
-export { type CachedEndpoint, isStorable, type JsonObject, type StoredResponse, savingsOf } from './stored-response.js';
+export { type CachedEndpoint, isStorable, isStoredResponse, type JsonObject, type StoredResponse, savingsOf } from './stored-response.js';

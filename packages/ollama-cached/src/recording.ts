@@ -1,4 +1,4 @@
-import { INCOMPLETE_STREAM_MESSAGE, OllamaStreamError, toOllamaError } from './errors.js';
+import { INCOMPLETE_STREAM_MESSAGE, OllamaStreamError, OllamaTimeoutError, toOllamaError } from './errors.js';
 import type { CachedEndpoint, JsonObject, StoredResponse } from './stored-response.js';
 import { copyJson, nowIso } from './stored-response.js';
 import { abortError, StreamIterator } from './stream-iterator.js';
@@ -148,6 +148,7 @@ export class StreamRecorder {
   readonly #host: string;
   readonly #live: JsonObject[] = [];
   readonly #records: JsonObject[] = [];
+  readonly #idleTimeoutMs: number | undefined;
   #state: 'open' | 'done' | 'failed' = 'open';
   #error: unknown;
   #abandoned = false;
@@ -155,7 +156,8 @@ export class StreamRecorder {
   #resolve!: (value: StoredResponse) => void;
   #reject!: (error: unknown) => void;
 
-  constructor(upstream: UpstreamStream, endpoint: CachedEndpoint, host: string) {
+  constructor(upstream: UpstreamStream, endpoint: CachedEndpoint, host: string, idleTimeoutMs?: number) {
+    this.#idleTimeoutMs = idleTimeoutMs;
     this.#upstream = upstream;
     this.#endpoint = endpoint;
     this.#host = host;
@@ -217,11 +219,30 @@ export class StreamRecorder {
     wake?.();
   }
 
+  // The next chunk, or an OllamaTimeoutError when the upstream stays silent for idleTimeoutMs: a
+  // stalled stream must not hold its consumer, and the callers waiting on it, forever.
+  async #next(iterator: AsyncIterator<unknown>): Promise<IteratorResult<unknown>> {
+    const idleMs = this.#idleTimeoutMs;
+    if (idleMs === undefined) return iterator.next();
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.#upstream.abort();
+        reject(new OllamaTimeoutError(idleMs, this.#host));
+      }, idleMs);
+    });
+    try {
+      return await Promise.race([iterator.next(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #pump(): Promise<void> {
     const iterator = this.#upstream[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const step = await iterator.next();
+        const step = await this.#next(iterator);
         if (this.#abandoned) throw abortError();
         if (step.done) throw new OllamaStreamError('incomplete', INCOMPLETE_STREAM_MESSAGE);
         const chunk = step.value as JsonObject;

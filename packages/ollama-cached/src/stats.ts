@@ -32,8 +32,10 @@ export interface CachedClientCounters {
   upstreamCalls: number;
   /** Upstream calls that failed (HTTP errors, broken streams); a consumer's own abort is not counted. */
   upstreamErrors: number;
-  /** Calls that skipped the cache (enableCache false, load/unload requests). */
+  /** Calls that skipped the cache (enableCache false, load/unload requests, an unavailable cache). */
   bypassed: number;
+  /** Calls answered without the cache because it failed (could not be opened, was closed meanwhile, held an unreadable record). */
+  cacheFailures: number;
 }
 
 /** What hits saved upstream in this process. */
@@ -58,7 +60,7 @@ export interface CachedClientStats {
 
 /** Client counters starting at zero. */
 export function emptyCounters(): CachedClientCounters {
-  return { requests: 0, upstreamCalls: 0, upstreamErrors: 0, bypassed: 0 };
+  return { requests: 0, upstreamCalls: 0, upstreamErrors: 0, bypassed: 0, cacheFailures: 0 };
 }
 
 /** Builds getStats()'s answer from the cache's stats (undefined when the cache is off or failed to load). */

@@ -26,8 +26,18 @@ export function savingsOf(value: StoredResponse): Savings | undefined {
   return { durationNs: num(r.total_duration), tokens: num(r.eval_count) + num(r.prompt_eval_count) };
 }
 
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether a value read from a cache is a StoredResponse this version understands (anything else is served as a miss). */
+export function isStoredResponse(value: unknown): value is StoredResponse {
+  if (!isObject(value) || value.v !== 1 || !isObject(value.response)) return false;
+  if (value.endpoint !== 'generate' && value.endpoint !== 'chat' && value.endpoint !== 'embed' && value.endpoint !== 'embeddings') return false;
+  return value.chunks === undefined || (Array.isArray(value.chunks) && value.chunks.every(isObject));
+}
+
 /** Whether an answer may be stored: complete (`done: true`), not a load/unload reply, embeddings present. */
 export function isStorable(value: StoredResponse): boolean {
+  if (!isObject(value?.response)) return false;
   const r = value.response;
   switch (value.endpoint) {
     case 'generate':
