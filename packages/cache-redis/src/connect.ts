@@ -28,7 +28,14 @@ export function openConnection(options: ResolvedRedisOptions): Connection {
   if (options.tls !== undefined) auth.tls = options.tls;
   const safe = safeRedisOptions(options.timeoutMs, options.connectTimeoutMs);
   if (options.clusterNodes) {
-    const { retryStrategy: _retry, enableOfflineQueue: _queue, lazyConnect: _lazy, enableAutoPipelining: _pipelining, ...nodeSafe } = safe;
+    const {
+      retryStrategy: _retry,
+      enableOfflineQueue: _queue,
+      lazyConnect: _lazy,
+      enableAutoPipelining: _pipelining,
+      sentinelCommandTimeout: _sentinel,
+      ...nodeSafe
+    } = safe;
     const client = new Cluster(options.clusterNodes, {
       ...safeClusterOptions(),
       ...options.clusterOptions,
@@ -49,6 +56,29 @@ export function openConnection(options: ResolvedRedisOptions): Connection {
   }
   const client = new Redis({ ...safe, ...auth, host: options.host, port: options.port, db: options.db, ...options.redisOptions });
   return { client, owned: true, address: `${options.host}:${options.port}` };
+}
+
+/**
+ * The commandTimeout that bounds every command of client, in ms, or undefined when none does: the
+ * client's own (a cluster's per-node one), after every override. A cluster with its offline queue on
+ * queues commands before any node sees them (no timer yet), so it has no bound either.
+ */
+export function effectiveCommandTimeout(client: RedisClient): number | undefined {
+  let timeout: unknown;
+  if (client.isCluster) {
+    const options = (client as Cluster).options;
+    if (options.enableOfflineQueue !== false) return undefined;
+    timeout = options.redisOptions?.commandTimeout;
+  } else {
+    timeout = (client as Redis).options.commandTimeout;
+  }
+  return typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : undefined;
+}
+
+/** The sockets client has open right now (a cluster's: one per node it knows). */
+export function openStreams(client: RedisClient): Array<{ destroy(): void }> {
+  const nodes = client.isCluster ? (client as Cluster).nodes() : [client as Redis];
+  return nodes.flatMap((node) => (node.stream && !node.stream.destroyed ? [node.stream] : []));
 }
 
 /** A readable reason for a connection error, with what to do about it. */

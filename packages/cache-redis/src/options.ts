@@ -63,6 +63,8 @@ export const REDIS_DEFAULTS = {
   counterFlushMs: 100,
   /** Longest pause between reconnect attempts, in ms. */
   maxReconnectDelayMs: 1000,
+  /** How long close() waits for the counters flush and then for QUIT; also ioredis's disconnectTimeout (end() before destroy), in ms. */
+  quitGraceMs: 500,
 } as const;
 
 /** Reconnect backoff: 100, 200, 400, 800 ms, then every maxReconnectDelayMs; always a number, so ioredis never gives up. */
@@ -75,6 +77,10 @@ export function reconnectDelay(attempt: number): number {
  * - enableOfflineQueue false: a command while disconnected fails at once instead of queueing;
  * - maxRetriesPerRequest 1: a command is retried at most once across a reconnect;
  * - commandTimeout / connectTimeout: nothing waits on a hung server or an unroutable address;
+ * - sentinelCommandTimeout (connectTimeoutMs): a hung sentinel cannot hold the master lookup, the next one is asked;
+ * - autoResendUnfulfilledCommands false: a command whose reply was lost to a reset is never replayed
+ *   (it may have been applied: a replayed HINCRBY counts twice); it fails by commandTimeout instead;
+ * - disconnectTimeout (quitGraceMs): a closing socket to a hung server is destroyed after 500 ms, not 2 s;
  * - retryStrategy: always a number, so ioredis keeps reconnecting in the background;
  * - enableAutoPipelining: concurrent commands share one write and one round trip;
  * - lazyConnect: the backend starts the connection itself to learn when it is ready;
@@ -86,6 +92,9 @@ export function safeRedisOptions(timeoutMs: number, connectTimeoutMs: number): R
     maxRetriesPerRequest: 1,
     commandTimeout: timeoutMs,
     connectTimeout: connectTimeoutMs,
+    sentinelCommandTimeout: connectTimeoutMs,
+    autoResendUnfulfilledCommands: false,
+    disconnectTimeout: REDIS_DEFAULTS.quitGraceMs,
     retryStrategy: reconnectDelay,
     enableAutoPipelining: true,
     lazyConnect: true,

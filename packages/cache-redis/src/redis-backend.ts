@@ -14,18 +14,34 @@ import {
   silentLogger,
   TinyLLMError,
 } from '@tinyllm/cache-core';
-import { type Connection, firstConnection, openConnection, type RedisClient, watchConnection } from './connect.js';
+import { type Connection, effectiveCommandTimeout, firstConnection, openConnection, openStreams, type RedisClient, watchConnection } from './connect.js';
 import { COUNTER_FIELDS, CounterBuffer, parseCounters } from './counters.js';
-import { type RedisBackendOptions, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
-import { scanPrefix, unlinkKeys } from './scan.js';
+import { REDIS_DEFAULTS, type RedisBackendOptions, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import { ScanFailure, scanPrefix, unlinkKeys } from './scan.js';
 
 /** Suffix of the hash (under keyPrefix) holding the shared counters; the cache key "__stats" is reserved. */
 export const COUNTERS_SUFFIX = '__stats';
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({ shared: true, persistent: true, network: true, evicts: false });
 
-/** How long close() waits for QUIT before dropping the connection, in ms. */
-const QUIT_GRACE_MS = 500;
+/** How long close() waits for the counters flush, and then for QUIT, before dropping the connection, in ms. */
+const QUIT_GRACE_MS = REDIS_DEFAULTS.quitGraceMs;
+
+/** Resolves when promise settles or after ms, whichever is first; never rejects. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([
+    promise.then(
+      () => {},
+      () => {},
+    ),
+    elapsed,
+  ]);
+  clearTimeout(timer);
+}
 
 /** Reads createdAt from the start of an encoded entry ("tlc1:[1700000000000,..."), or undefined. */
 function createdAtOf(head: string): number | undefined {
@@ -44,9 +60,10 @@ export class RedisBackend implements CacheBackend {
   /** "redis". */
   readonly name = 'redis';
   /**
-   * shared, persistent, network; once the first connection has settled, and when this backend set
-   * the client's commandTimeout itself, also settlesWithinMs (that timeout), so a ResponseCache
-   * with a deadline at least as long runs no timer of its own per call.
+   * shared, persistent, network; once the first connection has settled, and when this backend
+   * created the client and that client's effective commandTimeout (after redisOptions /
+   * clusterOptions.redisOptions overrides) is at most timeoutMs, also settlesWithinMs (that
+   * timeout), so a ResponseCache with a deadline at least as long runs no timer of its own per call.
    */
   get capabilities(): BackendCapabilities {
     return this.#connecting === undefined && this.#bounded ? this.#bounded : CAPABILITIES;
@@ -76,7 +93,13 @@ export class RedisBackend implements CacheBackend {
     this.#unwatch = watchConnection(this.#connection, this.#logger);
     // ioredis's commandTimeout bounds every command of a client this backend configured (with the
     // offline queue off, a command on a down connection fails at once); a client handed in may not.
-    this.#bounded = this.#connection.owned ? Object.freeze({ ...CAPABILITIES, settlesWithinMs: this.#options.timeoutMs }) : undefined;
+    // The bound is the client's effective timeout (an override may raise or remove it), and none is
+    // advertised when that is missing or longer than timeoutMs: ResponseCache trusts it blindly.
+    const commandTimeout = this.#connection.owned ? effectiveCommandTimeout(this.client) : undefined;
+    this.#bounded =
+      commandTimeout !== undefined && commandTimeout <= this.#options.timeoutMs
+        ? Object.freeze({ ...CAPABILITIES, settlesWithinMs: commandTimeout })
+        : undefined;
     this.#counters = new CounterBuffer(
       (deltas) => {
         const pipeline = this.client.pipeline();
@@ -159,7 +182,8 @@ export class RedisBackend implements CacheBackend {
   /**
    * Removes every key under keyPrefix (SCAN MATCH + UNLINK in batches, on every master of a cluster;
    * never FLUSHDB or KEYS) and returns how many entries went. The shared counters are kept: reset them
-   * with resetCounters().
+   * with resetCounters(). A cluster that is not connected throws BackendError; with a master down,
+   * the others are still cleared and the BackendError says how many entries were removed.
    */
   async clear(): Promise<number> {
     this.#assertOpen('clear');
@@ -176,12 +200,16 @@ export class RedisBackend implements CacheBackend {
         removed += count;
       });
     } catch (error) {
-      throw this.#wrap('clear', error);
+      throw this.#wrap('clear', error, `${removed} entries removed`);
     }
     return removed;
   }
 
-  /** Entries under keyPrefix (a SCAN over every master), their bytes (STRLEN) and the oldest/newest createdAt. O(entries). */
+  /**
+   * Entries under keyPrefix (a SCAN over every master), their bytes (STRLEN) and the oldest/newest
+   * createdAt. O(entries). A cluster that is not connected, or a master that fails, throws BackendError
+   * (never a partial count).
+   */
   async stats(): Promise<BackendStats> {
     this.#assertOpen('stats');
     if (this.#connecting) await this.#connecting;
@@ -254,7 +282,9 @@ export class RedisBackend implements CacheBackend {
 
   async #shutdown(): Promise<void> {
     this.#counters.stop();
-    await this.#counters.flush();
+    // Bounded: a lost reply is never resent (autoResendUnfulfilledCommands off), so without a
+    // commandTimeout (overridden, or a supplied client) the flush could wait forever.
+    await settledWithin(this.#counters.flush(), QUIT_GRACE_MS);
     if (!this.#connection.owned && !this.#options.closeClient) {
       this.#unwatch();
       return;
@@ -271,17 +301,26 @@ export class RedisBackend implements CacheBackend {
     else client.disconnect();
     await Promise.race([ended, grace]);
     clearTimeout(timer);
-    // Past the grace period (a hung server): drop the connection and stop reconnecting.
-    if ((client.status as string) !== 'end') client.disconnect();
+    // Past the grace period (a hung server): drop the connection, stop reconnecting, and destroy
+    // the sockets now (disconnect() only ends them; a hung peer never closes its side), so nothing
+    // keeps the process alive.
+    if ((client.status as string) !== 'end') {
+      const streams = openStreams(client);
+      client.disconnect();
+      for (const stream of streams) stream.destroy();
+      await settledWithin(ended, 50); // 'end' follows the sockets' close events
+    }
   }
 
   #assertOpen(operation: string): void {
     if (this.#closing) throw new BackendClosedError(this.name, operation);
   }
 
-  #wrap(operation: string, error: unknown): Error {
+  /** A BackendError for a failed call (detail is appended to the message); cause is ioredis's error. */
+  #wrap(operation: string, error: unknown, detail?: string): Error {
     if (TinyLLMError.isInstance(error)) return error;
     const message = error instanceof Error ? error.message : String(error);
-    return new BackendError(this.name, operation, message, { cause: error });
+    const cause = error instanceof ScanFailure ? error.cause : error;
+    return new BackendError(this.name, operation, detail === undefined ? message : `${message}; ${detail}`, { cause });
   }
 }

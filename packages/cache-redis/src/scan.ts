@@ -14,14 +14,36 @@ export function dataNodes(client: RedisClient): Redis[] {
 /** Batch size hint of SCAN (COUNT). */
 export const SCAN_COUNT = 1000;
 
+/** Some masters of a cluster could not be scanned to the end; the others were. cause: the first failure. */
+export class ScanFailure extends Error {
+  /** How many masters failed. */
+  readonly failed: number;
+  /** How many masters there were. */
+  readonly total: number;
+  constructor(failures: unknown[], total: number) {
+    const first = failures[0] instanceof Error ? failures[0].message : String(failures[0]);
+    super(`${failures.length} of ${total} masters failed (${first})`, { cause: failures[0] });
+    this.name = 'ScanFailure';
+    this.failed = failures.length;
+    this.total = total;
+  }
+}
+
 /**
  * Calls onBatch with each batch of keys starting with prefix, on every data node (SCAN MATCH
  * <escaped prefix>* COUNT 1000; never KEYS). onBatch runs against the node that holds the keys.
+ * Every node is scanned to the end even when another fails; then a standalone failure is rethrown
+ * as is, a cluster's as a ScanFailure. A cluster that is not connected (no masters known) throws
+ * before anything runs: an empty node list must not read as an empty cache.
  */
 export async function scanPrefix(client: RedisClient, prefix: string, onBatch: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
   const pattern = `${escapeGlob(prefix)}*`;
-  await Promise.all(
-    dataNodes(client).map(async (node) => {
+  const nodes = dataNodes(client);
+  if (client.isCluster && (client.status !== 'ready' || nodes.length === 0)) {
+    throw new Error(`the cluster is not connected (status "${client.status}", ${nodes.length} masters known)`);
+  }
+  const results = await Promise.allSettled(
+    nodes.map(async (node) => {
       let cursor = '0';
       do {
         const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
@@ -30,6 +52,10 @@ export async function scanPrefix(client: RedisClient, prefix: string, onBatch: (
       } while (cursor !== '0');
     }),
   );
+  const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  if (failures.length === 0) return;
+  if (!client.isCluster) throw failures[0];
+  throw new ScanFailure(failures, nodes.length);
 }
 
 /**

@@ -95,6 +95,23 @@ describe.skipIf(!redisAvailable)('a supplied client', () => {
     expect(client.status).toBe('end');
   });
 
+  it('a backend it creates gives its client the safe defaults (no resend of unanswered writes, a short disconnect)', async () => {
+    const backend = new RedisBackend({ url: server.url, keyPrefix: uniquePrefix('client') });
+    try {
+      expect(await backend.ready()).toBe(true);
+      expect((backend.client as Redis).options).toMatchObject({
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 200,
+        connectTimeout: 1000,
+        autoResendUnfulfilledCommands: false,
+        disconnectTimeout: 500,
+      });
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('a backend it creates is quit by close()', async () => {
     const backend = new RedisBackend({ url: server.url, keyPrefix: uniquePrefix('client') });
     expect(await backend.ready()).toBe(true);

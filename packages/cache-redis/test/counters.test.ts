@@ -1,7 +1,57 @@
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { type RedisClusterHandle, type RedisServerHandle, startRedisCluster, startRedisServer } from '@tinyllm/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
 import { redisAvailable, releaseServer, uniquePrefix, waitFor } from './helpers.js';
+
+/**
+ * A TCP proxy in front of a real server that forwards the first HINCRBY it sees, swallows the
+ * reply and then resets the client's connection: the write happened, the client never learns it.
+ * Later connections pass through untouched.
+ */
+async function startReplyDroppingProxy(target: { host: string; port: number }): Promise<{ port: number; resets: () => number; close: () => Promise<void> }> {
+  let armed = true;
+  let resets = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(target.port, target.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    }
+    let swallow = false;
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      if (armed && /hincrby/i.test(chunk.toString('latin1'))) {
+        armed = false;
+        swallow = true;
+        setTimeout(() => {
+          resets++;
+          client.resetAndDestroy();
+          upstream.destroy();
+        }, 50);
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!swallow) client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('proxy has no address');
+  return {
+    port: address.port,
+    resets: () => resets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 describe.skipIf(!redisAvailable)('shared counters', () => {
   let server: RedisServerHandle;
@@ -80,6 +130,29 @@ describe.skipIf(!redisAvailable)('shared counters', () => {
       expect((await b.getStats()).shared).toMatchObject({ hits: 1, sets: 1 });
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a write whose reply is lost to a connection reset is not replayed: counters are not double-counted', { timeout: 15_000 }, async () => {
+    const keyPrefix = uniquePrefix('counters-reset');
+    const url = new URL(server.url);
+    const proxy = await startReplyDroppingProxy({ host: url.hostname, port: Number(url.port || 6379) });
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    const through = new RedisBackend({ url: url.toString(), keyPrefix });
+    const direct = new RedisBackend({ url: server.url, keyPrefix });
+    try {
+      expect(await through.ready()).toBe(true);
+      through.recordCounters({ hits: 1 });
+      await waitFor(() => proxy.resets() === 1);
+      // Reconnected through the (now transparent) proxy, with time for any resend to land.
+      await waitFor(() => through.client.status === 'ready');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await through.client.ping()).toBe('PONG');
+      expect((await direct.readCounters()).hits).toBe(1);
+    } finally {
+      await Promise.all([through.close(), direct.close()]);
+      await proxy.close();
     }
   });
 });

@@ -1,7 +1,9 @@
+import type { Socket } from 'node:net';
 import type { ResponseCache } from '@tinyllm/cache-core';
 import { type RedisServerHandle, type SilentServerHandle, startRedisServer, startSilentServer, unusedPort } from '@tinyllm/redis-harness';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisCache } from '../src/index.js';
+import { createRedisCache, RedisBackend } from '../src/index.js';
 import { recordingLogger, redisAvailable, uniquePrefix, waitFor } from './helpers.js';
 
 /** The default ResponseCache deadline, plus scheduling slack for a loaded 2-vCPU machine. */
@@ -43,6 +45,15 @@ async function expectEveryCallFallsThrough(cache: ResponseCache<string>): Promis
   const stats = await timed(() => cache.getStats());
   expect(stats.error).toBeUndefined();
   expect(cache.getMetrics().errors).toBeGreaterThanOrEqual(calls.length);
+}
+
+/** Open sockets of this process from localPort to remotePort (process._getActiveHandles: Node's only per-socket view). */
+function openSockets(localPort: number, remotePort: number): Socket[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter((h): h is Socket => {
+    const socket = h as Partial<Socket>;
+    return typeof socket.remotePort === 'number' && socket.remotePort === remotePort && socket.localPort === localPort && !socket.destroyed;
+  });
 }
 
 describe.skipIf(!redisAvailable)('faults', () => {
@@ -167,5 +178,58 @@ describe.skipIf(!redisAvailable)('faults', () => {
     const reader = track(createRedisCache<string>({ url: server.url, keyPrefix: prefix }));
     expect(await reader.get('k')).toBe('stored');
     expect(reader.getMetrics().errors).toBe(0);
+  });
+
+  it('a commandTimeout override longer than the deadline: the cache keeps its own deadline on a hung server', async () => {
+    const cache = track(createRedisCache<string>({ url: server.url, keyPrefix: uniquePrefix('override'), redisOptions: { commandTimeout: 3000 } }));
+    await cache.set('kept', 'v');
+    expect(await cache.get('kept')).toBe('v');
+    // The backend advertises no bound it cannot keep.
+    expect(cache.backend.capabilities.settlesWithinMs).toBeUndefined();
+    await server.pause();
+    try {
+      const { ms, value, error } = await timed(() => cache.get('kept'));
+      expect(error).toBeUndefined();
+      expect(value).toBeUndefined();
+      expect(ms, `get settled in ${ms.toFixed(0)} ms`).toBeLessThan(1000); // the 250 ms deadline, not the 3 s command timeout
+    } finally {
+      await server.resume();
+    }
+  });
+
+  it('advertises settlesWithinMs only from the effective commandTimeout of the client it created', async () => {
+    const bounded = async (options: ConstructorParameters<typeof RedisBackend>[0]): Promise<number | undefined> => {
+      const backend = new RedisBackend({ url: server.url, ...options });
+      try {
+        await backend.ready();
+        return backend.capabilities.settlesWithinMs;
+      } finally {
+        await backend.close();
+      }
+    };
+    expect(await bounded({})).toBe(200);
+    expect(await bounded({ timeoutMs: 120 })).toBe(120);
+    expect(await bounded({ redisOptions: { commandTimeout: 80 } })).toBe(80);
+    expect(await bounded({ redisOptions: { commandTimeout: 3000 } })).toBeUndefined();
+    expect(await bounded({ redisOptions: { commandTimeout: undefined } })).toBeUndefined();
+  });
+
+  it('close() on a hung server releases the socket promptly', async () => {
+    const backend = new RedisBackend({ url: server.url, keyPrefix: uniquePrefix('close-hung') });
+    expect(await backend.ready()).toBe(true);
+    const { localPort } = (backend.client as Redis).stream as Socket;
+    expect(localPort).toBeTypeOf('number');
+    expect(openSockets(localPort ?? 0, server.port)).toHaveLength(1);
+    await server.pause();
+    try {
+      backend.recordCounters({ hits: 1 });
+      const { ms } = await timed(() => backend.close());
+      expect(ms).toBeLessThan(1500);
+      expect(backend.client.status).toBe('end');
+      // ioredis's own disconnectTimeout (2 s by default) would keep the socket, and the process, alive.
+      await waitFor(() => openSockets(localPort ?? 0, server.port).length === 0, 1000);
+    } finally {
+      await server.resume();
+    }
   });
 });

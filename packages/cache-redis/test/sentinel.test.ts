@@ -1,17 +1,26 @@
-import { type RedisSentinelHandle, type RedisServerHandle, startRedisSentinel, startRedisServer } from '@tinyllm/redis-harness';
+import {
+  type RedisSentinelHandle,
+  type RedisServerHandle,
+  type SilentServerHandle,
+  startRedisSentinel,
+  startRedisServer,
+  startSilentServer,
+} from '@tinyllm/redis-harness';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisCache } from '../src/index.js';
-import { redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
+import { createRedisCache, RedisBackend } from '../src/index.js';
+import { redisAvailable, releaseServer, uniquePrefix, waitFor } from './helpers.js';
 
 describe.skipIf(!redisAvailable)('Sentinel', () => {
   let master: RedisServerHandle;
   let sentinel: RedisSentinelHandle;
+  let silent: SilentServerHandle;
   beforeAll(async () => {
     master = await startRedisServer({ local: true });
-    sentinel = await startRedisSentinel(master);
+    [sentinel, silent] = await Promise.all([startRedisSentinel(master), startSilentServer()]);
   });
   afterAll(async () => {
-    await sentinel?.stop();
+    await Promise.all([sentinel?.stop(), silent?.close()]);
     await releaseServer(master);
   });
 
@@ -38,6 +47,35 @@ describe.skipIf(!redisAvailable)('Sentinel', () => {
       expect(cache.getMetrics().errors).toBeGreaterThan(0);
     } finally {
       await cache.close();
+    }
+  });
+
+  it('a hung sentinel listed before a working one does not block the master lookup: hits resume', { timeout: 15_000 }, async () => {
+    const keyPrefix = uniquePrefix('sentinel-hung');
+    const sentinels = [
+      { host: silent.host, port: silent.port }, // accepts, never answers
+      { host: sentinel.host, port: sentinel.port },
+    ];
+    const cache = createRedisCache<string>({ sentinels, sentinelName: sentinel.name, keyPrefix });
+    try {
+      // The lookup gives up on the silent sentinel after sentinelCommandTimeout (connectTimeoutMs) and asks the next one.
+      await waitFor(async () => {
+        await cache.set('k', 'v');
+        return (await cache.get('k')) === 'v';
+      }, 8000);
+      expect(cache.getMetrics().hits).toBeGreaterThan(0);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('the Sentinel client it creates bounds each sentinel command', async () => {
+    const backend = new RedisBackend({ sentinels: [{ host: sentinel.host, port: sentinel.port }], sentinelName: sentinel.name, connectTimeoutMs: 700 });
+    try {
+      expect(await backend.ready()).toBe(true);
+      expect((backend.client as Redis).options).toMatchObject({ sentinelCommandTimeout: 700, autoResendUnfulfilledCommands: false });
+    } finally {
+      await backend.close();
     }
   });
 });

@@ -10,4 +10,4 @@ export {
   type SqliteBackendOptions,
 } from './options.js';
 export { APPLICATION_ID, SCHEMA_VERSION } from './schema.js';
-export { SqliteBackend, type SqliteBackendStats, type SqliteCounters } from './sqlite-backend.js';
+export { BEST_EFFORT_BUSY_TIMEOUT_MS, SqliteBackend, type SqliteBackendStats, type SqliteCounters } from './sqlite-backend.js';

@@ -4,7 +4,7 @@ import { type CacheLogger, InvalidOptionError } from '@tinyllm/cache-core';
 export const DEFAULT_MAX_ENTRIES = 10_000;
 /** Default byte bound of one namespace (256 MiB of encoded entries). */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
-/** Default time a write waits for another process's lock before failing, in ms. */
+/** Default time a write that matters waits for another process's lock before failing, in ms. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** Namespace used when none is given. */
 export const DEFAULT_NAMESPACE = 'default';
@@ -19,7 +19,7 @@ export interface SqliteBackendOptions {
   maxEntries?: number;
   /** Most bytes (encoded entries) kept in the namespace; larger single entries are not stored. Default: 256 MiB. */
   maxBytes?: number;
-  /** How long an operation waits on another process's write lock before failing, in ms. Default: 5,000. */
+  /** How long a write that matters (set, delete, clear, resetCounters, the counter flush of close) waits on another process's write lock before failing, in ms; it blocks the event loop meanwhile. Reads never wait on it. Default: 5,000. */
   busyTimeoutMs?: number;
   /** pino-compatible logger. Default: silent. */
   logger?: CacheLogger;

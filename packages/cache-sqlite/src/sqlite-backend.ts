@@ -63,6 +63,21 @@ const SQLITE_CAPABILITIES: BackendCapabilities = Object.freeze({ evicts: true, p
 
 const COUNTER_COLUMNS = ['hits', 'misses', 'sets', 'errors', 'evictions', 'saved_duration_ns', 'saved_tokens'] as const;
 
+/** The parameters of one counters UPSERT (this namespace's deltas; evictions are counted inside set's transaction). */
+type CounterDelta = { ns: string } & Record<(typeof COUNTER_COLUMNS)[number], number>;
+
+/**
+ * Longest wait, in ms, of the best-effort writes on the read path for another process's write lock:
+ * the access-time update of a hit, removing an expired or corrupt row, flushing counters. better-sqlite3
+ * is synchronous, so any wait here blocks the whole event loop; a best-effort write that cannot get the
+ * lock this quickly is skipped (access updates, removals) or retried later (counters).
+ */
+export const BEST_EFFORT_BUSY_TIMEOUT_MS = 5;
+/** First delay before retrying a counter flush that found the file locked, in ms; doubles up to COUNTER_RETRY_MAX_MS. */
+const COUNTER_RETRY_MIN_MS = 50;
+/** Longest delay between counter flush retries, in ms. */
+const COUNTER_RETRY_MAX_MS = 1_000;
+
 function prepareStatements(db: Database.Database) {
   const nextSeq = '(SELECT coalesce(max(access_seq), 0) + 1 FROM entries WHERE namespace = @ns)';
   return {
@@ -86,6 +101,10 @@ function prepareStatements(db: Database.Database) {
     aggregate: db.prepare(
       'SELECT count(*) AS entries, total(size_bytes) AS bytes, min(created_at) AS oldest, max(created_at) AS newest FROM entries WHERE namespace = ?',
     ),
+    aggregateUnexpired: db.prepare(
+      `SELECT count(*) AS entries, total(size_bytes) AS bytes, min(created_at) AS oldest, max(created_at) AS newest FROM entries
+       WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?)`,
+    ),
     repairUsage: db.prepare(
       'INSERT INTO usage (namespace, entry_count, byte_count) VALUES (?, ?, ?) ON CONFLICT (namespace) DO UPDATE SET entry_count = excluded.entry_count, byte_count = excluded.byte_count',
     ),
@@ -100,11 +119,28 @@ function prepareStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** A pending delta as SharedCounters, for logs. */
+function countersOf(delta: CounterDelta): SharedCounters {
+  return {
+    hits: delta.hits,
+    misses: delta.misses,
+    sets: delta.sets,
+    errors: delta.errors,
+    savedDurationNs: delta.saved_duration_ns,
+    savedTokens: delta.saved_tokens,
+  };
+}
+
 /**
  * A persistent cache backend on one SQLite file (better-sqlite3), shared safely by many processes:
  * WAL journal, a busy timeout, IMMEDIATE transactions for multi-statement writes. Entries are scoped
  * to `namespace`; each namespace is bounded by maxEntries and maxBytes with LRU eviction, and keeps
- * its hit/miss/set/error/eviction counters in the file. Every call is synchronous.
+ * its hit/miss/set/error/eviction counters in the file.
+ *
+ * Every call is synchronous, so a wait for another process's write lock blocks the event loop. Reads
+ * (get, has, readCounters, stats) never wait for it (WAL); their best-effort writes (the access update
+ * of a hit, counters, stats' purge) wait at most BEST_EFFORT_BUSY_TIMEOUT_MS. Writes that matter (set,
+ * delete, clear, resetCounters, the final counter flush of close) wait up to busyTimeoutMs.
  */
 export class SqliteBackend implements CacheBackend {
   /** Backend name used in logs and errors. */
@@ -119,7 +155,7 @@ export class SqliteBackend implements CacheBackend {
   readonly maxEntries: number;
   /** Byte bound of the namespace (encoded entries). */
   readonly maxBytes: number;
-  /** Lock wait before an operation fails with BackendError, in ms. */
+  /** Lock wait before a write that matters (set, delete, clear, resetCounters) fails with BackendError, in ms. */
   readonly busyTimeoutMs: number;
 
   private db: Database.Database | undefined;
@@ -129,6 +165,13 @@ export class SqliteBackend implements CacheBackend {
   private readonly writeEntry: (key: string, encoded: string, size: number, entry: CacheEntry) => string[];
   private readonly clearNamespace: () => number;
   private readonly collectStats: () => SqliteBackendStats;
+  /** stats() without purging or repairing: one read transaction (WAL: needs no write lock). */
+  private readonly readStats: () => SqliteBackendStats;
+  /** Counter deltas recorded but not yet in the file (the file was locked by another process). */
+  private pendingCounters: CounterDelta | undefined;
+  /** The unref'd timer of the next counter flush attempt, while counters are pending. */
+  private counterRetry: ReturnType<typeof setTimeout> | undefined;
+  private counterRetryMs = COUNTER_RETRY_MIN_MS;
 
   /** Opens (creating when needed) the file; throws InvalidOptionError for bad options, BackendError when the file cannot be opened. */
   constructor(options: SqliteBackendOptions = {}) {
@@ -189,9 +232,22 @@ export class SqliteBackend implements CacheBackend {
         };
       })
       .immediate.bind(null);
+
+    this.readStats = db
+      .transaction((): SqliteBackendStats => {
+        const row = s.aggregateUnexpired.get(ns, Date.now()) as { entries: number; bytes: number; oldest: number | null; newest: number | null };
+        const counters = s.readCounters.get(ns) as CounterRow | undefined;
+        return { entries: row.entries, bytes: row.bytes, evictions: counters?.evictions ?? 0, oldestCreatedAt: row.oldest, newestCreatedAt: row.newest };
+      })
+      .deferred.bind(null);
   }
 
-  /** The unexpired entry under key (its accessCount and lastAccess updated), or undefined; a corrupt row is removed and throws CacheDecodeError. */
+  /**
+   * The unexpired entry under key (its accessCount and lastAccess updated), or undefined; a corrupt row is
+   * removed and throws CacheDecodeError. Never waits for another process's write lock: the read needs none
+   * (WAL), and the access update (or removal of an expired / corrupt row) is skipped when the lock is not
+   * free within BEST_EFFORT_BUSY_TIMEOUT_MS.
+   */
   get(key: string): CacheEntry | undefined {
     const s = this.open('get');
     const now = Date.now();
@@ -253,16 +309,36 @@ export class SqliteBackend implements CacheBackend {
     return this.run('clear', () => this.clearNamespace());
   }
 
-  /** Purges expired entries, then reports entries, bytes, evictions and the oldest/newest creation times of this namespace. */
+  /**
+   * Purges expired entries, then reports entries, bytes, evictions and the oldest/newest creation times of
+   * this namespace. Never waits for another process's write lock: when it is not free within
+   * BEST_EFFORT_BUSY_TIMEOUT_MS, the same figures are read without purging (expired entries left out).
+   */
   stats(): SqliteBackendStats {
     this.open('stats');
-    return this.run('stats', () => this.collectStats());
+    try {
+      return this.withShortBusyTimeout(() => this.collectStats());
+    } catch (error) {
+      if (!isBusyError(error)) {
+        return this.run('stats', () => {
+          throw error;
+        });
+      }
+      this.logger.debug({ backend: this.name, err: error }, 'sqlite: the file is locked by another process; stats read without purging expired entries');
+    }
+    return this.run('stats', () => this.readStats());
   }
 
-  /** Closes the file; idempotent. Later calls throw BackendClosedError (recordCounters is ignored). */
+  /**
+   * Writes counters still pending (waiting up to busyTimeoutMs for another process's lock; past that they
+   * are dropped with a warning), then closes the file; idempotent. Later calls throw BackendClosedError
+   * (recordCounters is ignored).
+   */
   close(): void {
     const db = this.db;
     if (db === undefined) return;
+    this.flushCounters(false);
+    this.cancelCounterRetry();
     this.db = undefined;
     try {
       db.close();
@@ -276,11 +352,16 @@ export class SqliteBackend implements CacheBackend {
     this.evictionListeners.push(listener);
   }
 
-  /** Adds to this namespace's counters in the file (one synchronous UPSERT); failures are logged, never thrown. */
+  /**
+   * Adds to this namespace's counters in the file with one UPSERT, waiting at most BEST_EFFORT_BUSY_TIMEOUT_MS
+   * for the write lock. While another process holds it, the deltas are summed in memory and written by an
+   * unref'd retry timer, the next recordCounters after it, readCounters or close(). Failures are logged,
+   * never thrown.
+   */
   recordCounters(delta: Partial<SharedCounters>): void {
     const db = this.db;
     if (db === undefined) return;
-    const params = {
+    const params: CounterDelta = {
       ns: this.namespace,
       hits: delta.hits ?? 0,
       misses: delta.misses ?? 0,
@@ -293,11 +374,15 @@ export class SqliteBackend implements CacheBackend {
     if (params.hits === 0 && params.misses === 0 && params.sets === 0 && params.errors === 0 && params.saved_duration_ns === 0 && params.saved_tokens === 0) {
       return;
     }
-    try {
-      this.statements.addCounters.run(params);
-    } catch (error) {
-      this.logger.error({ backend: this.name, err: error }, 'sqlite: recording counters failed');
+    const pending = this.pendingCounters;
+    if (pending === undefined) {
+      this.pendingCounters = params;
+    } else {
+      for (const column of COUNTER_COLUMNS) pending[column] += params[column];
     }
+    // While a retry is scheduled the file was locked a moment ago: only add up, so a long lock costs
+    // one short wait per retry rather than one per call.
+    if (this.counterRetry === undefined) this.flushCounters(true);
   }
 
   /** Reads this namespace's counters from the file: the sums of every process since the last reset. */
@@ -305,25 +390,31 @@ export class SqliteBackend implements CacheBackend {
     return this.readCountersSync();
   }
 
-  /** Synchronous readCounters(), for command-line tools. */
+  /** Synchronous readCounters(), for command-line tools. Includes this instance's deltas not yet written (the file was locked). */
   readCountersSync(): SqliteCounters {
     const s = this.open('readCounters');
+    this.flushCounters(true);
     const row = this.run('readCounters', () => s.readCounters.get(this.namespace) as CounterRow | undefined);
+    const pending = this.pendingCounters;
+    const sum = (column: (typeof COUNTER_COLUMNS)[number]): number => (row?.[column] ?? 0) + (pending?.[column] ?? 0);
     return {
-      hits: row?.hits ?? 0,
-      misses: row?.misses ?? 0,
-      sets: row?.sets ?? 0,
-      errors: row?.errors ?? 0,
-      evictions: row?.evictions ?? 0,
-      savedDurationNs: row?.saved_duration_ns ?? 0,
-      savedTokens: row?.saved_tokens ?? 0,
+      hits: sum('hits'),
+      misses: sum('misses'),
+      sets: sum('sets'),
+      errors: sum('errors'),
+      evictions: sum('evictions'),
+      savedDurationNs: sum('saved_duration_ns'),
+      savedTokens: sum('saved_tokens'),
     };
   }
 
-  /** Sets this namespace's counters in the file (evictions included) back to zero. */
+  /** Sets this namespace's counters in the file (evictions included) back to zero, and drops this instance's pending deltas; waits up to busyTimeoutMs for the lock. */
   resetCounters(): void {
     const s = this.open('resetCounters');
     this.run('resetCounters', () => s.resetCounters.run(this.namespace));
+    this.pendingCounters = undefined;
+    this.cancelCounterRetry();
+    this.counterRetryMs = COUNTER_RETRY_MIN_MS;
   }
 
   /** Runs inside the write transaction: drops expired rows, then least recently used ones, until the namespace fits its bounds. */
@@ -386,12 +477,93 @@ export class SqliteBackend implements CacheBackend {
     }
   }
 
-  /** Housekeeping that must not fail a read (touching, removing an expired or corrupt row): logs and carries on. */
+  /**
+   * Housekeeping that must not fail or stall a read (touching, removing an expired or corrupt row): waits
+   * at most BEST_EFFORT_BUSY_TIMEOUT_MS for the write lock; a busy file skips it (debug log), any other
+   * failure is logged as a warning; neither reaches the caller.
+   */
   private bestEffort(what: string, key: string, work: () => unknown): void {
     try {
-      work();
+      this.withShortBusyTimeout(work);
     } catch (error) {
-      this.logger.warn({ backend: this.name, key: keyForLog(key), err: error }, `sqlite: ${what} failed`);
+      if (isBusyError(error)) {
+        this.logger.debug({ backend: this.name, key: keyForLog(key), err: error }, `sqlite: ${what} skipped, the file is locked by another process`);
+      } else {
+        this.logger.warn({ backend: this.name, key: keyForLog(key), err: error }, `sqlite: ${what} failed`);
+      }
     }
+  }
+
+  /**
+   * Runs work with the connection's busy timeout lowered to BEST_EFFORT_BUSY_TIMEOUT_MS (the setting is per
+   * connection, and calls are synchronous, so nothing else runs meanwhile). Not a prepared statement: SQLite
+   * applies `PRAGMA busy_timeout = N` when the statement is compiled, not when it is run.
+   */
+  private withShortBusyTimeout<T>(work: () => T): T {
+    const db = this.db;
+    if (db === undefined || this.busyTimeoutMs <= BEST_EFFORT_BUSY_TIMEOUT_MS) return work();
+    db.pragma(`busy_timeout = ${BEST_EFFORT_BUSY_TIMEOUT_MS}`);
+    try {
+      return work();
+    } finally {
+      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  /**
+   * Writes the pending counter deltas in one UPSERT. `quick` waits at most BEST_EFFORT_BUSY_TIMEOUT_MS
+   * for the lock and, when the file stays locked, keeps the deltas and schedules a retry; otherwise it
+   * waits up to busyTimeoutMs (close) and drops them with a warning when the lock never came. Any other
+   * failure drops them with an error log (retrying would not help). True when nothing is pending after.
+   */
+  private flushCounters(quick: boolean): boolean {
+    const pending = this.pendingCounters;
+    if (pending === undefined) return true;
+    if (this.db === undefined) return false;
+    this.cancelCounterRetry();
+    try {
+      if (quick) this.withShortBusyTimeout(() => this.statements.addCounters.run(pending));
+      else this.statements.addCounters.run(pending);
+      this.pendingCounters = undefined;
+      this.counterRetryMs = COUNTER_RETRY_MIN_MS;
+      return true;
+    } catch (error) {
+      if (isBusyError(error) && quick) {
+        this.logger.debug(
+          { backend: this.name, retryInMs: this.counterRetryMs, err: error },
+          'sqlite: the file is locked by another process; counters kept in memory, retrying later',
+        );
+        this.scheduleCounterRetry();
+        return false;
+      }
+      this.pendingCounters = undefined;
+      if (isBusyError(error)) {
+        this.logger.warn(
+          { backend: this.name, lost: countersOf(pending), err: error },
+          `sqlite: the file stayed locked by another process for ${this.busyTimeoutMs} ms; counters not recorded`,
+        );
+      } else {
+        this.logger.error({ backend: this.name, lost: countersOf(pending), err: error }, 'sqlite: recording counters failed');
+      }
+      return false;
+    }
+  }
+
+  private scheduleCounterRetry(): void {
+    const delay = this.counterRetryMs;
+    this.counterRetryMs = Math.min(delay * 2, COUNTER_RETRY_MAX_MS);
+    const timer = setTimeout(() => {
+      this.counterRetry = undefined;
+      this.flushCounters(true);
+    }, delay);
+    // A retry never keeps the process alive: close() flushes what is still pending.
+    timer.unref();
+    this.counterRetry = timer;
+  }
+
+  private cancelCounterRetry(): void {
+    if (this.counterRetry === undefined) return;
+    clearTimeout(this.counterRetry);
+    this.counterRetry = undefined;
   }
 }
