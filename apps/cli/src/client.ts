@@ -1,5 +1,8 @@
+import { type CacheLogger, keyForLog, type LogFn } from '@tinyllm/cache-core';
 import { type CachedOllamaClient, type CacheInfo, cacheInfo, createCachedClient } from '@tinyllm/ollama-cached';
+import { onStdoutClosed } from './broken-pipe.js';
 import type { CacheConfig } from './config.js';
+import { describeStoreFailure, type StoreFailure } from './errors.js';
 import { CacheUnavailableError, type OpenedCache, openCache } from './open-cache.js';
 import type { Output } from './output.js';
 
@@ -14,8 +17,16 @@ export interface Session {
   readonly cache: OpenedCache | undefined;
   /** on, off or unavailable. */
   readonly state: CacheState;
-  /** Closes the client and the store; idempotent. */
+  /** Why the store is unavailable (state "unavailable"), e.g. "cannot reach Redis at 127.0.0.1:6379 (connection refused)". */
+  readonly unavailableReason: string | undefined;
+  /** Closes the client and the store (letting pending writes land first); idempotent. */
   close(): Promise<void>;
+  /**
+   * After close(): why the answer stored under `key` (CacheInfo.key of a miss or refresh) did not
+   * reach the store, or undefined when it did. The cache fails open (an answer is served even when
+   * its write fails), so this is the only place a failed write shows.
+   */
+  writeFailure(key: string): StoreFailure | undefined;
 }
 
 /** A JSON object as Ollama sends it. */
@@ -46,41 +57,85 @@ export interface AskOptions {
   cacheTtl?: number | null;
 }
 
+/** Options of openSession. */
+export interface SessionOptions {
+  /** Warn on stderr when the store is unavailable ("...: answering without the cache"). Default true. */
+  warnUnavailable?: boolean;
+}
+
+const silent: LogFn = () => {};
+
+/** Remembers the cache operations that failed: the first error, and each failed write by keyForLog(key) (as the cache logs it). */
+function failureLog(): { logger: CacheLogger; writes: Map<string, unknown>; first: () => unknown } {
+  const writes = new Map<string, unknown>();
+  let first: unknown;
+  const error: LogFn = (context) => {
+    first ??= context.err ?? new Error('unknown error');
+    if (context.operation === 'set' && typeof context.key === 'string' && !writes.has(context.key)) writes.set(context.key, context.err);
+  };
+  return { logger: { debug: silent, info: silent, warn: silent, error }, writes, first: () => first };
+}
+
 /**
  * Opens the store (unless the cache is off) and a cached client on it. A store that cannot be
  * opened or reached is not fatal: a warning goes to stderr and the session runs without a cache.
+ * If stdout's reader goes away meanwhile, the session closes (see broken-pipe.ts).
  */
-export async function openSession(config: CacheConfig, ollamaHost: string, output: Output): Promise<Session> {
+export async function openSession(config: CacheConfig, ollamaHost: string, output: Output, options: SessionOptions = {}): Promise<Session> {
   let cache: OpenedCache | undefined;
   let state: CacheState = config.enabled ? 'on' : 'off';
+  let unavailableReason: string | undefined;
   if (config.enabled) {
     try {
       cache = await openCache(config);
     } catch (error) {
       if (!(error instanceof CacheUnavailableError)) throw error;
-      output.warn(`${error.message}: answering without the cache`);
+      unavailableReason = error.withHint;
+      if (options.warnUnavailable !== false) {
+        output.warn(`${error.message}: answering without the cache${error.hint === undefined ? '' : `; ${error.hint}`}`);
+      }
       state = 'unavailable';
     }
   }
+  const log = failureLog();
   const client = createCachedClient({
     host: ollamaHost,
     enableCache: cache !== undefined,
     defaultTtl: config.ttl,
+    logger: log.logger,
     ...(cache === undefined ? {} : { backend: cache.backend }),
   });
   let closing: Promise<void> | undefined;
-  return {
-    client,
-    cache,
-    state,
-    close: () => {
-      closing ??= (async () => {
+  let forget = (): void => {};
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      try {
         // Answers are written behind the reply: let the pending writes land before the store closes.
         await client.responseCache?.flush();
         await client.close();
         await cache?.close();
-      })();
-      return closing;
+      } finally {
+        forget();
+      }
+    })();
+    return closing;
+  };
+  forget = onStdoutClosed(close);
+  return {
+    client,
+    cache,
+    state,
+    unavailableReason,
+    close,
+    writeFailure: (key) => {
+      if (key === '' || cache === undefined) return undefined;
+      const store = { kind: cache.kind, location: cache.location };
+      const lookup = keyForLog(key);
+      if (log.writes.has(lookup)) return describeStoreFailure(log.writes.get(lookup), store);
+      // Not attributable to the key (a log without it): no write landed at all, yet operations failed.
+      const metrics = client.responseCache?.getMetrics();
+      if (metrics !== undefined && metrics.sets === 0 && metrics.errors > 0) return describeStoreFailure(log.first(), store);
+      return undefined;
     },
   };
 }

@@ -208,15 +208,27 @@ export interface CacheConfig {
   redis: RedisConfig;
 }
 
+/** Options of resolveCacheConfig. */
+export interface ResolveCacheOptions {
+  /**
+   * The command has --cache / --no-cache (run, warm), so TINYLLM_CACHE applies to it. Commands
+   * without them (cache-stats, cache-clear) ignore the variable, even an invalid value. Default true.
+   */
+  cacheToggle?: boolean;
+}
+
 /** Resolves the cache options: flags, then TINYLLM_* variables, then DEFAULTS. */
 export function resolveCacheConfig(
   raw: RawCacheOptions,
   sourceOf: (key: keyof RawCacheOptions) => ValueSource,
   env: NodeJS.ProcessEnv = process.env,
+  options: ResolveCacheOptions = {},
 ): CacheConfig {
   let enabled: boolean = DEFAULTS.cache;
-  if (sourceOf('cache') === 'cli' && raw.cache !== undefined) enabled = raw.cache;
-  else if (env[ENV.cache] !== undefined && env[ENV.cache] !== '') enabled = parseBooleanEnv(ENV.cache, env[ENV.cache] as string);
+  if (options.cacheToggle !== false) {
+    if (sourceOf('cache') === 'cli' && raw.cache !== undefined) enabled = raw.cache;
+    else if (env[ENV.cache] !== undefined && env[ENV.cache] !== '') enabled = parseBooleanEnv(ENV.cache, env[ENV.cache] as string);
+  }
 
   // --backend is an alias; an explicit flag beats the variable, which beats the default.
   const backend =
@@ -247,6 +259,16 @@ export function redisAddress(redis: RedisConfig): string {
     if (url.port) port = Number(url.port);
   }
   return `${redis.host ?? host}:${redis.port ?? port}`;
+}
+
+/** The Redis database index the config selects: --redis-db, else the URL's /db, else 0 (for messages). */
+export function redisDatabase(redis: RedisConfig): number {
+  if (redis.db !== undefined) return redis.db;
+  if (redis.url !== undefined) {
+    const path = new URL(redis.url).pathname.replace(/^\//, '');
+    if (/^\d+$/.test(path)) return Number(path);
+  }
+  return DEFAULTS.redisDb;
 }
 
 /** The Ollama address: --ollama-host or TINYLLM_OLLAMA_HOST (commander has parsed those), else OLLAMA_HOST, else the default. */

@@ -32,12 +32,22 @@ export class CliError extends Error {
   }
 }
 
+/** The cache store a command was using, for messages about its failures. */
+export interface StoreContext {
+  /** sqlite, redis or memory. */
+  kind: string;
+  /** The SQLite file, Redis host:port, or "this process". */
+  location: string;
+}
+
 /** What the command knows when it explains an error. */
 export interface ErrorContext {
   /** The Ollama address in use. */
   ollamaHost: string;
   /** The model asked for, when there is one. */
   model?: string;
+  /** The cache store in use, when the error may come from it. */
+  store?: StoreContext;
 }
 
 /** A message for the user (saying what to do) plus the exit code. */
@@ -48,7 +58,18 @@ export interface DescribedError {
   exitCode: ExitCode;
 }
 
-type Fields = { code?: unknown; status?: unknown; host?: unknown; message?: unknown; model?: unknown; timeoutMs?: unknown; cause?: unknown; error?: unknown };
+type Fields = {
+  code?: unknown;
+  status?: unknown;
+  host?: unknown;
+  message?: unknown;
+  model?: unknown;
+  timeoutMs?: unknown;
+  cause?: unknown;
+  error?: unknown;
+  backend?: unknown;
+  operation?: unknown;
+};
 
 const fieldsOf = (error: unknown): Fields => (typeof error === 'object' && error !== null ? (error as Fields) : {});
 
@@ -78,6 +99,74 @@ const plain = (value: unknown): string => (typeof value === 'string' ? value : v
 function modelFromMessage(message: string): string | undefined {
   return /model ['"]([^'"]+)['"] not found/i.exec(message)?.[1];
 }
+
+/** The codes of an error and its causes (TINYLLM_*, SQLITE_*, ECONNREFUSED...). */
+function codesOf(error: unknown, depth = 0): string[] {
+  if (depth > 4 || typeof error !== 'object' || error === null) return [];
+  const { code, cause } = fieldsOf(error);
+  return [...(typeof code === 'string' ? [code] : []), ...codesOf(cause, depth + 1)];
+}
+
+/** A path as it can be pasted into a shell. */
+const shellQuote = (path: string): string => (/^[\w@%+=:,./~-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`);
+
+/** A store failure's message and, when one helps, what to do about it. */
+export interface StoreFailure {
+  /** What failed, e.g. "the SQLite cache at /x/cache.sqlite is damaged (database disk image is malformed)". */
+  message: string;
+  /** What to do, e.g. "delete it (rm /x/cache.sqlite) to start afresh". */
+  hint?: string;
+}
+
+/**
+ * Explains a failure of the cache store (BackendError, CacheDecodeError, CacheTimeoutError or a
+ * driver error): a damaged SQLite file (delete it), a locked one (try again), one that cannot be
+ * written, or the Redis server that failed.
+ */
+export function describeStoreFailure(error: unknown, store?: StoreContext): StoreFailure {
+  const fields = fieldsOf(error);
+  const codes = codesOf(error);
+  const cause = fieldsOf(fields.cause);
+  // The driver's own words ("database disk image is malformed"), without the path the message repeats.
+  let detail = plain(cause.message ?? fields.message ?? error);
+  if (cause.message === undefined) detail = detail.replace(/^\w+ backend: \w+ (failed|did not answer[^:]*): /, '');
+  if (store !== undefined) detail = detail.replace(`${store.location}: `, '');
+  const kind = typeof fields.backend === 'string' ? fields.backend : (store?.kind ?? (codes.some((c) => c.startsWith('SQLITE_')) ? 'sqlite' : undefined));
+  const operation = typeof fields.operation === 'string' ? fields.operation : undefined;
+  const text = `${plain(fields.message ?? '')} ${detail}`;
+  const is = (prefixes: string[], pattern: RegExp): boolean => codes.some((c) => prefixes.some((p) => c.startsWith(p))) || pattern.test(text);
+
+  if (kind === 'sqlite') {
+    const path = store?.location;
+    const where = path === undefined ? 'the SQLite cache' : `the SQLite cache at ${path}`;
+    if (is(['SQLITE_CORRUPT', 'SQLITE_NOTADB'], /malformed|not a database|corrupt/i) || fields.code === 'TINYLLM_DECODE_ERROR') {
+      return { message: `${where} is damaged (${detail})`, hint: `delete it (rm ${path === undefined ? '<file>' : shellQuote(path)}) to start afresh` };
+    }
+    if (is(['SQLITE_BUSY', 'SQLITE_LOCKED'], /locked/i)) {
+      return {
+        message: `${where} is locked by another process (${detail})`,
+        hint: 'try again once it has finished (another tinyllm warm, say), or use another --sqlite-path',
+      };
+    }
+    if (is(['SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_PERM', 'SQLITE_AUTH', 'EACCES', 'EROFS'], /read-?only|permission denied|unable to open/i)) {
+      return { message: `cannot write ${where} (${detail})`, hint: 'check its permissions and its directory, or use another --sqlite-path' };
+    }
+    if (is(['SQLITE_FULL'], /disk is full|no space/i)) return { message: `${where} cannot grow (${detail})`, hint: 'free some disk space' };
+    return { message: `${where} failed${operation === undefined ? '' : ` (${operation})`}: ${detail}` };
+  }
+  if (kind === 'redis') {
+    const where = store?.location === undefined ? 'the Redis server' : `the Redis server at ${store.location}`;
+    if (fields.code === 'TINYLLM_DECODE_ERROR') {
+      return { message: `an entry in ${where} cannot be read (${detail})`, hint: 'remove the entries with tinyllm cache-clear --no-confirm' };
+    }
+    if (fields.code === 'TINYLLM_CACHE_TIMEOUT') return { message: `${where} did not answer in time (${detail})`, hint: 'is it overloaded or paused?' };
+    return { message: `${where} failed${operation === undefined ? '' : ` during ${operation}`}: ${detail}`, hint: 'is it still running and reachable?' };
+  }
+  const where = store === undefined ? 'the cache store' : `the ${store.kind} cache at ${store.location}`;
+  return { message: `${where} failed: ${detail}` };
+}
+
+const withHint = (failure: StoreFailure): string => (failure.hint === undefined ? failure.message : `${failure.message}: ${failure.hint}`);
 
 /**
  * Maps any error to a message that says what to do, and an exit code: the typed errors of
@@ -110,6 +199,10 @@ export function describeError(error: unknown, context: ErrorContext): DescribedE
       return { message, exitCode: EXIT.usage };
     case 'TINYLLM_MISSING_PACKAGE':
       return { message, exitCode: EXIT.failure };
+    case 'TINYLLM_BACKEND_ERROR':
+    case 'TINYLLM_DECODE_ERROR':
+    case 'TINYLLM_CACHE_TIMEOUT':
+      return { message: withHint(describeStoreFailure(error, context.store)), exitCode: EXIT.failure };
     default:
       break;
   }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BackendStats, CacheBackend, SharedCounters } from '@tinyllm/cache-core';
-import { type BackendName, type CacheConfig, redisAddress } from './config.js';
+import { type BackendName, type CacheConfig, redisAddress, redisDatabase } from './config.js';
+import { describeStoreFailure } from './errors.js';
 
 /** An open cache store. */
 export interface OpenedCache {
@@ -19,17 +20,25 @@ export interface OpenedCache {
   close(): Promise<void>;
 }
 
-/** The store could not be opened or reached; `reason` says why (and what to do). */
+/** The store could not be opened or reached; the message says why, `hint` (when there is one) what to check. */
 export class CacheUnavailableError extends Error {
   /** Which store. */
   readonly kind: BackendName;
   /** Where it was looked for. */
   readonly location: string;
-  constructor(kind: BackendName, location: string, reason: string) {
+  /** What to check, e.g. "check --redis-password (or the password in --redis-url)"; undefined when nothing specific helps. */
+  readonly hint: string | undefined;
+  constructor(kind: BackendName, location: string, reason: string, hint?: string) {
     super(reason);
     this.name = 'CacheUnavailableError';
     this.kind = kind;
     this.location = location;
+    this.hint = hint;
+  }
+
+  /** The message plus the hint, for commands that cannot go on without the store. */
+  get withHint(): string {
+    return this.hint === undefined ? this.message : `${this.message}: ${this.hint}`;
   }
 }
 
@@ -55,6 +64,15 @@ function wrap(kind: BackendName, location: string, backend: CacheBackend): Opene
   };
 }
 
+/** Closes the store, ignoring a failure to close (the command's own result, or its error, matters more). */
+export async function closeQuietly(opened: OpenedCache): Promise<void> {
+  try {
+    await opened.close();
+  } catch {
+    // e.g. the final counter flush of a SQLite file that another process locked
+  }
+}
+
 /** The SQLite file the config points at: --sqlite-path (made absolute), else the package's default path. */
 export async function sqlitePathOf(config: CacheConfig): Promise<string> {
   if (config.sqlitePath !== undefined) return resolve(config.sqlitePath);
@@ -69,7 +87,15 @@ async function openSqlite(config: CacheConfig, options: OpenCacheOptions): Promi
   try {
     return wrap('sqlite', path, new SqliteBackend({ path }));
   } catch (error) {
-    throw new CacheUnavailableError('sqlite', path, `cannot open the SQLite cache at ${path}: ${(error as Error).message}`);
+    // A damaged file (delete it), a locked one (try again), one that cannot be written, another application's database...
+    const failure = describeStoreFailure(error, { kind: 'sqlite', location: path });
+    const generic = failure.hint === undefined;
+    throw new CacheUnavailableError(
+      'sqlite',
+      path,
+      generic ? `cannot open the SQLite cache at ${path}: ${(error as Error).message}` : failure.message,
+      failure.hint,
+    );
   }
 }
 
@@ -78,14 +104,44 @@ async function openMemory(): Promise<OpenedCache> {
   return wrap('memory', 'this process', new MemoryBackend());
 }
 
-/** A short reason for a failed Redis connection: "connection refused", "timed out", or the client's description. */
-function redisFailure(error: unknown, address: string, describe: (error: unknown, address: string) => string): string {
-  if (error === undefined) return 'no answer';
+/** Why a Redis connection failed, in words, and what the user should check. */
+interface RedisFailure {
+  /** The message, e.g. "cannot reach Redis at 127.0.0.1:6379 (connection refused)". */
+  message: string;
+  /** What to check; only where it helps (a server that is not there, a password, a database index). */
+  hint?: string;
+}
+
+const REACH_HINT = 'is redis-server running there? Check --redis-url / --redis-host / --redis-port';
+
+/**
+ * Classifies a failed Redis connection: nothing answering (refused, timed out, unknown host) gets the
+ * "is redis-server running" hint; a rejected password points at --redis-password; a database index
+ * the server does not have points at --redis-db. Anything else is the client's own description.
+ */
+function redisFailure(error: unknown, address: string, db: number, describe: (error: unknown, address: string) => string): RedisFailure {
+  const unreachable = (reason: string): RedisFailure => ({ message: `cannot reach Redis at ${address} (${reason})`, hint: REACH_HINT });
+  if (error === undefined) return unreachable('no answer in time');
   const code = (error as { code?: unknown }).code;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ETIMEDOUT') return 'connection timed out';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host';
-  return describe(error, address);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ECONNREFUSED') return unreachable('connection refused');
+  if (code === 'ETIMEDOUT' || /\bETIMEDOUT\b/.test(message)) return unreachable('connection timed out');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return unreachable('unknown host');
+  // Something accepted the connection but never answered: a hung server or not Redis at all.
+  if (/Ready check failed/i.test(message)) return unreachable(`it accepted the connection but did not answer: ${message}`);
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH .*without any password/i.test(message)) {
+    return {
+      message: `Redis at ${address} refused the login (${message})`,
+      hint: 'check --redis-password (or the password in --redis-url, TINYLLM_REDIS_PASSWORD)',
+    };
+  }
+  if (/DB index is out of range|invalid DB index/i.test(message)) {
+    return {
+      message: `Redis at ${address} has no database ${db} (${message})`,
+      hint: 'choose an index the server has with --redis-db (or the /db of --redis-url); it has 16 (0-15) unless its "databases" setting says otherwise',
+    };
+  }
+  return { message: `cannot use Redis at ${address} (${describe(error, address)})` };
 }
 
 async function openRedis(config: CacheConfig): Promise<OpenedCache> {
@@ -110,7 +166,8 @@ async function openRedis(config: CacheConfig): Promise<OpenedCache> {
   backend.client.off('error', onError);
   if (!ready) {
     await backend.close();
-    throw new CacheUnavailableError('redis', address, `cannot reach Redis at ${address} (${redisFailure(firstError, address, describeConnectionError)})`);
+    const failure = redisFailure(firstError, address, redisDatabase(config.redis), describeConnectionError);
+    throw new CacheUnavailableError('redis', address, failure.message, failure.hint);
   }
   return wrap('redis', address, backend);
 }

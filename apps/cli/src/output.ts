@@ -9,6 +9,8 @@ export interface OutStream {
   write(text: string): boolean;
   /** True when the stream is a terminal. */
   isTTY?: boolean;
+  /** Listens for write errors (a closed pipe: EPIPE); process.stdout and process.stderr have it. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** Where and how the command writes. */
@@ -23,8 +25,12 @@ export interface Output {
   readonly out: Colors;
   /** Colours for stderr. */
   readonly err: Colors;
+  /** True once stdout's reader has gone (EPIPE): every later write to stdout is dropped. */
+  readonly stdoutClosed: boolean;
   /** Writes to stdout as is. */
   print(text: string): void;
+  /** Writes to stderr as is. */
+  printErr(text: string): void;
   /** Writes one line to stdout. */
   line(text?: string): void;
   /** Writes one line to stderr. */
@@ -47,6 +53,38 @@ export interface OutputOptions {
   stdin?: { isTTY?: boolean };
   /** Defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Called once when writing to stdout fails (its reader went away: EPIPE); later writes are dropped. */
+  onStdoutError?: (error: Error) => void;
+}
+
+/** A stream wrapper that stops writing after the first write error instead of crashing on an unhandled 'error' event. */
+interface GuardedStream {
+  readonly closed: boolean;
+  write(text: string): void;
+}
+
+function guard(stream: OutStream, onError: ((error: Error) => void) | undefined): GuardedStream {
+  let closed = false;
+  const fail = (error: Error): void => {
+    if (closed) return;
+    closed = true;
+    onError?.(error);
+  };
+  // Kept for the life of the process: a stream that failed once may report again on the next write.
+  stream.on?.('error', fail);
+  return {
+    get closed() {
+      return closed;
+    },
+    write: (text) => {
+      if (closed) return;
+      try {
+        stream.write(text);
+      } catch (error) {
+        fail(error as Error);
+      }
+    },
+  };
 }
 
 /** True when TINYLLM_TTY=1 asks the command to behave as on a terminal (for testing and screen recorders). */
@@ -73,29 +111,24 @@ export function createOutput(options: OutputOptions = {}): Output {
   const stdinIsTTY = forced || (options.stdin ?? process.stdin).isTTY === true;
   const out = pc.createColors(colorEnabled(stdout.isTTY === true, env));
   const err = pc.createColors(colorEnabled(stderr.isTTY === true, env));
+  const toStdout = guard(stdout, options.onStdoutError);
+  // A closed stderr only silences the messages: the answer on stdout is still wanted.
+  const toStderr = guard(stderr, undefined);
   return {
     stdoutIsTTY,
     stderrIsTTY,
     stdinIsTTY,
     out,
     err,
-    print: (text) => {
-      stdout.write(text);
+    get stdoutClosed() {
+      return toStdout.closed;
     },
-    line: (text = '') => {
-      stdout.write(`${text}\n`);
-    },
-    info: (text) => {
-      stderr.write(`${text}\n`);
-    },
-    warn: (text) => {
-      stderr.write(`${err.yellow(`warning: ${text}`)}\n`);
-    },
-    error: (text) => {
-      stderr.write(`${err.red(`tinyllm: ${text}`)}\n`);
-    },
-    json: (value) => {
-      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-    },
+    print: (text) => toStdout.write(text),
+    printErr: (text) => toStderr.write(text),
+    line: (text = '') => toStdout.write(`${text}\n`),
+    info: (text) => toStderr.write(`${text}\n`),
+    warn: (text) => toStderr.write(`${err.yellow(`warning: ${text}`)}\n`),
+    error: (text) => toStderr.write(`${err.red(`tinyllm: ${text}`)}\n`),
+    json: (value) => toStdout.write(`${JSON.stringify(value, null, 2)}\n`),
   };
 }

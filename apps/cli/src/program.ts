@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { BROKEN_PIPE_GRACE_MS, finishRegisteredWork, isClosedPipe } from './broken-pipe.js';
 import {
   BACKENDS,
   type CacheConfig,
@@ -35,7 +36,7 @@ const VERSION = typeof __TINYLLM_VERSION__ === 'string' ? __TINYLLM_VERSION__ : 
 const ENV_HELP = `
 Environment (flags win over these):
   ${ENV.cacheBackend.padEnd(24)} --cache-backend (sqlite, memory, redis)
-  ${ENV.cache.padEnd(24)} false/0/no/off acts like --no-cache
+  ${ENV.cache.padEnd(24)} false/0/no/off acts like --no-cache (run, warm)
   ${ENV.cacheTtl.padEnd(24)} --cache-ttl in seconds
   ${ENV.model.padEnd(24)} --model
   ${ENV.ollamaHost.padEnd(24)} --ollama-host (then OLLAMA_HOST)
@@ -46,7 +47,8 @@ Environment (flags win over these):
   ${''.padEnd(24)} ${ENV.redisPassword}, ${ENV.redisKeyPrefix}
   NO_COLOR                 no colours, even on a terminal
 
-Exit codes: 0 success (also when Redis is down: the answer comes without the cache),
+Exit codes: 0 success (also when Redis is down: the answer comes without the cache; and when
+              the reader of stdout goes away, e.g. | head: the command stops quietly),
             1 runtime failure (Ollama unreachable, model not found, a warm line failed),
             2 usage error (bad flag or value, missing confirmation).`;
 
@@ -100,7 +102,9 @@ type Action = (command: Command) => Promise<ExitCode>;
 
 function cacheConfigOf(command: Command, env: NodeJS.ProcessEnv): CacheConfig {
   const raw = command.opts<RawCacheOptions>();
-  return resolveCacheConfig(raw, (key) => command.getOptionValueSource(key), env);
+  // Only commands with --cache / --no-cache (run, warm) read TINYLLM_CACHE.
+  const cacheToggle = command.options.some((option) => option.long === '--no-cache');
+  return resolveCacheConfig(raw, (key) => command.getOptionValueSource(key), env, { cacheToggle });
 }
 
 /** Builds the commander program. `setExit` receives each command's exit code. */
@@ -122,8 +126,8 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (c
     .exitOverride()
     .showHelpAfterError('(add --help for usage and examples)')
     .configureOutput({
-      writeOut: (text) => process.stdout.write(text),
-      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => output.print(text),
+      writeErr: (text) => output.printErr(text),
       outputError: (text, write) => write(output.err.red(text)),
     })
     .addHelpText(
@@ -158,7 +162,8 @@ ${ENV_HELP}`,
       'after',
       `
 On a terminal the answer streams as it is generated; piped, it is printed whole. A line on stderr
-says where it came from, e.g. "cache hit · saved 2.1 s" or "cache miss · stored for 3600 s".
+says where it came from, e.g. "cache hit · saved 2.1 s" or "cache miss · stored for 3600 s"; when
+the store rejected the write, "not stored" and a warning saying why.
 
 Examples:
   $ tinyllm run "Why is the sky blue?"
@@ -231,8 +236,9 @@ Examples:
 Each line is either a JSON object or a plain prompt. JSON lines take the fields of Ollama's
 generate request (model, prompt, system, suffix, format, options, think...) plus the shortcuts
 temperature, max_tokens, seed and json (true = format "json"); a line with "messages" is a chat
-request. Lines without a model use --model. Blank lines are skipped. A malformed line counts as
-failed (with its line number); the exit code is 1 when any line failed.
+request. Lines without a model use --model. Blank lines and a leading byte order mark are skipped.
+A malformed line counts as failed (with its line number), and so does a line whose answer the
+store did not take; the exit code is 1 when any line failed.
 
 Examples:
   $ tinyllm warm prompts.txt
@@ -251,18 +257,33 @@ Examples:
 
 /** Parses argv, runs the command and resolves its exit code (0 success, 1 failure, 2 usage error). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
-  const output = createOutput({ env });
+  let stdoutFailed = false;
+  // stdout's reader went away (`tinyllm run ... | head`): later writes are dropped, open sessions
+  // close (letting a cache write already on its way land), and the command ends quietly. A closed
+  // pipe is not a failure (exit code as the command decides, 0 for run); another write error is.
+  const onStdoutError = (error: Error): void => {
+    if (!isClosedPipe(error)) {
+      stdoutFailed = true;
+      process.exitCode = EXIT.failure;
+      output.error(`cannot write to stdout: ${error.message}`);
+    }
+    void finishRegisteredWork().then(() => {
+      // Normally the command has finished by now; this only ends one that something still holds open.
+      setTimeout(() => process.exit(stdoutFailed ? EXIT.failure : (process.exitCode ?? EXIT.ok)), BROKEN_PIPE_GRACE_MS).unref();
+    });
+  };
+  const output = createOutput({ env, onStdoutError });
   let code: ExitCode = EXIT.ok;
   const program = buildProgram(output, env, (c) => {
     code = c;
   });
   try {
     await program.parseAsync(argv as string[]);
-    return code;
+    return stdoutFailed ? EXIT.failure : code;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander printed its message (or the help / version) already.
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return stdoutFailed ? EXIT.failure : error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const described = describeError(error, { ollamaHost: DEFAULTS.ollamaHost });
     output.error(described.message);

@@ -8,17 +8,20 @@ async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The text without a leading UTF-8 byte order mark (Windows editors write one; it is not part of the text). */
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 /**
- * The text of a file, or of stdin for "-". Reading a terminal's stdin is refused (usage error: the
+ * The text of a file, or of stdin for "-", without a leading byte order mark. Reading a terminal's stdin is refused (usage error: the
  * command would wait for input nobody meant to type); a missing or unreadable file is a runtime failure.
  */
 export async function readInput(source: string, what: string, stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
   if (source === '-') {
     if (stdin.isTTY) throw new UsageError(`${what} is "-" (stdin), but stdin is a terminal: pipe it in, e.g. cat file | tinyllm ...`);
-    return readStdin(stdin);
+    return withoutBom(await readStdin(stdin));
   }
   try {
-    return await readFile(source, 'utf8');
+    return withoutBom(await readFile(source, 'utf8'));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const reason =

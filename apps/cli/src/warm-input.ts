@@ -131,13 +131,14 @@ function fromObject(object: unknown, line: number, defaults: WarmDefaults): Warm
 
 /**
  * Parses a warm file: one request per line, either a JSON object (generate fields, or chat with
- * "messages") or a plain prompt. Blank lines are skipped; a bad line becomes an error with its
+ * "messages") or a plain prompt. A leading byte order mark is ignored; blank lines are skipped; a bad line becomes an error with its
  * line number, never an exception.
  */
 export function parseWarmInput(text: string, defaults: WarmDefaults): WarmInput {
   const requests: WarmRequest[] = [];
   const errors: WarmLineError[] = [];
-  const lines = text.split('\n');
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the first request.
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
   lines.forEach((rawLine, index) => {
     const line = index + 1;
     const content = rawLine.replace(/\r$/, '');

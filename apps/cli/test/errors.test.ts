@@ -49,6 +49,13 @@ describe('runtime failures say what to do (exit 1)', () => {
     const result = await runCli(['cache-stats', '--backend', 'redis', '--redis-port', String(port)], { env });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`cannot reach Redis at 127.0.0.1:${port}`);
+    expect(result.stderr).toContain('is redis-server running there? Check --redis-url / --redis-host / --redis-port');
+  });
+
+  it('cache-clear with an unknown Redis host gets the same hint', async () => {
+    const result = await runCli(['cache-clear', '--no-confirm', '--backend', 'redis', '--redis-host', 'no-such-host.invalid'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach Redis at no-such-host.invalid:6379 (unknown host): is redis-server running there?');
   });
 });
 

@@ -84,3 +84,50 @@ export function tempDir(prefix = 'tinyllm-cli-'): { path: string; cleanup: () =>
 export function envFor(ollamaUrl: string, sqlitePath: string): Record<string, string> {
   return { TINYLLM_OLLAMA_HOST: ollamaUrl, TINYLLM_SQLITE_PATH: sqlitePath };
 }
+
+/** What runCliClosingStdout saw. */
+export interface ClosedStdoutResult extends CliResult {
+  /** Milliseconds from closing stdout to the child's exit. */
+  exitMsAfterClose: number;
+}
+
+/**
+ * Runs the command and closes its stdout (like `| head -c N`) once `afterBytes` bytes have arrived:
+ * the command's later writes to stdout fail with EPIPE. `stdout` holds what arrived before the close.
+ */
+export function runCliClosingStdout(args: readonly string[], options: RunCliOptions & { afterBytes?: number } = {}): Promise<ClosedStdoutResult> {
+  const env: Record<string, string> = cleanEnv();
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  const afterBytes = options.afterBytes ?? 1;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let closedAt: number | undefined;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (closedAt !== undefined) return;
+      stdout += chunk;
+      if (stdout.length >= afterBytes) {
+        closedAt = performance.now();
+        child.stdout.destroy();
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, exitMsAfterClose: closedAt === undefined ? Number.NaN : performance.now() - closedAt });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+  });
+}

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
+import { unusedPort } from '@tinyllm/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, envFor, runCli, tempDir } from './helpers.js';
 
@@ -101,5 +102,49 @@ describe('tinyllm warm', () => {
     expect(result.stdout).toContain('failed 3');
     expect(result.stdout).toContain('line 1: cannot reach Ollama at http://127.0.0.1:9');
     expect(result.stdout).toContain('line 3: not tried: cannot reach Ollama');
+  });
+
+  it('ignores a UTF-8 byte order mark at the start of the file', async () => {
+    const env = envFor(fake.url, join(dir.path, 'bom.sqlite'));
+    const file = join(dir.path, 'bom.txt');
+    writeFileSync(file, '\uFEFFbom first prompt\n{"prompt": "second"}\n');
+    const before = fake.requests.length;
+    const result = await runCli(['warm', file, '--output', 'json'], { env });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ total: 2, warmed: 2, failed: 0 });
+    const prompts = fake.requests.slice(before).map((r) => (r.body as { prompt?: string }).prompt);
+    expect(prompts).toContain('bom first prompt');
+    // The BOM was not part of the key: run finds the answer.
+    expect((await runCli(['run', 'bom first prompt'], { env })).stderr).toContain('cache hit');
+    // A JSON first line behind a BOM parses too.
+    writeFileSync(file, '\uFEFF{"prompt": "bom json"}\n');
+    const json = await runCli(['warm', file, '--output', 'json'], { env });
+    expect(JSON.parse(json.stdout)).toMatchObject({ total: 1, warmed: 1, failed: 0 });
+  });
+
+  it('--output json prints the summary even when the store is unavailable (exit 1)', async () => {
+    const port = await unusedPort();
+    const env = { ...envFor(fake.url, join(dir.path, 'unused.sqlite')), TINYLLM_CACHE_BACKEND: 'redis', TINYLLM_REDIS_PORT: String(port) };
+    const before = fake.modelCalls();
+    const result = await runCli(['warm', '-', '--output', 'json'], { env, input: 'one\n{"bad json\ntwo\n' });
+    expect(result.code).toBe(1);
+    const summary = JSON.parse(result.stdout) as {
+      total: number;
+      warmed: number;
+      failed: number;
+      failures: Array<{ line: number; reason: string }>;
+      error: string;
+    };
+    expect(summary).toMatchObject({ total: 3, warmed: 0, alreadyCached: 0, failed: 3 });
+    expect(summary.error).toContain(`cannot reach Redis at 127.0.0.1:${port}`);
+    expect(summary.failures.map((f) => f.line)).toEqual([1, 2, 3]);
+    expect(summary.failures[0]?.reason).toBe('not tried: the cache store is not available');
+    expect(summary.failures[1]?.reason).toMatch(/^invalid JSON/);
+    expect(result.stderr).toContain('nothing warmed: cannot reach Redis');
+    expect(fake.modelCalls()).toBe(before);
+    // Text mode: the reason on stderr, nothing on stdout.
+    const text = await runCli(['warm', '-'], { env, input: 'one\n' });
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain(`nothing warmed: cannot reach Redis at 127.0.0.1:${port} (connection refused)`);
   });
 });

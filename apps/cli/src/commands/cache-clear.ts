@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
-import { EXIT, type ExitCode, UsageError } from '../errors.js';
+import { DEFAULTS } from '../config.js';
+import { describeError, EXIT, type ExitCode, UsageError } from '../errors.js';
 import { formatCount } from '../format.js';
-import { CacheUnavailableError, openCache, sqlitePathOf } from '../open-cache.js';
+import { CacheUnavailableError, closeQuietly, openCache, sqlitePathOf } from '../open-cache.js';
 import type { CommandContext } from '../program.js';
 
 /** Options of `tinyllm cache-clear` (besides the store options in the context). */
@@ -49,13 +50,12 @@ export async function cacheClearCommand(options: CacheClearOptions, context: Com
   try {
     opened = await openCache(cache, { mustExist: true });
   } catch (error) {
-    if (error instanceof CacheUnavailableError) {
-      output.error(error.kind === 'redis' ? `${error.message}: is redis-server running there? Check --redis-url / --redis-host / --redis-port` : error.message);
-      return EXIT.failure;
-    }
-    throw error;
+    if (!(error instanceof CacheUnavailableError)) throw error;
+    output.error(error.withHint);
+    return EXIT.failure;
   }
   if (opened === undefined) return report(0, await sqlitePathOf(cache));
+  const store = { kind: opened.kind, location: opened.location };
   try {
     if (opened.kind === 'memory') {
       output.info(output.err.dim('note: the memory backend lives inside one process: there is nothing stored to clear'));
@@ -71,7 +71,12 @@ export async function cacheClearCommand(options: CacheClearOptions, context: Com
       }
     }
     return report(await opened.backend.clear(), opened.location);
+  } catch (error) {
+    // A damaged or locked SQLite file, a Redis server that failed after connecting...
+    const described = describeError(error, { ollamaHost: DEFAULTS.ollamaHost, store });
+    output.error(described.message);
+    return described.exitCode;
   } finally {
-    await opened.close();
+    await closeQuietly(opened);
   }
 }

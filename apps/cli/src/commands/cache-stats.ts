@@ -1,7 +1,8 @@
 import type { BackendStats, SharedCounters } from '@tinyllm/cache-core';
-import { EXIT, type ExitCode } from '../errors.js';
+import { DEFAULTS } from '../config.js';
+import { describeError, EXIT, type ExitCode } from '../errors.js';
 import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestamp } from '../format.js';
-import { CacheUnavailableError, openCache, sqlitePathOf } from '../open-cache.js';
+import { CacheUnavailableError, closeQuietly, type OpenedCache, openCache, sqlitePathOf } from '../open-cache.js';
 import type { CommandContext } from '../program.js';
 
 /** Options of `tinyllm cache-stats` (besides the store options in the context). */
@@ -96,24 +97,28 @@ export function renderReport(report: CacheStatsReport, bold: (text: string) => s
 /** `tinyllm cache-stats`: entries, hits, misses, hit rate, evictions, errors, age, savings. */
 export async function cacheStatsCommand(options: CacheStatsOptions, context: CommandContext): Promise<ExitCode> {
   const { output, cache } = context;
-  let report: CacheStatsReport;
+  let opened: OpenedCache | undefined;
   try {
-    const opened = await openCache(cache, { mustExist: true });
-    if (opened === undefined) {
-      report = buildReport(cache.backend, await sqlitePathOf(cache), false, undefined, undefined);
-    } else {
-      try {
-        report = buildReport(opened.kind, opened.location, true, await opened.stats(), await opened.counters());
-      } finally {
-        await opened.close();
-      }
-    }
+    opened = await openCache(cache, { mustExist: true });
   } catch (error) {
-    if (error instanceof CacheUnavailableError) {
-      output.error(error.kind === 'redis' ? `${error.message}: is redis-server running there? Check --redis-url / --redis-host / --redis-port` : error.message);
-      return EXIT.failure;
+    if (!(error instanceof CacheUnavailableError)) throw error;
+    output.error(error.withHint);
+    return EXIT.failure;
+  }
+  let report: CacheStatsReport;
+  if (opened === undefined) {
+    report = buildReport(cache.backend, await sqlitePathOf(cache), false, undefined, undefined);
+  } else {
+    try {
+      report = buildReport(opened.kind, opened.location, true, await opened.stats(), await opened.counters());
+    } catch (error) {
+      // A damaged or locked SQLite file, a Redis server that failed after connecting...
+      const described = describeError(error, { ollamaHost: DEFAULTS.ollamaHost, store: { kind: opened.kind, location: opened.location } });
+      output.error(described.message);
+      return described.exitCode;
+    } finally {
+      await closeQuietly(opened);
     }
-    throw error;
   }
   if (options.json) {
     output.json(report);

@@ -49,11 +49,15 @@ export function cacheReport(info: CacheInfo): CacheReport {
   };
 }
 
-/** The stderr line that says where the answer came from, e.g. "cache hit · saved 2.1 s". */
-export function statusLine(info: CacheInfo, state: CacheState, ttl: number | null, elapsedMs: number, c: Colors): string {
+/**
+ * The stderr line that says where the answer came from, e.g. "cache hit · saved 2.1 s". `stored`
+ * false (the store rejected the write) drops the "stored for ..." claim of a miss or refresh.
+ */
+export function statusLine(info: CacheInfo, state: CacheState, ttl: number | null, elapsedMs: number, c: Colors, stored = true): string {
   const dot = c.dim(' · ');
   const took = `answered in ${formatDuration(elapsedMs)}`;
-  const stored = ttl === null ? 'stored without expiry' : `stored for ${formatTtl(ttl)}`;
+  const storedFor = ttl === null ? 'stored without expiry' : `stored for ${formatTtl(ttl)}`;
+  const kept = stored ? `${dot}${storedFor}` : `${dot}not stored`;
   switch (info.status) {
     case 'hit': {
       const saved = info.savedDurationNs === undefined ? '' : `${dot}saved ${formatDuration(info.savedDurationNs / 1e6)}`;
@@ -61,11 +65,11 @@ export function statusLine(info: CacheInfo, state: CacheState, ttl: number | nul
       return `${c.green('cache hit')}${saved}${age}`;
     }
     case 'miss':
-      return `${c.yellow('cache miss')}${dot}${took}${dot}${stored}`;
+      return `${c.yellow('cache miss')}${dot}${took}${kept}`;
     case 'coalesced':
       return `${c.yellow('cache miss')} (shared an identical request)${dot}${took}`;
     case 'refresh':
-      return `${c.cyan('cache refreshed')}${dot}${took}${dot}${stored}`;
+      return `${c.cyan('cache refreshed')}${dot}${took}${kept}`;
     case 'bypass':
       return `${c.dim(state === 'off' ? 'cache off (--no-cache)' : 'cache unavailable')}${dot}${took}`;
   }
@@ -98,6 +102,7 @@ export async function runCommand(promptArg: string, options: RunOptions, context
   const started = performance.now();
   let answer: Awaited<ReturnType<typeof ask>>;
   let endsWithNewline = true;
+  let elapsedMs = 0;
   try {
     answer = await ask(
       session,
@@ -114,7 +119,11 @@ export async function runCommand(promptArg: string, options: RunOptions, context
           : {}),
       },
     );
+    // Before close(): waiting for the write to land (or fail) is not answering time.
+    elapsedMs = performance.now() - started;
   } catch (error) {
+    // stdout's reader went away mid-stream and the session was closed under the stream: end quietly.
+    if (output.stdoutClosed) return EXIT.ok;
     if (!endsWithNewline) output.print('\n');
     const described = describeError(error, { ollamaHost, model: options.model });
     output.error(described.message);
@@ -122,7 +131,9 @@ export async function runCommand(promptArg: string, options: RunOptions, context
   } finally {
     await session.close();
   }
-  const elapsedMs = performance.now() - started;
+  // The cache fails open: a write the store rejected still gave an answer. Say so rather than "stored for".
+  const wrote = answer.info.status === 'miss' || answer.info.status === 'refresh';
+  const writeFailure = wrote ? session.writeFailure(answer.info.key) : undefined;
 
   if (options.output === 'json') {
     output.json({ ...answer.response, cache: cacheReport(answer.info) });
@@ -131,6 +142,10 @@ export async function runCommand(promptArg: string, options: RunOptions, context
   } else {
     output.print(answer.text.endsWith('\n') ? answer.text : `${answer.text}\n`);
   }
-  output.info(statusLine(answer.info, session.state, cache.ttl, elapsedMs, output.err));
+  output.info(statusLine(answer.info, session.state, cache.ttl, elapsedMs, output.err, writeFailure === undefined));
+  if (writeFailure !== undefined) {
+    const hint = writeFailure.hint === undefined ? '' : `; ${writeFailure.hint}`;
+    output.warn(`the cache store failed (${writeFailure.message}): the answer was not stored${hint}`);
+  }
   return EXIT.ok;
 }

@@ -33,8 +33,17 @@ export interface WarmSummary {
   failed: number;
   /** Each failure with its 1-based line number, in line order. */
   failures: WarmLineError[];
+  /** Why nothing could be warmed (the cache store is unavailable), else null. */
+  error: string | null;
   /** Wall time in ms. */
   elapsedMs: number;
+}
+
+/** A line whose answer the cache was to store (miss, refresh) or shared with an identical line being stored (coalesced). */
+interface PendingWrite {
+  line: number;
+  key: string;
+  status: 'warmed' | 'alreadyCached';
 }
 
 /** A progress display: a bar on a terminal, nothing elsewhere. */
@@ -103,13 +112,21 @@ async function warmAll(
   ollamaHost: string,
   progress: Progress,
   summary: WarmSummary,
+  writes: PendingWrite[],
 ): Promise<void> {
   const unreached = await pool(requests, options.concurrency, async (item, stop) => {
     try {
       const answer = await ask(session, item, options.forceRefresh ? { forceRefresh: true } : {});
-      if (answer.info.status === 'hit' || answer.info.status === 'coalesced') summary.alreadyCached++;
-      else if (answer.info.status === 'bypass') summary.failures.push({ line: item.line, reason: 'the answer was not cached' });
-      else summary.warmed++;
+      const { status, key } = answer.info;
+      if (status === 'hit') summary.alreadyCached++;
+      else if (status === 'bypass') summary.failures.push({ line: item.line, reason: 'the answer was not cached' });
+      else if (status === 'coalesced') {
+        summary.alreadyCached++;
+        writes.push({ line: item.line, key, status: 'alreadyCached' });
+      } else {
+        summary.warmed++;
+        writes.push({ line: item.line, key, status: 'warmed' });
+      }
     } catch (error) {
       summary.failures.push({ line: item.line, reason: describeError(error, { ollamaHost, model: item.request.model }).message });
       // Without Ollama every other line would fail the same way, one timeout after another.
@@ -132,25 +149,46 @@ export async function warmCommand(file: string, options: WarmOptions, context: C
   const text = await readInput(file, 'the requests file');
   const { requests, errors } = parseWarmInput(text, { model: options.model });
   const started = performance.now();
-  const summary: WarmSummary = { total: requests.length + errors.length, warmed: 0, alreadyCached: 0, failed: 0, failures: [...errors], elapsedMs: 0 };
+  const summary: WarmSummary = {
+    total: requests.length + errors.length,
+    warmed: 0,
+    alreadyCached: 0,
+    failed: 0,
+    failures: [...errors],
+    error: null,
+    elapsedMs: 0,
+  };
 
   if (requests.length > 0) {
-    const session = await openSession(cache, ollamaHost, output);
+    const session = await openSession(cache, ollamaHost, output, { warnUnavailable: false });
+    const writes: PendingWrite[] = [];
     try {
       if (session.state === 'unavailable') {
-        output.error('nothing warmed: the cache store is not available');
-        return EXIT.failure;
-      }
-      if (session.cache?.kind === 'memory') output.warn('the memory cache ends with this process: warming it is only a dry run; use sqlite or redis');
-      const progress = await progressBar(summary.total, output);
-      for (let i = 0; i < errors.length; i++) progress.tick();
-      try {
-        await warmAll(session, requests, options, ollamaHost, progress, summary);
-      } finally {
-        progress.stop();
+        summary.error = `nothing warmed: ${session.unavailableReason ?? 'the cache store is not available'}`;
+        output.error(summary.error);
+        // Text mode says it all in that line; --output json still gets its summary (every line failed, not tried).
+        if (options.output !== 'json') return EXIT.failure;
+        for (const item of requests) summary.failures.push({ line: item.line, reason: 'not tried: the cache store is not available' });
+      } else {
+        if (session.cache?.kind === 'memory') output.warn('the memory cache ends with this process: warming it is only a dry run; use sqlite or redis');
+        const progress = await progressBar(summary.total, output);
+        for (let i = 0; i < errors.length; i++) progress.tick();
+        try {
+          await warmAll(session, requests, options, ollamaHost, progress, summary, writes);
+        } finally {
+          progress.stop();
+        }
       }
     } finally {
       await session.close();
+    }
+    // The cache fails open: an answer whose write the store rejected was served all the same. Only
+    // now, with every write landed or failed, can a line count as warmed.
+    for (const write of writes) {
+      const failure = session.writeFailure(write.key);
+      if (failure === undefined) continue;
+      summary[write.status]--;
+      summary.failures.push({ line: write.line, reason: `the answer was not stored: the cache store failed (${failure.message})` });
     }
   }
 
