@@ -110,12 +110,21 @@ export async function writeChunk(res: ServerResponse, text: string): Promise<boo
   });
 }
 
-/** Waits `ms` milliseconds (or one event-loop turn when ms <= 0); resolves false if aborted. */
+/**
+ * Waits at least `ms` milliseconds (or one event-loop turn when ms <= 0); resolves false if aborted.
+ * Node's timers may fire up to a millisecond early against performance.now(), so it sleeps again
+ * until the deadline has really passed: the durations the fake reports are never below what it was
+ * asked to simulate.
+ */
 export async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return false;
   try {
-    if (ms <= 0) await yieldTurn(undefined, { signal });
-    else await delay(ms, undefined, { signal });
+    if (ms <= 0) {
+      await yieldTurn(undefined, { signal });
+      return !signal.aborted;
+    }
+    const deadline = performance.now() + ms;
+    for (let left = ms; left > 0; left = deadline - performance.now()) await delay(Math.ceil(left), undefined, { signal });
     return !signal.aborted;
   } catch {
     return false;
