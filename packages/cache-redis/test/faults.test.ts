@@ -150,7 +150,7 @@ describe.skipIf(!redisAvailable)('faults', () => {
     const cache = track(createRedisCache<string>({ port, logger }));
     await expectEveryCallFallsThrough(cache);
     const { ms } = await timed(() => cache.get('k'));
-    expect(ms).toBeLessThan(50); // not connected: fails at once, no waiting on the deadline
+    expect(ms).toBeLessThan(200); // not connected: fails at once, never waits for the 250 ms deadline (margin for a loaded machine)
     expect(logger.records.some((r) => r.level === 'error' && r.message.includes('connection refused'))).toBe(true);
   });
 
