@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { BackendStats, CacheBackend, SharedCounters } from '@tinyllm/cache-core';
 import { type BackendName, type CacheConfig, redisAddress, redisDatabase } from './config.js';
 import { describeStoreFailure } from './errors.js';
+import type { Output } from './output.js';
 
 /** An open cache store. */
 export interface OpenedCache {
@@ -185,5 +186,20 @@ export async function openCache(config: CacheConfig, options: OpenCacheOptions =
       return openMemory();
     case 'redis':
       return openRedis(config);
+  }
+}
+
+/** An existing store opened for a report: open, missing (a SQLite file that does not exist yet), or failed (already said on stderr). */
+export type ExistingStore = { kind: 'open'; opened: OpenedCache } | { kind: 'missing' } | { kind: 'failed' };
+
+/** Opens the store for cache-stats and cache-clear: never creates a missing SQLite file, and says on stderr why a store is unavailable. */
+export async function openExistingStore(config: CacheConfig, output: Pick<Output, 'error'>): Promise<ExistingStore> {
+  try {
+    const opened = await openCache(config, { mustExist: true });
+    return opened === undefined ? { kind: 'missing' } : { kind: 'open', opened };
+  } catch (error) {
+    if (!(error instanceof CacheUnavailableError)) throw error;
+    output.error(error.withHint);
+    return { kind: 'failed' };
   }
 }

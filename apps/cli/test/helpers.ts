@@ -44,7 +44,14 @@ export function cleanEnv(): Record<string, string> {
 }
 
 /** Runs `node dist/tinyllm.js ...args` asynchronously (the fake Ollama lives in this process, so never spawnSync). */
-export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+export async function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const { code, stdout, stderr } = await spawnCli(args, options, undefined);
+  return { code, stdout, stderr };
+}
+
+// The one child-process runner: collects stdout and stderr, kills the child after timeoutMs and,
+// when closeStdoutAfter is set, destroys its stdout once that many characters arrived (like `| head -c N`).
+function spawnCli(args: readonly string[], options: RunCliOptions, closeStdoutAfter: number | undefined): Promise<ClosedStdoutResult> {
   const env: Record<string, string> = cleanEnv();
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];
@@ -54,8 +61,14 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let closedAt: number | undefined;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (closedAt !== undefined) return;
       stdout += chunk;
+      if (closeStdoutAfter !== undefined && stdout.length >= closeStdoutAfter) {
+        closedAt = performance.now();
+        child.stdout.destroy();
+      }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
@@ -67,7 +80,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, exitMsAfterClose: closedAt === undefined ? Number.NaN : performance.now() - closedAt });
     });
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
@@ -96,38 +109,5 @@ export interface ClosedStdoutResult extends CliResult {
  * the command's later writes to stdout fail with EPIPE. `stdout` holds what arrived before the close.
  */
 export function runCliClosingStdout(args: readonly string[], options: RunCliOptions & { afterBytes?: number } = {}): Promise<ClosedStdoutResult> {
-  const env: Record<string, string> = cleanEnv();
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  const afterBytes = options.afterBytes ?? 1;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let closedAt: number | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (closedAt !== undefined) return;
-      stdout += chunk;
-      if (stdout.length >= afterBytes) {
-        closedAt = performance.now();
-        child.stdout.destroy();
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, exitMsAfterClose: closedAt === undefined ? Number.NaN : performance.now() - closedAt });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-  });
+  return spawnCli(args, options, options.afterBytes ?? 1);
 }

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { DEFAULTS } from '../config.js';
 import { describeError, EXIT, type ExitCode, UsageError } from '../errors.js';
 import { formatCount } from '../format.js';
-import { CacheUnavailableError, closeQuietly, openCache, sqlitePathOf } from '../open-cache.js';
+import { closeQuietly, openExistingStore, sqlitePathOf } from '../open-cache.js';
 import type { CommandContext } from '../program.js';
 
 /** Options of `tinyllm cache-clear` (besides the store options in the context). */
@@ -46,15 +46,10 @@ export async function cacheClearCommand(options: CacheClearOptions, context: Com
     return EXIT.ok;
   };
 
-  let opened: Awaited<ReturnType<typeof openCache>>;
-  try {
-    opened = await openCache(cache, { mustExist: true });
-  } catch (error) {
-    if (!(error instanceof CacheUnavailableError)) throw error;
-    output.error(error.withHint);
-    return EXIT.failure;
-  }
-  if (opened === undefined) return report(0, await sqlitePathOf(cache));
+  const existing = await openExistingStore(cache, output);
+  if (existing.kind === 'failed') return EXIT.failure;
+  if (existing.kind === 'missing') return report(0, await sqlitePathOf(cache));
+  const { opened } = existing;
   const store = { kind: opened.kind, location: opened.location };
   try {
     if (opened.kind === 'memory') {

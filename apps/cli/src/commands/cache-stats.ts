@@ -2,7 +2,7 @@ import type { BackendStats, SharedCounters } from '@tinyllm/cache-core';
 import { DEFAULTS } from '../config.js';
 import { describeError, EXIT, type ExitCode } from '../errors.js';
 import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestamp } from '../format.js';
-import { CacheUnavailableError, closeQuietly, type OpenedCache, openCache, sqlitePathOf } from '../open-cache.js';
+import { closeQuietly, openExistingStore, sqlitePathOf } from '../open-cache.js';
 import type { CommandContext } from '../program.js';
 
 /** Options of `tinyllm cache-stats` (besides the store options in the context). */
@@ -97,14 +97,9 @@ export function renderReport(report: CacheStatsReport, bold: (text: string) => s
 /** `tinyllm cache-stats`: entries, hits, misses, hit rate, evictions, errors, age, savings. */
 export async function cacheStatsCommand(options: CacheStatsOptions, context: CommandContext): Promise<ExitCode> {
   const { output, cache } = context;
-  let opened: OpenedCache | undefined;
-  try {
-    opened = await openCache(cache, { mustExist: true });
-  } catch (error) {
-    if (!(error instanceof CacheUnavailableError)) throw error;
-    output.error(error.withHint);
-    return EXIT.failure;
-  }
+  const store = await openExistingStore(cache, output);
+  if (store.kind === 'failed') return EXIT.failure;
+  const opened = store.kind === 'open' ? store.opened : undefined;
   let report: CacheStatsReport;
   if (opened === undefined) {
     report = buildReport(cache.backend, await sqlitePathOf(cache), false, undefined, undefined);
