@@ -33,18 +33,23 @@ export async function normalizeImages(images: unknown): Promise<unknown> {
 }
 
 /**
- * Returns a copy of a generate/chat request whose images (top-level and per message) are base64,
- * so the cache key hashes the image bytes and the caller's objects are never modified.
+ * A generate/chat request whose images (top-level and per message) are base64, so the cache key
+ * hashes the image bytes; the caller's objects are never modified. A request without images is
+ * returned as it is (this runs on every call, hits included).
  */
 export async function withBase64Images(request: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const messages = request.messages;
+  const messagesWithImages =
+    Array.isArray(messages) && messages.some((m: unknown) => m !== null && typeof m === 'object' && (m as Record<string, unknown>).images !== undefined);
+  if (request.images === undefined && !messagesWithImages) return request;
   const out: Record<string, unknown> = { ...request };
   if (out.images !== undefined) out.images = await normalizeImages(out.images);
-  if (Array.isArray(out.messages)) {
+  if (messagesWithImages) {
     out.messages = await Promise.all(
-      out.messages.map(async (message: unknown) => {
+      (messages as unknown[]).map(async (message: unknown) => {
         if (message === null || typeof message !== 'object') return message;
         const m = message as Record<string, unknown>;
-        return m.images === undefined ? { ...m } : { ...m, images: await normalizeImages(m.images) };
+        return m.images === undefined ? m : { ...m, images: await normalizeImages(m.images) };
       }),
     );
   }
