@@ -1,26 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, envFor, runCli, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { envFor, runCli, useCliFixture } from './helpers.js';
 
-let fake: FakeOllamaServer;
-let dir: ReturnType<typeof tempDir>;
-
-beforeAll(async () => {
-  assertBuilt();
-  fake = await startFakeOllama({ latencyMs: 20 });
-  dir = tempDir();
-});
-
-afterAll(async () => {
-  await fake?.close();
-  dir?.cleanup();
-});
+const fx = useCliFixture({ latencyMs: 20 });
 
 describe('tinyllm cache-stats', () => {
   it('reports the figures every earlier process added (--json)', async () => {
-    const env = envFor(fake.url, join(dir.path, 'stats.sqlite'));
+    const env = envFor(fx.fake.url, join(fx.dir, 'stats.sqlite'));
     await runCli(['run', 'first'], { env });
     await runCli(['run', 'second'], { env });
     await runCli(['run', 'first'], { env });
@@ -32,7 +19,7 @@ describe('tinyllm cache-stats', () => {
     const stats = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(stats).toMatchObject({
       backend: 'sqlite',
-      location: join(dir.path, 'stats.sqlite'),
+      location: join(fx.dir, 'stats.sqlite'),
       exists: true,
       entries: 2,
       hits: 2,
@@ -49,12 +36,12 @@ describe('tinyllm cache-stats', () => {
   });
 
   it('prints a readable table', async () => {
-    const env = envFor(fake.url, join(dir.path, 'table.sqlite'));
+    const env = envFor(fx.fake.url, join(fx.dir, 'table.sqlite'));
     await runCli(['run', 'table'], { env });
     await runCli(['run', 'table'], { env });
     const result = await runCli(['cache-stats'], { env });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`sqlite cache  ${join(dir.path, 'table.sqlite')}`);
+    expect(result.stdout).toContain(`sqlite cache  ${join(fx.dir, 'table.sqlite')}`);
     for (const label of ['entries', 'hits', 'misses', 'hit rate', 'evictions', 'errors', 'oldest', 'newest', 'saved']) {
       expect(result.stdout).toMatch(new RegExp(`^  ${label} +\\S`, 'm'));
     }
@@ -65,7 +52,7 @@ describe('tinyllm cache-stats', () => {
   });
 
   it('does not create a missing file', async () => {
-    const path = join(dir.path, 'missing.sqlite');
+    const path = join(fx.dir, 'missing.sqlite');
     const result = await runCli(['cache-stats', '--json', '--sqlite-path', path]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ exists: false, entries: 0, hits: 0, hitRate: 0 });
@@ -75,11 +62,11 @@ describe('tinyllm cache-stats', () => {
 
 describe('tinyllm cache-clear', () => {
   it('--no-confirm removes the entries and says how many', async () => {
-    const env = envFor(fake.url, join(dir.path, 'clear.sqlite'));
+    const env = envFor(fx.fake.url, join(fx.dir, 'clear.sqlite'));
     for (const prompt of ['a', 'b', 'c']) await runCli(['run', prompt], { env });
     const result = await runCli(['cache-clear', '--no-confirm'], { env });
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`removed 3 entries from the sqlite cache at ${join(dir.path, 'clear.sqlite')}\n`);
+    expect(result.stdout).toBe(`removed 3 entries from the sqlite cache at ${join(fx.dir, 'clear.sqlite')}\n`);
     const stats = JSON.parse((await runCli(['cache-stats', '--json'], { env })).stdout) as { entries: number };
     expect(stats.entries).toBe(0);
     const again = await runCli(['cache-clear', '--no-confirm', '--json'], { env });
@@ -88,7 +75,7 @@ describe('tinyllm cache-clear', () => {
   });
 
   it('refuses without a terminal and without --no-confirm (exit 2)', async () => {
-    const env = envFor(fake.url, join(dir.path, 'refuse.sqlite'));
+    const env = envFor(fx.fake.url, join(fx.dir, 'refuse.sqlite'));
     await runCli(['run', 'keep me'], { env });
     const result = await runCli(['cache-clear'], { env });
     expect(result.code).toBe(2);
@@ -98,7 +85,7 @@ describe('tinyllm cache-clear', () => {
   });
 
   it('asks on a terminal: "y" clears, anything else keeps', async () => {
-    const env = { ...envFor(fake.url, join(dir.path, 'ask.sqlite')), TINYLLM_TTY: '1' };
+    const env = { ...envFor(fx.fake.url, join(fx.dir, 'ask.sqlite')), TINYLLM_TTY: '1' };
     await runCli(['run', 'one'], { env });
     await runCli(['run', 'two'], { env });
     const no = await runCli(['cache-clear'], { env, input: 'n\n' });
@@ -111,8 +98,8 @@ describe('tinyllm cache-clear', () => {
   });
 
   it('clears only its own cache: another file is untouched', async () => {
-    const mine = envFor(fake.url, join(dir.path, 'mine.sqlite'));
-    const other = envFor(fake.url, join(dir.path, 'other.sqlite'));
+    const mine = envFor(fx.fake.url, join(fx.dir, 'mine.sqlite'));
+    const other = envFor(fx.fake.url, join(fx.dir, 'other.sqlite'));
     await runCli(['run', 'mine'], { env: mine });
     await runCli(['run', 'other'], { env: other });
     expect((await runCli(['cache-clear', '--no-confirm'], { env: mine })).stdout).toContain('removed 1 entry');

@@ -1,24 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
 import { unusedPort } from '@tinyllm/redis-harness';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, envFor, runCli, tempDir } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { envFor, runCli, useCliFixture } from './helpers.js';
 
-let fake: FakeOllamaServer;
-let dir: ReturnType<typeof tempDir>;
+const fx = useCliFixture();
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  assertBuilt();
-  fake = await startFakeOllama({});
-  dir = tempDir();
-  env = envFor(fake.url, join(dir.path, 'errors.sqlite'));
-});
-
-afterAll(async () => {
-  await fake?.close();
-  dir?.cleanup();
+beforeAll(() => {
+  env = envFor(fx.fake.url, join(fx.dir, 'errors.sqlite'));
 });
 
 describe('runtime failures say what to do (exit 1)', () => {
@@ -62,14 +52,14 @@ describe('runtime failures say what to do (exit 1)', () => {
 describe('Redis unreachable is not fatal for run', () => {
   it('serves the answer, warns naming host:port, exits 0', async () => {
     const port = await unusedPort();
-    const before = fake.modelCalls();
+    const before = fx.fake.modelCalls();
     const result = await runCli(['run', '--cache-backend', 'redis', '--redis-host', '127.0.0.1', '--redis-port', String(port), 'redis down'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).not.toBe('');
     expect(result.stderr).toContain(`warning: cannot reach Redis at 127.0.0.1:${port}`);
     expect(result.stderr).toContain('answering without the cache');
     expect(result.stderr).toContain('cache unavailable');
-    expect(fake.modelCalls() - before).toBe(1);
+    expect(fx.fake.modelCalls() - before).toBe(1);
   });
 
   it('also through TINYLLM_REDIS_URL', async () => {
@@ -104,11 +94,11 @@ describe('usage errors name the flag (exit 2)', () => {
   ];
   for (const [args, named] of cases) {
     it(`tinyllm ${args.join(' ')}`, async () => {
-      const before = fake.modelCalls();
+      const before = fx.fake.modelCalls();
       const result = await runCli(args, { env });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(named);
-      expect(fake.modelCalls()).toBe(before);
+      expect(fx.fake.modelCalls()).toBe(before);
     });
   }
 

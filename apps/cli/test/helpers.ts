@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type FakeOllamaOptions, type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The built command under test (tests run it as a child process, like a user would). */
 export const BIN = fileURLToPath(new URL('../dist/tinyllm.js', import.meta.url));
@@ -110,4 +112,40 @@ export interface ClosedStdoutResult extends CliResult {
  */
 export function runCliClosingStdout(args: readonly string[], options: RunCliOptions & { afterBytes?: number } = {}): Promise<ClosedStdoutResult> {
   return spawnCli(args, options, options.afterBytes ?? 1);
+}
+
+/** What useCliFixture gives a test file. */
+export interface CliFixture {
+  /** The fake Ollama the file's commands talk to. */
+  readonly fake: FakeOllamaServer;
+  /** A temporary directory for the file's SQLite files. */
+  readonly dir: string;
+}
+
+/**
+ * The setup every command-test file shares: checks the binary is built, starts a fake Ollama and
+ * makes a temporary directory before the file's tests, and removes both after them.
+ */
+export function useCliFixture(options: FakeOllamaOptions = {}): CliFixture {
+  let fake: FakeOllamaServer | undefined;
+  let dir: ReturnType<typeof tempDir> | undefined;
+  beforeAll(async () => {
+    assertBuilt();
+    fake = await startFakeOllama(options);
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await fake?.close();
+    dir?.cleanup();
+  });
+  return {
+    get fake(): FakeOllamaServer {
+      if (!fake) throw new Error('useCliFixture: the fake Ollama is not started yet (use it inside tests or hooks)');
+      return fake;
+    },
+    get dir(): string {
+      if (!dir) throw new Error('useCliFixture: the directory is not made yet (use it inside tests or hooks)');
+      return dir.path;
+    },
+  };
 }

@@ -1,53 +1,41 @@
 import { join } from 'node:path';
-import { type FakeOllamaServer, fakeAnswer, startFakeOllama } from '@tinyllm/fake-ollama';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, envFor, runCli, tempDir } from './helpers.js';
+import { fakeAnswer } from '@tinyllm/fake-ollama';
+import { describe, expect, it } from 'vitest';
+import { envFor, runCli, useCliFixture } from './helpers.js';
 
 const MODEL = 'qwen2.5:0.5b';
-let fake: FakeOllamaServer;
-let dir: ReturnType<typeof tempDir>;
+const fx = useCliFixture();
 let n = 0;
 /** A fresh SQLite file per test, so tests never see each other's entries. */
-const freshEnv = (): Record<string, string> => envFor(fake.url, join(dir.path, `cache-${++n}.sqlite`));
-
-beforeAll(async () => {
-  assertBuilt();
-  fake = await startFakeOllama({});
-  dir = tempDir();
-});
-
-afterAll(async () => {
-  await fake?.close();
-  dir?.cleanup();
-});
+const freshEnv = (): Record<string, string> => envFor(fx.fake.url, join(fx.dir, `cache-${++n}.sqlite`));
 
 describe('tinyllm run', () => {
   it('misses, then hits from a second process without calling the model again', async () => {
     const env = freshEnv();
-    const before = fake.modelCalls();
+    const before = fx.fake.modelCalls();
     const expected = fakeAnswer({ model: MODEL, prompt: 'Why is the sky blue?' }).text;
 
     const first = await runCli(['run', 'Why is the sky blue?'], { env });
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(`${expected}\n`);
     expect(first.stderr).toMatch(/cache miss · answered in .+ · stored for 3600 s/);
-    expect(fake.modelCalls() - before).toBe(1);
+    expect(fx.fake.modelCalls() - before).toBe(1);
 
     const second = await runCli(['run', 'Why is the sky blue?'], { env });
     expect(second.code).toBe(0);
     expect(second.stdout).toBe(first.stdout);
     expect(second.stderr).toMatch(/cache hit · saved \d/);
-    expect(fake.modelCalls() - before).toBe(1);
+    expect(fx.fake.modelCalls() - before).toBe(1);
   });
 
   it('shares the cache through XDG_CACHE_HOME when no path is given', async () => {
-    const xdg = join(dir.path, 'xdg');
-    const env = { TINYLLM_OLLAMA_HOST: fake.url, XDG_CACHE_HOME: xdg };
-    const before = fake.modelCalls();
+    const xdg = join(fx.dir, 'xdg');
+    const env = { TINYLLM_OLLAMA_HOST: fx.fake.url, XDG_CACHE_HOME: xdg };
+    const before = fx.fake.modelCalls();
     expect((await runCli(['run', 'xdg prompt'], { env })).code).toBe(0);
     const second = await runCli(['run', 'xdg prompt'], { env });
     expect(second.stderr).toContain('cache hit');
-    expect(fake.modelCalls() - before).toBe(1);
+    expect(fx.fake.modelCalls() - before).toBe(1);
     const stats = JSON.parse((await runCli(['cache-stats', '--json'], { env })).stdout) as { location: string; entries: number };
     expect(stats.location).toBe(join(xdg, 'tinyllm', 'cache.sqlite'));
     expect(stats.entries).toBe(1);
@@ -55,16 +43,16 @@ describe('tinyllm run', () => {
 
   it('--no-cache reaches the model every time and stores nothing', async () => {
     const env = freshEnv();
-    const before = fake.modelCalls();
+    const before = fx.fake.modelCalls();
     for (let i = 0; i < 3; i++) {
       const result = await runCli(['run', '--no-cache', 'uncached prompt'], { env });
       expect(result.code).toBe(0);
       expect(result.stderr).toContain('cache off (--no-cache)');
     }
-    expect(fake.modelCalls() - before).toBe(3);
+    expect(fx.fake.modelCalls() - before).toBe(3);
     const noCacheEnv = await runCli(['run', 'uncached prompt'], { env: { ...env, TINYLLM_CACHE: 'false' } });
     expect(noCacheEnv.stderr).toContain('cache off');
-    expect(fake.modelCalls() - before).toBe(4);
+    expect(fx.fake.modelCalls() - before).toBe(4);
   });
 
   it('--output json prints the whole response plus cache details', async () => {
@@ -87,16 +75,16 @@ describe('tinyllm run', () => {
 
   it('--force-refresh asks the model again and replaces the entry', async () => {
     const env = freshEnv();
-    const before = fake.modelCalls();
+    const before = fx.fake.modelCalls();
     await runCli(['run', 'refresh me'], { env });
     const refreshed = await runCli(['run', '--force-refresh', '--output', 'json', 'refresh me'], { env });
     expect(refreshed.code).toBe(0);
     expect((JSON.parse(refreshed.stdout) as { cache: { status: string } }).cache.status).toBe('refresh');
     expect(refreshed.stderr).toContain('cache refreshed');
-    expect(fake.modelCalls() - before).toBe(2);
+    expect(fx.fake.modelCalls() - before).toBe(2);
     const after = await runCli(['run', 'refresh me'], { env });
     expect(after.stderr).toContain('cache hit');
-    expect(fake.modelCalls() - before).toBe(2);
+    expect(fx.fake.modelCalls() - before).toBe(2);
   });
 
   it('--cache-ttl: an entry expires after its TTL', async () => {
@@ -112,7 +100,7 @@ describe('tinyllm run', () => {
     const args = ['run', '--system', 'Be brief.', '--temperature', '0', '--max-tokens', '5', '--json', 'flags prompt'];
     const result = await runCli(args, { env });
     expect(result.code).toBe(0);
-    const sent = fake.requests.at(-1)?.body as Record<string, unknown>;
+    const sent = fx.fake.requests.at(-1)?.body as Record<string, unknown>;
     expect(sent).toMatchObject({ model: MODEL, prompt: 'flags prompt', system: 'Be brief.', format: 'json', options: { temperature: 0, num_predict: 5 } });
     const expected = fakeAnswer({
       model: MODEL,
@@ -150,20 +138,20 @@ describe('tinyllm run', () => {
   it('honours TINYLLM_MODEL, with --model winning over it', async () => {
     const env = { ...freshEnv(), TINYLLM_MODEL: 'llama3.2' };
     await runCli(['run', 'which model'], { env });
-    expect((fake.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe('llama3.2');
+    expect((fx.fake.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe('llama3.2');
     await runCli(['run', '--model', MODEL, 'which model'], { env });
-    expect((fake.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe(MODEL);
+    expect((fx.fake.requests.at(-1)?.body as { model?: string } | undefined)?.model).toBe(MODEL);
   });
 
   it('the memory backend answers but never hits across processes', async () => {
     const env = freshEnv();
-    const before = fake.modelCalls();
+    const before = fx.fake.modelCalls();
     for (let i = 0; i < 2; i++) {
       const result = await runCli(['run', '--cache-backend', 'memory', 'memory prompt'], { env });
       expect(result.code).toBe(0);
       expect(result.stderr).toContain('cache miss');
       expect(result.stderr).toContain('memory cache ends with this process');
     }
-    expect(fake.modelCalls() - before).toBe(2);
+    expect(fx.fake.modelCalls() - before).toBe(2);
   });
 });

@@ -1,15 +1,13 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, envFor, runCli, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { envFor, runCli, useCliFixture } from './helpers.js';
 
 // A SQLite cache file that breaks: damaged pages, garbage, another process's lock.
-let fake: FakeOllamaServer;
-let dir: ReturnType<typeof tempDir>;
+const fx = useCliFixture();
 let n = 0;
-const freshPath = (): string => join(dir.path, `store-${++n}.sqlite`);
+const freshPath = (): string => join(fx.dir, `store-${++n}.sqlite`);
 
 /** better-sqlite3, from the package that depends on it (the test holds a lock with it). */
 type Database = { exec(sql: string): void; close(): void };
@@ -22,7 +20,7 @@ const openDatabase = (path: string): Database => {
 /** A cache file with entries whose pages after the first two are overwritten: SQLite reports "database disk image is malformed". */
 async function damagedCache(path: string): Promise<void> {
   const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `filler ${i}`, max_tokens: 300 })).join('\n');
-  const warmed = await runCli(['warm', '-', '--sqlite-path', path], { env: { TINYLLM_OLLAMA_HOST: fake.url }, input: lines });
+  const warmed = await runCli(['warm', '-', '--sqlite-path', path], { env: { TINYLLM_OLLAMA_HOST: fx.fake.url }, input: lines });
   expect(warmed.code).toBe(0);
   const size = statSync(path).size;
   expect(size).toBeGreaterThan(4 * 4096);
@@ -34,17 +32,6 @@ async function damagedCache(path: string): Promise<void> {
     closeSync(fd);
   }
 }
-
-beforeAll(async () => {
-  assertBuilt();
-  fake = await startFakeOllama({});
-  dir = tempDir();
-});
-
-afterAll(async () => {
-  await fake?.close();
-  dir?.cleanup();
-});
 
 describe('a damaged SQLite file', () => {
   it('cache-stats and cache-clear say it is damaged and how to start afresh (exit 1)', async () => {
@@ -72,7 +59,7 @@ describe('a damaged SQLite file', () => {
   it('run answers, but says the answer was not stored instead of "stored for"', async () => {
     const path = freshPath();
     await damagedCache(path);
-    const result = await runCli(['run', 'not stored, damaged file'], { env: envFor(fake.url, path) });
+    const result = await runCli(['run', 'not stored, damaged file'], { env: envFor(fx.fake.url, path) });
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).not.toBe('');
     expect(result.stderr).toContain('cache miss');
@@ -83,7 +70,7 @@ describe('a damaged SQLite file', () => {
   it('warm counts the lines whose write failed as failed (exit 1)', async () => {
     const path = freshPath();
     await damagedCache(path);
-    const result = await runCli(['warm', '-', '--output', 'json'], { env: envFor(fake.url, path), input: 'never stored 1\nnever stored 2\n' });
+    const result = await runCli(['warm', '-', '--output', 'json'], { env: envFor(fx.fake.url, path), input: 'never stored 1\nnever stored 2\n' });
     expect(result.code).toBe(1);
     const summary = JSON.parse(result.stdout) as { warmed: number; failed: number; failures: Array<{ line: number; reason: string }> };
     expect(summary).toMatchObject({ warmed: 0, failed: 2 });
@@ -95,7 +82,7 @@ describe('a damaged SQLite file', () => {
 describe('a SQLite file locked by another process', () => {
   it('cache-clear says it is locked, not "unexpected error" (exit 1)', async () => {
     const path = freshPath();
-    expect((await runCli(['run', 'to be locked'], { env: envFor(fake.url, path) })).code).toBe(0);
+    expect((await runCli(['run', 'to be locked'], { env: envFor(fx.fake.url, path) })).code).toBe(0);
     const db = openDatabase(path);
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -114,7 +101,7 @@ describe('a SQLite file locked by another process', () => {
 describe('TINYLLM_CACHE belongs to run and warm', () => {
   it('an invalid value does not break cache-stats or cache-clear', async () => {
     const path = freshPath();
-    expect((await runCli(['run', 'toggle'], { env: envFor(fake.url, path) })).code).toBe(0);
+    expect((await runCli(['run', 'toggle'], { env: envFor(fx.fake.url, path) })).code).toBe(0);
     const stats = await runCli(['cache-stats', '--json', '--sqlite-path', path], { env: { TINYLLM_CACHE: 'maybe' } });
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({ entries: 1 });
@@ -125,7 +112,7 @@ describe('TINYLLM_CACHE belongs to run and warm', () => {
     const invalid = await runCli(['cache-clear', '--no-confirm', '--sqlite-path', path], { env: { TINYLLM_CACHE: 'maybe' } });
     expect(invalid.code).toBe(0);
     // run still checks it.
-    const run = await runCli(['run', 'toggle'], { env: { ...envFor(fake.url, path), TINYLLM_CACHE: 'maybe' } });
+    const run = await runCli(['run', 'toggle'], { env: { ...envFor(fx.fake.url, path), TINYLLM_CACHE: 'maybe' } });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('TINYLLM_CACHE');
   });

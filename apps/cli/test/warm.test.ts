@@ -1,23 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
 import { unusedPort } from '@tinyllm/redis-harness';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, envFor, runCli, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { envFor, runCli, useCliFixture } from './helpers.js';
 
-let fake: FakeOllamaServer;
-let dir: ReturnType<typeof tempDir>;
-
-beforeAll(async () => {
-  assertBuilt();
-  fake = await startFakeOllama({ latencyMs: 10 });
-  dir = tempDir();
-});
-
-afterAll(async () => {
-  await fake?.close();
-  dir?.cleanup();
-});
+const fx = useCliFixture({ latencyMs: 10 });
 
 const LINES = [
   'What is a cache?',
@@ -31,10 +18,10 @@ const LINES = [
 
 describe('tinyllm warm', () => {
   it('warms the good lines, reports the bad ones by line number and exits 1', async () => {
-    const env = envFor(fake.url, join(dir.path, 'warm.sqlite'));
-    const file = join(dir.path, 'requests.jsonl');
+    const env = envFor(fx.fake.url, join(fx.dir, 'warm.sqlite'));
+    const file = join(fx.dir, 'requests.jsonl');
     writeFileSync(file, `${LINES.join('\n')}\n`);
-    const before = fake.modelCalls();
+    const before = fx.fake.modelCalls();
 
     const result = await runCli(['warm', file, '--concurrency', '2'], { env });
     expect(result.code).toBe(1);
@@ -43,23 +30,23 @@ describe('tinyllm warm', () => {
     expect(result.stdout).toMatch(/^ {2}line 6: model "no-such-model" not found.*ollama pull no-such-model/m);
     expect(result.stdout).toMatch(/^ {2}line 7: unknown field "promt"$/m);
     // The 404 counts as a model call too.
-    expect(fake.modelCalls() - before).toBe(4);
+    expect(fx.fake.modelCalls() - before).toBe(4);
 
     // The good lines are now hits, through run and through warm.
     const hit = await runCli(['run', 'What is a cache?'], { env });
     expect(hit.stderr).toContain('cache hit');
     const chatHit = await runCli(['run', '--temperature', '0', 'Explain TTLs'], { env });
     expect(chatHit.stderr).toContain('cache hit');
-    const good = join(dir.path, 'good.jsonl');
+    const good = join(fx.dir, 'good.jsonl');
     writeFileSync(good, [LINES[0], LINES[1], LINES[4]].join('\n'));
     const again = await runCli(['warm', good, '--output', 'json'], { env });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ total: 3, warmed: 0, alreadyCached: 3, failed: 0, failures: [] });
-    expect(fake.modelCalls() - before).toBe(4);
+    expect(fx.fake.modelCalls() - before).toBe(4);
   });
 
   it('reads stdin with "-" and prints a JSON summary', async () => {
-    const env = envFor(fake.url, join(dir.path, 'stdin.sqlite'));
+    const env = envFor(fx.fake.url, join(fx.dir, 'stdin.sqlite'));
     const input = ['one', 'two', 'two', '{"prompt": "three", "max_tokens": 3, "json": true}', 'not json {'].join('\n');
     const result = await runCli(['warm', '-', '--output', 'json'], { env, input });
     expect(result.code).toBe(0);
@@ -69,34 +56,34 @@ describe('tinyllm warm', () => {
     // "two" twice: one warms it, the other finds it cached (or shares the in-flight call).
     expect(summary.warmed + summary.alreadyCached).toBe(5);
     expect(summary.warmed).toBe(4);
-    const sent = fake.requests.find((r) => (r.body as { prompt?: string }).prompt === 'three')?.body;
+    const sent = fx.fake.requests.find((r) => (r.body as { prompt?: string }).prompt === 'three')?.body;
     expect(sent).toMatchObject({ format: 'json', options: { num_predict: 3 } });
   });
 
   it('draws a progress bar on a terminal only', async () => {
     const input = 'bar one\nbar two\n';
-    const piped = await runCli(['warm', '-'], { env: envFor(fake.url, join(dir.path, 'bar1.sqlite')), input });
+    const piped = await runCli(['warm', '-'], { env: envFor(fx.fake.url, join(fx.dir, 'bar1.sqlite')), input });
     expect(piped.stderr).not.toContain('warming');
-    const tty = await runCli(['warm', '-'], { env: { ...envFor(fake.url, join(dir.path, 'bar2.sqlite')), TINYLLM_TTY: '1' }, input });
+    const tty = await runCli(['warm', '-'], { env: { ...envFor(fx.fake.url, join(fx.dir, 'bar2.sqlite')), TINYLLM_TTY: '1' }, input });
     expect(tty.code).toBe(0);
     expect(tty.stderr).toContain('warming');
     expect(tty.stderr).toContain('2/2');
   });
 
   it('a file that does not exist is a runtime failure', async () => {
-    const result = await runCli(['warm', join(dir.path, 'nope.txt')], { env: envFor(fake.url, join(dir.path, 'x.sqlite')) });
+    const result = await runCli(['warm', join(fx.dir, 'nope.txt')], { env: envFor(fx.fake.url, join(fx.dir, 'x.sqlite')) });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('no such file');
   });
 
   it('refuses --no-cache (exit 2)', async () => {
-    const result = await runCli(['warm', '--no-cache', '-'], { env: envFor(fake.url, join(dir.path, 'y.sqlite')), input: 'hi' });
+    const result = await runCli(['warm', '--no-cache', '-'], { env: envFor(fx.fake.url, join(fx.dir, 'y.sqlite')), input: 'hi' });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--no-cache');
   });
 
   it('stops early when Ollama is unreachable, failing every line', async () => {
-    const env = { ...envFor('http://127.0.0.1:9', join(dir.path, 'down.sqlite')) };
+    const env = { ...envFor('http://127.0.0.1:9', join(fx.dir, 'down.sqlite')) };
     const result = await runCli(['warm', '-', '--concurrency', '1'], { env, input: 'a\nb\nc\n' });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('failed 3');
@@ -105,14 +92,14 @@ describe('tinyllm warm', () => {
   });
 
   it('ignores a UTF-8 byte order mark at the start of the file', async () => {
-    const env = envFor(fake.url, join(dir.path, 'bom.sqlite'));
-    const file = join(dir.path, 'bom.txt');
+    const env = envFor(fx.fake.url, join(fx.dir, 'bom.sqlite'));
+    const file = join(fx.dir, 'bom.txt');
     writeFileSync(file, '\uFEFFbom first prompt\n{"prompt": "second"}\n');
-    const before = fake.requests.length;
+    const before = fx.fake.requests.length;
     const result = await runCli(['warm', file, '--output', 'json'], { env });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ total: 2, warmed: 2, failed: 0 });
-    const prompts = fake.requests.slice(before).map((r) => (r.body as { prompt?: string }).prompt);
+    const prompts = fx.fake.requests.slice(before).map((r) => (r.body as { prompt?: string }).prompt);
     expect(prompts).toContain('bom first prompt');
     // The BOM was not part of the key: run finds the answer.
     expect((await runCli(['run', 'bom first prompt'], { env })).stderr).toContain('cache hit');
@@ -124,8 +111,8 @@ describe('tinyllm warm', () => {
 
   it('--output json prints the summary even when the store is unavailable (exit 1)', async () => {
     const port = await unusedPort();
-    const env = { ...envFor(fake.url, join(dir.path, 'unused.sqlite')), TINYLLM_CACHE_BACKEND: 'redis', TINYLLM_REDIS_PORT: String(port) };
-    const before = fake.modelCalls();
+    const env = { ...envFor(fx.fake.url, join(fx.dir, 'unused.sqlite')), TINYLLM_CACHE_BACKEND: 'redis', TINYLLM_REDIS_PORT: String(port) };
+    const before = fx.fake.modelCalls();
     const result = await runCli(['warm', '-', '--output', 'json'], { env, input: 'one\n{"bad json\ntwo\n' });
     expect(result.code).toBe(1);
     const summary = JSON.parse(result.stdout) as {
@@ -141,7 +128,7 @@ describe('tinyllm warm', () => {
     expect(summary.failures[0]?.reason).toBe('not tried: the cache store is not available');
     expect(summary.failures[1]?.reason).toMatch(/^invalid JSON/);
     expect(result.stderr).toContain('nothing warmed: cannot reach Redis');
-    expect(fake.modelCalls()).toBe(before);
+    expect(fx.fake.modelCalls()).toBe(before);
     // Text mode: the reason on stderr, nothing on stdout.
     const text = await runCli(['warm', '-'], { env, input: 'one\n' });
     expect(text.code).toBe(1);
