@@ -13,7 +13,11 @@ export type TinyLLMErrorCode =
   | 'TINYLLM_OLLAMA_HTTP'
   | 'TINYLLM_OLLAMA_UNREACHABLE'
   | 'TINYLLM_OLLAMA_TIMEOUT'
-  | 'TINYLLM_OLLAMA_STREAM';
+  | 'TINYLLM_OLLAMA_STREAM'
+  | 'TINYLLM_INVALID_CONTROL'
+  | 'TINYLLM_BODY_TOO_LARGE'
+  | 'TINYLLM_UPSTREAM_UNREACHABLE'
+  | 'TINYLLM_UPSTREAM_TIMEOUT';
 
 /**
  * Base class of every TinyLLM error. `isInstance()` works across duplicated package copies

@@ -46,4 +46,5 @@ export type {
   CachedClientStats,
   SavedStats,
 } from './stats.js';
+export { buildCacheStatsReport, type CacheStatsReport, type CacheStatsSource } from './stats-report.js';
 export { type CachedEndpoint, isStorable, isStoredResponse, type JsonObject, type StoredResponse, savingsOf } from './stored-response.js';
