@@ -95,7 +95,7 @@ class Exchange implements ForwardTarget {
     this.req = req;
     this.res = res;
     this.path = req.url ?? '/';
-    this.route = this.path.startsWith('/v1/') ? PASSTHROUGH_OPENAI : PASSTHROUGH;
+    this.route = defaultRoute(this.path);
     this.#bytesWrittenBefore = req.socket.bytesWritten;
   }
 
@@ -161,6 +161,16 @@ class Exchange implements ForwardTarget {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/** The route of a request before it is classified (for errors answered earlier): /v1/ paths get OpenAI's error shape, even behind a /ns/ prefix. */
+function defaultRoute(path: string): Route {
+  let rest = path;
+  if (rest.startsWith('/ns/')) {
+    const slash = rest.indexOf('/', 4);
+    rest = slash === -1 ? '/' : rest.slice(slash);
+  }
+  return rest.startsWith('/v1/') ? PASSTHROUGH_OPENAI : PASSTHROUGH;
+}
 
 function onResponseClose(this: ResponseWithExchange): void {
   const exchange = this[EXCHANGE];
