@@ -89,6 +89,8 @@ class Exchange implements ForwardTarget {
   upstreamCall: UpstreamCall | undefined = undefined;
   upstreamStatus: number | undefined = undefined;
   readonly #bytesWrittenBefore: number;
+  // Kept: Node detaches req.socket and res.socket once the connection is gone.
+  readonly #socket: IncomingMessage['socket'];
 
   constructor(handler: ProxyHandler, req: IncomingMessage, res: ServerResponse) {
     this.#handler = handler;
@@ -96,6 +98,7 @@ class Exchange implements ForwardTarget {
     this.res = res;
     this.path = req.url ?? '/';
     this.route = defaultRoute(this.path);
+    this.#socket = req.socket;
     this.#bytesWrittenBefore = req.socket.bytesWritten;
   }
 
@@ -150,7 +153,7 @@ class Exchange implements ForwardTarget {
           ns: this.namespace,
           ms: Math.round((performance.now() - this.#startedAt) * 100) / 100,
           bytesIn: this.bytesIn,
-          bytesOut: (res.socket?.bytesWritten ?? this.#bytesWrittenBefore) - this.#bytesWrittenBefore,
+          bytesOut: this.#socket.bytesWritten - this.#bytesWrittenBefore,
           aborted: aborted || undefined,
         },
         'request',
@@ -176,7 +179,12 @@ function onResponseClose(this: ResponseWithExchange): void {
   const exchange = this[EXCHANGE];
   if (exchange === undefined) return;
   this[EXCHANGE] = undefined;
-  exchange.finish();
+  try {
+    exchange.finish();
+  } catch (error) {
+    // An event listener that throws would end the process: bookkeeping must never do that.
+    exchange.logger.error({ err: error }, 'request bookkeeping failed');
+  }
 }
 
 // The request body stopped arriving for requestIdleTimeoutMs: nothing listens for 'timeout', so

@@ -117,6 +117,8 @@ export async function startProxy(options: ProxyServerOptions = {}): Promise<Runn
       // Slow clients: headers must arrive in time; a body that stalls is cut by the handler's idle
       // timer. Node's whole-request deadline is off: it would cut a large upload that is still moving.
       headersTimeout: headersTimeoutMs,
+      // Node checks header deadlines on this interval (30 s by default), far too coarse for them.
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
       requestTimeout: 0,
       keepAliveTimeout: keepAliveTimeoutMs,
     },

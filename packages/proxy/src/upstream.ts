@@ -240,6 +240,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamCall {
       controller.abort(new Error('the client went away'));
       return;
     }
+    // Ollama answered before the client finished sending (an error, say): close the connection
+    // afterwards rather than read the rest of a body nobody wants.
+    if (!target.req.complete) res.shouldKeepAlive = false;
     res.writeHead(statusCode, statusMessage, clientResponseHeaders(headers));
   }
 
