@@ -231,8 +231,11 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const rawPath = url.pathname;
+    // Not new URL(): a path like //api/chat would be read as a host.
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const rawPath = queryAt >= 0 ? target.slice(0, queryAt) : target;
+    const url = { search: queryAt >= 0 ? target.slice(queryAt) : '' };
     const method = req.method ?? 'GET';
     if (rawPath.startsWith('/__fake/')) {
       await handleAdmin(admin, rawPath, method, req, res);
