@@ -83,7 +83,7 @@ describe('/v1/chat/completions', () => {
       content: '',
       tool_calls: [{ index: 0, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
     });
-    expect((delta?.tool_calls as Array<{ id: string }>)[0]?.id).toMatch(/^call_[a-z0-9]{8}$/);
+    expect(((delta?.tool_calls ?? []) as Array<{ id: string }>)[0]?.id).toMatch(/^call_[a-z0-9]{8}$/);
     expect(f[1]).toMatchObject({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] });
     const whole = JSON.parse((await json('/v1/chat/completions', { ...chat, messages: [{ role: 'user', content: 'weather in Paris?' }], tools })).body) as {
       choices: Array<{ message: Record<string, unknown>; finish_reason: string }>;
