@@ -46,9 +46,11 @@ export const CORS_MAX_AGE_SECONDS = 43_200;
 /** Response headers a page's script may read: the cache's own. */
 export const CORS_EXPOSE_HEADERS = 'X-Cache,Age,X-TinyLLM-Key';
 
-/** The origins Ollama itself accepts: OLLAMA_ORIGINS (comma-separated) first, then its built-in local origins. */
+/** The origins Ollama itself accepts: OLLAMA_ORIGINS (comma-separated, quotes around the whole value ignored, as Ollama does) first, then its built-in local origins. */
 export function ollamaDefaultOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = (env.OLLAMA_ORIGINS ?? '')
+    .trim()
+    .replace(/^["']+|["']+$/g, '')
     .split(',')
     .map((o) => o.trim())
     .filter((o) => o !== '');
