@@ -25,6 +25,7 @@ export { BodyTooLargeError, InvalidControlError, UpstreamTimeoutError, UpstreamU
 export { type CachedRouteHandler, type CachedRouteRequest, ProxyHandler, passThroughCachedRoute } from './handler.js';
 export { keyPrefixOf } from './key-prefix.js';
 export { createProxyLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type ProxyLogger, type ProxyLoggerOptions } from './logger.js';
+export { isLoopbackHost } from './loopback.js';
 export { createProxyMetrics, type ProxyMetrics, type ProxyMetricsOptions } from './metrics.js';
 export { authorizeOps, type OpsOperation, READY_PROBE_KEY } from './ops.js';
 export { PROXY_DEFAULTS, type ProxyHandlerOptions, type ProxyServerOptions } from './options.js';
