@@ -1,7 +1,9 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { type RedisServerHandle, requireRedisServer, startRedisServer } from '@tinyllm/redis-harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, runCli, useCliFixture } from './helpers.js';
 
 const fixture = useCliFixture({ tokensPerSecond: 20 });
@@ -147,5 +149,44 @@ describe('tinyllm serve', () => {
     expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ done: true });
     expect(await served.exit).toBe(0);
     expect(served.stderr()).toContain('shutting down');
+  });
+});
+
+describe.skipIf(!(process.env.REDIS_URL !== undefined || requireRedisServer() !== undefined))('tinyllm serve on Redis', () => {
+  let redis: RedisServerHandle | undefined;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(() => redis?.stop());
+
+  it('--cache-backend memory+redis puts a memory tier in front of Redis', async () => {
+    const prefix = `tinyllm-serve-test:${randomUUID()}:`;
+    const served = await serve([
+      '--upstream',
+      fixture.fake.url,
+      '--cache-backend',
+      'memory+redis',
+      '--redis-url',
+      (redis as RedisServerHandle).url,
+      '--redis-key-prefix',
+      prefix,
+    ]);
+    try {
+      expect(served.banner).toMatch(/memory\+redis cache: memory \(1000 entries\) in front of 127\.0\.0\.1:\d+/);
+      const stats = await getJson(`${served.url}/tinyllm/stats`);
+      expect(stats.body).toMatchObject({ exists: true, entries: 0 });
+      const ready = await getJson(`${served.url}/tinyllm/ready`);
+      expect(ready.body).toMatchObject({ ready: true, cache: { ok: true } });
+    } finally {
+      served.child.kill('SIGTERM');
+      expect(await served.exit).toBe(0);
+    }
+  });
+
+  it('a Redis that cannot be reached at start-up stops the command with a message saying what to check', async () => {
+    const result = await runCli(['serve', '--port', '0', '--upstream', fixture.fake.url, '--cache-backend', 'redis', '--redis-url', 'redis://127.0.0.1:1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach Redis at 127.0.0.1:1');
+    expect(result.stdout).toBe('');
   });
 });
