@@ -8,8 +8,8 @@ import { sha256Hex } from './hash.js';
  */
 export const KEY_SCHEMA_VERSION = 1;
 
-/** The Ollama endpoints whose answers are cached. */
-export type CacheEndpoint = 'generate' | 'chat' | 'embed';
+/** The Ollama endpoints whose answers are cached (embeddings is the legacy /api/embeddings). */
+export type CacheEndpoint = 'generate' | 'chat' | 'embed' | 'embeddings';
 
 /** An image as Ollama clients take it: base64 text or raw bytes. */
 export type ImageInput = string | Uint8Array | ArrayBuffer | ArrayBufferView;
