@@ -469,10 +469,12 @@ export class ResponseCache<T = unknown> {
           return false;
         });
         this.#pendingWrites.add(write);
-        void write.then(settleStored, () => settleStored(false)).finally(() => {
-          this.#pendingWrites.delete(write);
-          forget();
-        });
+        void write
+          .then(settleStored, () => settleStored(false))
+          .finally(() => {
+            this.#pendingWrites.delete(write);
+            forget();
+          });
       },
       () => {
         settleStored(false);

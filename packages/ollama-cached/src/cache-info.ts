@@ -11,6 +11,12 @@ export interface CacheInfo {
   ageMs?: number;
   /** Ollama time the hit saved, in ns (the stored total_duration; hits only). */
   savedDurationNs?: number;
+  /**
+   * miss, refresh and coalesced: resolves true once the answer landed in the store, false when it was
+   * not stored (noStore, an incomplete answer, a failed or refused write, the cache closed). The
+   * cache fails open, so this is where a failed write shows. Never rejects.
+   */
+  stored?: Promise<boolean>;
 }
 
 const CACHE_INFO = Symbol.for('tinyllm.ollama-cached.cacheInfo');
