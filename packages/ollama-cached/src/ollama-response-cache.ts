@@ -1,7 +1,7 @@
-import { type CacheBackend, type CacheLogger, ResponseCache } from '@tinyllm/cache-core';
+import { type CacheBackend, type CacheLogger, ResponseCache, type Savings } from '@tinyllm/cache-core';
 import { isObject } from './engine/json.js';
-import { profileOf } from './engine/native-profiles.js';
 import type { CachedEndpoint } from './engine/profile.js';
+import { profileOf } from './engine/profiles.js';
 import { isStoredResponseFor, type StoredResponse } from './engine/stored-response.js';
 
 /** The ResponseCache type a CachedOllamaClient stores answers in. */
@@ -19,16 +19,30 @@ export interface OllamaCacheSettings {
   cacheTimeoutMs?: number;
 }
 
-const ENDPOINTS: ReadonlySet<unknown> = new Set<CachedEndpoint>(['generate', 'chat', 'embed', 'embeddings']);
+const ENDPOINTS: ReadonlySet<unknown> = new Set<CachedEndpoint>([
+  'generate',
+  'chat',
+  'embed',
+  'embeddings',
+  'v1/chat/completions',
+  'v1/completions',
+  'v1/embeddings',
+]);
 
 /** Whether a value read from a cache is a record of this package's format, for any endpoint (see isStoredResponseFor). */
 export function isStoredResponse(value: unknown): value is StoredResponse {
   return isObject(value) && ENDPOINTS.has(value.endpoint) && isStoredResponseFor(value, profileOf(value.endpoint as CachedEndpoint));
 }
 
-/** What a hit on a stored answer saved: Ollama's total_duration and eval_count + prompt_eval_count. */
-export function savingsOf(value: StoredResponse): ReturnType<ReturnType<typeof profileOf>['savings']> {
-  return isObject(value?.response) && ENDPOINTS.has(value.endpoint) ? profileOf(value.endpoint).savings(value.response) : undefined;
+/**
+ * What a hit on a stored answer saved: Ollama's total_duration (else the time the model took to
+ * answer, as measured when it was recorded) and the tokens it read and wrote.
+ */
+export function savingsOf(value: StoredResponse): Savings | undefined {
+  if (!isObject(value?.response) || !ENDPOINTS.has(value.endpoint)) return undefined;
+  const saved = profileOf(value.endpoint).savings(value.response);
+  if (saved?.durationNs || typeof value.elapsedMs !== 'number') return saved;
+  return { ...saved, durationNs: Math.round(value.elapsedMs * 1e6) };
 }
 
 /**

@@ -14,8 +14,8 @@ import type { OllamaResponseCache } from '../ollama-response-cache.js';
 import { StreamIterator } from '../stream-iterator.js';
 import { Flight, FlightAbandonedError } from './flight.js';
 import type { JsonObject } from './json.js';
-import { profileOf } from './native-profiles.js';
-import type { CachedEndpoint, EndpointProfile } from './profile.js';
+import { type CachedEndpoint, type EndpointProfile, newStamp } from './profile.js';
+import { profileOf } from './profiles.js';
 import { replayStream } from './replay.js';
 import { isStoredResponseFor, type StoredResponse } from './stored-response.js';
 import type { Upstream } from './upstream.js';
@@ -52,6 +52,8 @@ export interface EngineCall {
   readonly signal?: AbortSignal;
   /** Give stream readers their own copies of live chunks (for callers that may mutate them). Default true. */
   readonly copyChunks?: boolean;
+  /** The request's bytes as the caller sent them, for an upstream that forwards them unchanged (the proxy). */
+  readonly body?: Uint8Array;
 }
 
 /** The engine's answer: a whole response, a stream of chunks, or (only-if-cached) nothing. */
@@ -168,7 +170,9 @@ export class CacheEngine {
   /** The key a call is stored under (the cache's namespace unless the call names one). */
   keyOf(call: EngineCall, cache: OllamaResponseCache): string {
     const namespace = call.namespace ?? cache.namespace;
-    return generateCacheKey(call.request as { model: string }, namespace === undefined ? { endpoint: call.endpoint } : { endpoint: call.endpoint, namespace });
+    // The request is exactly what the model receives (front doors lift the simple form first).
+    const options = namespace === undefined ? { endpoint: call.endpoint, exact: true } : { endpoint: call.endpoint, exact: true, namespace };
+    return generateCacheKey(call.request as { model: string }, options);
   }
 
   /** Answers a call: from the cache, from a flight already under way, or from the model. */
@@ -220,7 +224,7 @@ export class CacheEngine {
     if (entry === undefined || !fresh || !isStoredResponseFor(entry.value, profile)) return { kind: 'not-cached', info: { status: 'miss', key } };
     const info = infoOf({ value: entry.value, status: 'hit', entry }, key, profile);
     if (call.stream && profile.streams) return { kind: 'stream', chunks: replayStream(profile, entry.value, call.model), info };
-    return { kind: 'whole', response: profile.freshAnswer(entry.value.response, call.model), info };
+    return { kind: 'whole', response: profile.freshAnswer(entry.value.response, newStamp(call.model)), info };
   }
 
   async #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
@@ -243,7 +247,7 @@ export class CacheEngine {
         options,
       );
       const result = await untilAborted(resolving, call.signal);
-      return { kind: 'whole', response: profile.freshAnswer(result.value.response, call.model), info: infoOf(result, key, profile) };
+      return { kind: 'whole', response: profile.freshAnswer(result.value.response, newStamp(call.model)), info: infoOf(result, key, profile) };
     } finally {
       release();
     }
@@ -286,7 +290,7 @@ export class CacheEngine {
     if (first !== undefined && flight === undefined) {
       // A hit, or a flight someone else started without a live handle: replay the stored answer.
       const info = infoOf(first, key, profile);
-      if (!profile.streams) return { kind: 'whole', response: profile.freshAnswer(first.value.response, call.model), info };
+      if (!profile.streams) return { kind: 'whole', response: profile.freshAnswer(first.value.response, newStamp(call.model)), info };
       return { kind: 'stream', chunks: replayStream(profile, first.value, call.model), info };
     }
     const live = flight as Flight;
@@ -307,13 +311,14 @@ export class CacheEngine {
     };
     if (!profile.streams) {
       const stored = await live.result(call.signal, release);
-      return { kind: 'whole', response: profile.freshAnswer(stored.response, call.model), info };
+      return { kind: 'whole', response: profile.freshAnswer(stored.response, newStamp(call.model)), info };
     }
+    // The leader reads the model's chunks as they are; a joiner gets its own labels on them.
     const readOptions = {
       beforeDone: () => resolving.catch(noop),
       copy: call.copyChunks !== false,
       held: release,
-      ...(call.model === undefined ? {} : { model: call.model }),
+      ...(led ? {} : { stamp: newStamp(call.model) }),
     };
     const chunks = new StreamIterator<JsonObject>((signal) => live.read(signal, readOptions), release);
     return { kind: 'stream', chunks, info };
@@ -324,8 +329,8 @@ export class CacheEngine {
     this.counters.upstreamCalls++;
     const upstream = this.#upstream;
     const flight = live
-      ? Flight.stream(profile, (signal) => upstream.stream(call.endpoint, call.request, signal), { idleTimeoutMs: this.#idleTimeoutMs, host: upstream.host })
-      : Flight.whole(profile, (signal) => upstream.whole(call.endpoint, call.request, signal));
+      ? Flight.stream(profile, (signal) => upstream.stream(call, signal), { idleTimeoutMs: this.#idleTimeoutMs, host: upstream.host })
+      : Flight.whole(profile, (signal) => upstream.whole(call, signal));
     this.#flights.add(flight);
     flight.completion.then(
       () => this.#flights.delete(flight),
@@ -360,10 +365,10 @@ export class CacheEngine {
     const counters = this.counters;
     try {
       if (!call.stream || !profile.streams) {
-        const response = await this.#upstream.whole(call.endpoint, call.request, controller.signal);
+        const response = await this.#upstream.whole(call, controller.signal);
         return { kind: 'whole', response, info };
       }
-      const upstream = await this.#upstream.stream(call.endpoint, call.request, controller.signal);
+      const upstream = await this.#upstream.stream(call, controller.signal);
       const chunks = new StreamIterator<JsonObject>(
         async function* () {
           try {

@@ -1,7 +1,7 @@
 import { INCOMPLETE_STREAM_MESSAGE, OllamaStreamError, OllamaTimeoutError } from '../errors.js';
 import { abortError } from '../stream-iterator.js';
-import { copyJson, type JsonObject, nowIso } from './json.js';
-import type { EndpointProfile } from './profile.js';
+import { copyJson, type JsonObject } from './json.js';
+import { type AnswerStamp, type EndpointProfile, newStamp } from './profile.js';
 import { type StoredResponse, storedChunks, storeStream, storeWhole } from './stored-response.js';
 import type { UpstreamStream } from './upstream.js';
 
@@ -19,8 +19,8 @@ export interface ReadOptions {
   beforeDone?: () => Promise<unknown>;
   /** Give the reader its own copies of the chunks (for callers that may mutate them). Default true. */
   copy?: boolean;
-  /** The model as this reader spelled it, echoed in its chunks. Default: as the model sent it. */
-  model?: string;
+  /** This reader's own labels (its spelling of the model, its id) for live chunks; replays are always stamped. Default: chunks as the model sent them. */
+  stamp?: AnswerStamp;
   /** A hold this reader already has (see hold()); the reader releases it when it stops. */
   held?: () => void;
 }
@@ -46,6 +46,7 @@ export class Flight {
   readonly #controller = new AbortController();
   readonly #chunks: JsonObject[] = [];
   readonly #idleTimeoutMs: number | undefined;
+  readonly #startedAt = Date.now();
   #upstream: UpstreamStream | undefined;
   #state: 'open' | 'done' | 'failed' = 'open';
   #error: unknown;
@@ -95,7 +96,7 @@ export class Flight {
       .then((response) => {
         if (flight.#abandoned) throw abortError();
         flight.#state = 'done';
-        flight.#resolve(storeWhole(profile, response));
+        flight.#resolve(flight.#timed(storeWhole(profile, response)));
         flight.#notify();
       })
       .catch((error: unknown) => {
@@ -170,13 +171,13 @@ export class Flight {
     try {
       if (!this.live) {
         const stored = await this.result(signal, noop);
-        const createdAt = nowIso();
+        const stamp = options.stamp ?? newStamp(typeof stored.response.model === 'string' ? stored.response.model : undefined);
         const chunks = storedChunks(this.#profile, stored);
         const last = chunks.length - 1;
         for (let i = 0; i <= last; i++) {
           if (signal.aborted) throw signal.reason ?? abortError();
           if (i === last) await options.beforeDone?.();
-          yield this.#profile.stamp(chunks[i] as JsonObject, options.model, createdAt);
+          yield this.#profile.stamp(chunks[i] as JsonObject, stamp);
         }
         return;
       }
@@ -186,7 +187,7 @@ export class Flight {
         const chunk = this.#chunks[index];
         if (chunk !== undefined) {
           index++;
-          const out = this.#forReader(chunk, copy, options.model);
+          const out = this.#forReader(chunk, copy, options.stamp);
           if (this.#profile.isFinal(chunk)) {
             await options.beforeDone?.();
             yield out;
@@ -205,15 +206,19 @@ export class Flight {
     }
   }
 
-  // The chunk a reader gets: its own copy unless told otherwise, with `model` as it spelled it.
-  #forReader(chunk: JsonObject, copy: boolean, model: string | undefined): JsonObject {
-    const echo = model !== undefined && chunk.model !== undefined && chunk.model !== model;
-    if (copy) {
-      const out = copyJson(chunk);
-      if (echo) out.model = model;
-      return out;
-    }
-    return echo ? { ...chunk, model } : chunk;
+  // The chunk a reader gets: its own copy unless told otherwise, relabelled for a reader that
+  // joined another caller's call.
+  #forReader(chunk: JsonObject, copy: boolean, stamp: AnswerStamp | undefined): JsonObject {
+    if (stamp === undefined) return copy ? copyJson(chunk) : chunk;
+    const out = copy ? copyJson(chunk) : { ...chunk };
+    this.#profile.relabel(out, stamp);
+    return out;
+  }
+
+  // How long the model took, kept with the record: the time a later hit saves.
+  #timed(stored: StoredResponse): StoredResponse {
+    stored.elapsedMs = Date.now() - this.#startedAt;
+    return stored;
   }
 
   #resetChange(): void {
@@ -271,7 +276,7 @@ export class Flight {
           // Let the upstream iterator finish its own bookkeeping (ollama-js deregisters the stream then).
           await iterator.next().catch(noop);
           this.#chunks.push(chunk);
-          const stored = storeStream(this.#profile, this.#chunks);
+          const stored = this.#timed(storeStream(this.#profile, this.#chunks));
           this.#state = 'done';
           this.#resolve(stored);
           this.#notify();

@@ -9,8 +9,10 @@ export { StreamIterator } from '../stream-iterator.js';
 export { CacheEngine, type CacheEngineOptions, type CallControls, type EngineAnswer, type EngineCall, type EngineCounters } from './engine.js';
 export { Flight, FlightAbandonedError, type ReadOptions } from './flight.js';
 export { copyJson, isObject, type JsonObject } from './json.js';
-export { chatProfile, embeddingsProfile, embedProfile, generateProfile, profileOf, splitWords } from './native-profiles.js';
-export type { CachedEndpoint, EndpointProfile, TextSlot } from './profile.js';
+export { chatProfile, embeddingsProfile, embedProfile, generateProfile, splitWords } from './native-profiles.js';
+export { DONE_EVENT, frameFor, isDoneEvent, openaiChatProfile, openaiCompletionsProfile, openaiEmbeddingsProfile } from './openai-profiles.js';
+export { type AnswerStamp, type CachedEndpoint, type EndpointProfile, newStamp, type TextSlot } from './profile.js';
+export { profileOf } from './profiles.js';
 export { replayChunks, replayStream } from './replay.js';
 export {
   isStoredResponseFor,

@@ -1,6 +1,6 @@
 import type { Savings } from '@tinyllm/cache-core';
-import { copyJson, isObject, type JsonObject, nowIso, omit, text } from './json.js';
-import type { CachedEndpoint, EndpointProfile, TextSlot } from './profile.js';
+import { copyJson, isObject, type JsonObject, omit, text } from './json.js';
+import type { AnswerStamp, EndpointProfile, TextSlot } from './profile.js';
 
 /** Words per replayed chunk when a non-streaming answer is replayed as a stream. */
 const WORDS_PER_CHUNK = 4;
@@ -25,18 +25,29 @@ const errorOf = (chunk: JsonObject): string | undefined => (typeof chunk.error =
 
 // Replayed chunks and answers carry the caller's spelling of the model and the current time, in
 // Ollama's key order (model, created_at first).
-function stamp(chunk: JsonObject, model: string | undefined, createdAt: string): JsonObject {
+function stamp(chunk: JsonObject, { model, createdAt }: AnswerStamp): JsonObject {
   const out: JsonObject = { model: model ?? chunk.model, created_at: createdAt };
   for (const key in chunk) if (key !== 'model' && key !== 'created_at') out[key] = chunk[key];
   return out;
 }
 
-function freshAnswer(response: JsonObject, model: string | undefined): JsonObject {
+// A live chunk keeps the time Ollama made it; only the model is the caller's own spelling.
+function relabel(chunk: JsonObject, { model }: AnswerStamp): void {
+  if (model !== undefined && 'model' in chunk) chunk.model = model;
+}
+
+function freshAnswer(response: JsonObject, { model, createdAt }: AnswerStamp): JsonObject {
   const copy = copyJson(response);
   if (model !== undefined && 'model' in copy) copy.model = model;
-  if ('created_at' in copy) copy.created_at = nowIso();
+  if ('created_at' in copy) copy.created_at = createdAt;
   return copy;
 }
+
+// model and created_at are every answer's own: a track never stores them.
+const shapeOf = (chunk: JsonObject): JsonObject => copyJson(omit(chunk, ['model', 'created_at']));
+
+// Ollama's native API streams unless told `stream: false`.
+const streamsUnlessFalse = (request: JsonObject): boolean => request.stream !== false;
 
 const topLevel = (field: string): TextSlot => ({
   get: (chunk) => (typeof chunk[field] === 'string' ? (chunk[field] as string) : undefined),
@@ -63,6 +74,7 @@ const isCompleteReply = (r: JsonObject): boolean => r.done === true && r.done_re
 export const generateProfile: EndpointProfile = {
   endpoint: 'generate',
   streams: true,
+  wantsStream: streamsUnlessFalse,
   slots: [topLevel('thinking'), topLevel('response')],
   isLoadRequest: (request) => (typeof request.prompt !== 'string' || request.prompt === '') && !(Array.isArray(request.images) && request.images.length > 0),
   isAnswer: (r) => typeof r.response === 'string' && r.done === true,
@@ -102,7 +114,9 @@ export const generateProfile: EndpointProfile = {
     return chunks;
   },
   stamp,
+  relabel,
   freshAnswer,
+  shapeOf,
   savings: nativeSavings,
 };
 
@@ -110,6 +124,7 @@ export const generateProfile: EndpointProfile = {
 export const chatProfile: EndpointProfile = {
   endpoint: 'chat',
   streams: true,
+  wantsStream: streamsUnlessFalse,
   slots: [inMessage('thinking'), inMessage('content')],
   isLoadRequest: (request) => !Array.isArray(request.messages) || request.messages.length === 0,
   isAnswer: (r) => isObject(r.message) && typeof r.message.role === 'string' && typeof r.message.content === 'string' && r.done === true,
@@ -152,7 +167,9 @@ export const chatProfile: EndpointProfile = {
     return chunks;
   },
   stamp,
+  relabel,
   freshAnswer,
+  shapeOf,
   savings: nativeSavings,
 };
 
@@ -162,6 +179,7 @@ const isVector = (value: unknown): boolean => Array.isArray(value);
 export const embedProfile: EndpointProfile = {
   endpoint: 'embed',
   streams: false,
+  wantsStream: () => false,
   slots: [],
   isLoadRequest: (request) => request.input === undefined || request.input === '' || (Array.isArray(request.input) && request.input.length === 0),
   isAnswer: (r) => Array.isArray(r.embeddings) && r.embeddings.every(isVector),
@@ -171,7 +189,9 @@ export const embedProfile: EndpointProfile = {
   aggregate: (chunks) => chunks[chunks.length - 1] ?? {},
   split: (response) => [omit(response, ['model', 'created_at'])],
   stamp,
+  relabel,
   freshAnswer,
+  shapeOf,
   savings: nativeSavings,
 };
 
@@ -179,6 +199,7 @@ export const embedProfile: EndpointProfile = {
 export const embeddingsProfile: EndpointProfile = {
   endpoint: 'embeddings',
   streams: false,
+  wantsStream: () => false,
   slots: [],
   isLoadRequest: (request) => typeof request.prompt !== 'string' || request.prompt === '',
   isAnswer: (r) => Array.isArray(r.embedding),
@@ -188,18 +209,11 @@ export const embeddingsProfile: EndpointProfile = {
   aggregate: (chunks) => chunks[chunks.length - 1] ?? {},
   split: (response) => [copyJson(response)],
   stamp: (chunk) => chunk,
+  relabel: () => {},
   freshAnswer: (response) => copyJson(response),
+  shapeOf: (chunk) => copyJson(chunk),
   savings: () => undefined,
 };
 
-const PROFILES: Readonly<Record<CachedEndpoint, EndpointProfile>> = {
-  generate: generateProfile,
-  chat: chatProfile,
-  embed: embedProfile,
-  embeddings: embeddingsProfile,
-};
-
-/** The profile of a cached endpoint. */
-export function profileOf(endpoint: CachedEndpoint): EndpointProfile {
-  return PROFILES[endpoint];
-}
+/** The native profiles by endpoint. */
+export const NATIVE_PROFILES = { generate: generateProfile, chat: chatProfile, embed: embedProfile, embeddings: embeddingsProfile } as const;

@@ -1,8 +1,8 @@
 import type { ChatRequest, EmbeddingsRequest, EmbedRequest, GenerateRequest, Ollama } from 'ollama';
 import { OllamaStreamError, redactHost, toOllamaError } from '../errors.js';
+import type { EngineCall } from './engine.js';
 import { copyJson, type JsonObject } from './json.js';
-import { profileOf } from './native-profiles.js';
-import type { CachedEndpoint } from './profile.js';
+import { profileOf } from './profiles.js';
 import type { Upstream, UpstreamStream } from './upstream.js';
 
 type OllamaStream = AsyncIterable<object> & { abort(): void };
@@ -35,7 +35,7 @@ export class OllamaJsUpstream implements Upstream {
   }
 
   /** One non-streaming call; ollama-js mutates what it is given, so it gets a copy. */
-  async whole(endpoint: CachedEndpoint, request: JsonObject): Promise<JsonObject> {
+  async whole({ endpoint, request }: EngineCall): Promise<JsonObject> {
     let response: object;
     try {
       switch (endpoint) {
@@ -51,6 +51,8 @@ export class OllamaJsUpstream implements Upstream {
         case 'embeddings':
           response = await this.#inner.embeddings(copyJson(request) as unknown as EmbeddingsRequest);
           break;
+        default:
+          throw new TypeError(`the Ollama client has no ${endpoint} endpoint`);
       }
     } catch (error) {
       throw toOllamaError(error, this.#rawHost);
@@ -66,7 +68,7 @@ export class OllamaJsUpstream implements Upstream {
   }
 
   /** A streaming generate or chat call; resolves once Ollama answered with its headers. */
-  async stream(endpoint: CachedEndpoint, request: JsonObject, signal: AbortSignal): Promise<UpstreamStream> {
+  async stream({ endpoint, request }: EngineCall, signal: AbortSignal): Promise<UpstreamStream> {
     const body = { ...copyJson(request), stream: true as const };
     let stream: OllamaStream;
     try {

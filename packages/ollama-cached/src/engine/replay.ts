@@ -1,6 +1,6 @@
 import { abortError, StreamIterator } from '../stream-iterator.js';
-import { type JsonObject, nowIso } from './json.js';
-import type { EndpointProfile } from './profile.js';
+import type { JsonObject } from './json.js';
+import { type EndpointProfile, newStamp } from './profile.js';
 import { type StoredResponse, storedChunks } from './stored-response.js';
 
 /**
@@ -9,8 +9,8 @@ import { type StoredResponse, storedChunks } from './stored-response.js';
  * echoed as the caller spelled it and created_at is now.
  */
 export function replayChunks(profile: EndpointProfile, stored: StoredResponse, model: string | undefined): JsonObject[] {
-  const createdAt = nowIso();
-  return storedChunks(profile, stored).map((chunk) => profile.stamp(chunk, model ?? (stored.response.model as string | undefined), createdAt));
+  const stamp = newStamp(model ?? (typeof stored.response.model === 'string' ? stored.response.model : undefined));
+  return storedChunks(profile, stored).map((chunk) => profile.stamp(chunk, stamp));
 }
 
 /** A stream that replays a stored answer (see replayChunks); abort() stops it with an AbortError. */

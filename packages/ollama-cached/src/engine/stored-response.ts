@@ -1,8 +1,5 @@
-import { copyJson, isObject, type JsonObject, omit } from './json.js';
+import { copyJson, isObject, type JsonObject } from './json.js';
 import type { CachedEndpoint, EndpointProfile } from './profile.js';
-
-// Fields every replay sets afresh (stamp), so a track never stores them.
-const VOLATILE = ['model', 'created_at'];
 
 /** Format version of the records this package writes. */
 export const STORED_RESPONSE_VERSION = 2;
@@ -32,6 +29,8 @@ export interface StoredResponse {
   response: JsonObject;
   /** How the answer streamed; absent for answers recorded from a non-streaming call. */
   stream?: StreamTrack;
+  /** How long the model took to answer, in ms (from the request to the last byte), as measured when recorded. */
+  elapsedMs?: number;
 }
 
 const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 0;
@@ -53,6 +52,7 @@ function isTrack(value: unknown, slots: number): value is StreamTrack {
 export function isStoredResponseFor(value: unknown, profile: EndpointProfile): value is StoredResponse {
   if (!isObject(value) || value.v !== STORED_RESPONSE_VERSION || value.endpoint !== profile.endpoint) return false;
   if (!isObject(value.response) || !profile.isAnswer(value.response)) return false;
+  if (value.elapsedMs !== undefined && typeof value.elapsedMs !== 'number') return false;
   return value.stream === undefined || isTrack(value.stream, profile.slots.length);
 }
 
@@ -70,7 +70,7 @@ export function storeStream(profile: EndpointProfile, chunks: readonly JsonObjec
   const lengths: number[][] = profile.slots.map(() => []);
   const used = profile.slots.map(() => false);
   for (const chunk of chunks) {
-    const shape = copyJson(omit(chunk, VOLATILE));
+    const shape = profile.shapeOf(chunk);
     profile.slots.forEach((slot, i) => {
       const piece = slot.get(chunk);
       (lengths[i] as number[]).push(piece?.length ?? 0);
@@ -94,7 +94,7 @@ export function storeStream(profile: EndpointProfile, chunks: readonly JsonObjec
 }
 
 /**
- * The chunks of a stored answer, as fresh objects without model/created_at (stamp adds them):
+ * The chunks of a stored answer, as fresh objects in the shape a track keeps them (stamp completes them):
  * rebuilt from the track when the answer was recorded from a stream, else the answer split up.
  * A track that does not add up to the stored text (a damaged record) falls back to the split.
  */

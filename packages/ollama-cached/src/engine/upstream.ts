@@ -1,5 +1,5 @@
+import type { EngineCall } from './engine.js';
 import type { JsonObject } from './json.js';
-import type { CachedEndpoint } from './profile.js';
 
 /** A streamed answer from the model: its chunks as they arrive, and a way to stop it. */
 export interface UpstreamStream extends AsyncIterable<JsonObject> {
@@ -16,8 +16,8 @@ export interface UpstreamStream extends AsyncIterable<JsonObject> {
 export interface Upstream {
   /** The model's address for messages and logs (credentials removed). */
   readonly host: string;
-  /** One whole answer (a non-streaming call). The signal aborts it where the transport allows. */
-  whole(endpoint: CachedEndpoint, request: JsonObject, signal: AbortSignal): Promise<JsonObject>;
-  /** A streaming call; resolves once the model started answering (its headers arrived). */
-  stream(endpoint: CachedEndpoint, request: JsonObject, signal: AbortSignal): Promise<UpstreamStream>;
+  /** One whole answer to call (a non-streaming request). The signal aborts it where the transport allows. */
+  whole(call: EngineCall, signal: AbortSignal): Promise<JsonObject>;
+  /** A streaming request; resolves once the model started answering (its headers arrived). */
+  stream(call: EngineCall, signal: AbortSignal): Promise<UpstreamStream>;
 }
