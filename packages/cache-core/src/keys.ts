@@ -141,15 +141,16 @@ function fingerprintMessages(messages: unknown): unknown {
 /**
  * Turns a simple-form or mixed request into the Ollama shape: top-level sampling fields move into
  * `options` (an explicit `options` value wins), max_tokens becomes num_predict and json_mode
- * becomes format "json". The cache's own per-call controls are dropped. Returns a new object.
+ * becomes format "json". The cache's own per-call controls are dropped, and so are the fields in
+ * `omit` (e.g. `stream`, which a caller sets per call). Returns a new object.
  */
-export function toOllamaRequest<R extends CacheKeyRequest>(request: R): Record<string, unknown> {
+export function toOllamaRequest<R extends CacheKeyRequest>(request: R, omit?: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const lifted: Record<string, unknown> = {};
   let anyLifted = false;
   for (const field in request) {
     const value = request[field];
-    if (value === undefined || CACHE_CONTROL_FIELDS.has(field)) continue;
+    if (value === undefined || CACHE_CONTROL_FIELDS.has(field) || omit?.has(field)) continue;
     if (field === 'json_mode') {
       if (value === true && request.format === undefined) out.format = 'json';
     } else if (field === 'max_tokens' || TOP_LEVEL_OPTION_FIELDS.has(field)) {

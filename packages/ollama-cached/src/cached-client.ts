@@ -73,6 +73,8 @@ function hostOf(client: Ollama): string {
 }
 
 const NO_CONTROLS: CallControls = {};
+// Fields each call sets for itself: the engine decides how to ask the model.
+const PER_CALL_FIELDS: ReadonlySet<string> = new Set(['stream']);
 
 /**
  * An `Ollama` (official client) whose generate, chat, embed and embeddings answers are cached;
@@ -169,8 +171,7 @@ export class CachedOllamaClient extends DelegatingOllama {
     if (request === null || typeof request !== 'object') throw new InvalidRequestError('request', 'expected an object');
     const raw = request as JsonObject;
     assertTtl(raw.cacheTtl, 'cacheTtl');
-    const sent = toOllamaRequest(raw as CacheKeyRequest);
-    delete sent.stream;
+    const sent = toOllamaRequest(raw as CacheKeyRequest, PER_CALL_FIELDS);
     const call = (body: JsonObject): EngineCall => ({
       endpoint,
       request: body,

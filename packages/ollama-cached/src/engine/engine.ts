@@ -205,10 +205,7 @@ export class CacheEngine {
 
   #options(call: EngineCall, profile: EndpointProfile): GetOrSetOptions<StoredResponse> {
     const controls = call.controls ?? {};
-    const options: GetOrSetOptions<StoredResponse> = {
-      shouldStore: (value) => profile.isStorable(value.response),
-      validate: (value) => isStoredResponseFor(value, profile),
-    };
+    const options: GetOrSetOptions<StoredResponse> = { ...rulesOf(profile) };
     if (controls.forceRefresh) options.forceRefresh = true;
     if (controls.noStore) options.noStore = true;
     if (controls.ttl !== undefined) options.ttl = controls.ttl;
@@ -415,6 +412,17 @@ export class CacheEngine {
   get stopped(): boolean {
     return this.#closing;
   }
+}
+
+// The never-store and shape rules of an endpoint, built once per profile (they run on every call).
+const RULES = new WeakMap<EndpointProfile, Pick<GetOrSetOptions<StoredResponse>, 'shouldStore' | 'validate'>>();
+function rulesOf(profile: EndpointProfile): Pick<GetOrSetOptions<StoredResponse>, 'shouldStore' | 'validate'> {
+  let rules = RULES.get(profile);
+  if (rules === undefined) {
+    rules = { shouldStore: (value) => profile.isStorable(value.response), validate: (value) => isStoredResponseFor(value, profile) };
+    RULES.set(profile, rules);
+  }
+  return rules;
 }
 
 // Waits for a promise unless the signal aborts first (then rejects with the signal's reason).

@@ -13,14 +13,30 @@ export const text = (value: unknown): string => (typeof value === 'string' ? val
  */
 export function copyJson<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
-    return out as T;
+  return (Array.isArray(value) ? copyArray(value) : copyObject(value as Record<string, unknown>)) as T;
+}
+
+// Primitives are copied in place, without a call per element: Ollama answers are mostly strings
+// and number arrays (context, embeddings).
+function copyArray(source: readonly unknown[]): unknown[] {
+  const length = source.length;
+  const out = new Array(length);
+  for (let i = 0; i < length; i++) {
+    const item = source[i];
+    out[i] = typeof item === 'object' && item !== null ? (Array.isArray(item) ? copyArray(item) : copyObject(item as Record<string, unknown>)) : item;
   }
+  return out;
+}
+
+function copyObject(source: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key in value as Record<string, unknown>) out[key] = copyJson((value as Record<string, unknown>)[key]);
-  return out as T;
+  const keys = Object.keys(source);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const item = source[key];
+    out[key] = typeof item === 'object' && item !== null ? (Array.isArray(item) ? copyArray(item) : copyObject(item as Record<string, unknown>)) : item;
+  }
+  return out;
 }
 
 /** A shallow copy of object without the given keys. */

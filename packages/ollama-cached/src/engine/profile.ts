@@ -30,10 +30,18 @@ export interface AnswerStamp {
   readonly serial: number;
 }
 
+// Formatting a date costs more than the rest of a hit's bookkeeping: reuse it within a millisecond.
+let lastMs = 0;
+let lastIso = new Date(0).toISOString();
+
 /** A stamp for one answer: the caller's spelling of the model and a fresh identity. */
 export function newStamp(model: string | undefined): AnswerStamp {
   const now = Date.now();
-  return { model, createdAt: new Date(now).toISOString(), created: Math.floor(now / 1000), serial: Math.floor(Math.random() * 999) };
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return { model, createdAt: lastIso, created: Math.floor(now / 1000), serial: Math.floor(Math.random() * 999) };
 }
 
 /**
