@@ -1,5 +1,6 @@
 import { ByteStream, canonicalJson, sha256Hex } from './hash.js';
-import { normalizeModelName } from './models.js';
+import { describeModel } from './models.js';
+import { normalizeModelName } from './names.js';
 import { DEFAULT_ANSWER_TOKENS } from './options.js';
 
 /** The fixed vocabulary answers are drawn from (64 words). */
@@ -70,8 +71,14 @@ export const WORDS: readonly string[] = [
   'tunnel',
 ];
 
-/** Fields that change framing or residency but never the text, so they are left out of the hash. */
-const IGNORED_FIELDS = new Set(['stream', 'keep_alive']);
+/**
+ * Fields that never change the text, so they are left out of the hash: framing and residency
+ * (stream, keep_alive) and logprobs, which add numbers beside the same tokens.
+ */
+const IGNORED_FIELDS = new Set(['stream', 'keep_alive', 'logprobs', 'top_logprobs']);
+
+/** Go's zero values of scalar request fields: sending them is the same as leaving them out. */
+const ZERO_VALUES: Record<string, unknown> = { suffix: '', system: '', template: '', raw: false, _debug_render_only: false };
 
 /** The largest number of words one answer may hold (caps num_predict). */
 export const MAX_ANSWER_TOKENS = 100_000;
@@ -106,27 +113,37 @@ export interface FakeAnswer {
 export interface FakeAnswerSettings {
   /** Answer length in words when the request sets no num_predict. Default 12. */
   answerTokens?: number;
+  /** A model digest to mix into the answer (the server passes it once a model's digest was changed). */
+  digest?: string;
 }
 
-/** The request body as hashed: stream/keep_alive removed and the model name normalised. */
+/**
+ * The request body as hashed: null fields, Go zero values, stream, keep_alive and logprobs
+ * removed, and the model name normalised (every spelling Ollama accepts for one model agrees).
+ */
 export function answerKey(request: Record<string, unknown>): string {
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(request)) {
-    if (!IGNORED_FIELDS.has(k)) rest[k] = v;
+    if (IGNORED_FIELDS.has(k) || v === null || v === undefined || (k in ZERO_VALUES && ZERO_VALUES[k] === v)) continue;
+    rest[k] = v;
   }
   if (typeof rest.model === 'string') rest.model = normalizeModelName(rest.model);
   return canonicalJson(rest);
 }
 
-/** Produces the deterministic answer for a generate or chat request body (a pure function). */
+/**
+ * Produces the deterministic answer for a generate or chat request body (a pure function).
+ * The server calls it with the request as Ollama sees it: a thinking model with `think` unset
+ * gets `think: true`, so its answer is `fakeAnswer({ ...request, think: true })`.
+ */
 export function fakeAnswer(request: Record<string, unknown>, settings: FakeAnswerSettings = {}): FakeAnswer {
-  const hash = sha256Hex(answerKey(request));
+  const hash = sha256Hex(settings.digest ? `${answerKey(request)}\u0000${settings.digest}` : answerKey(request));
   const options = isRecord(request.options) ? request.options : {};
   const numPredict = typeof options.num_predict === 'number' && options.num_predict > 0 ? Math.floor(options.num_predict) : 0;
   const count = Math.min(MAX_ANSWER_TOKENS, numPredict > 0 ? numPredict : (settings.answerTokens ?? DEFAULT_ANSWER_TOKENS));
   const doneReason = numPredict > 0 ? 'length' : 'stop';
 
-  const thinks = request.think === true || (typeof request.think === 'string' && request.think !== 'none');
+  const thinks = request.think === true || (typeof request.think === 'string' && request.think !== '');
   const thinking = thinks ? pickWords(`${hash}:think`, Math.max(1, Math.ceil(count / 2))).map((w) => `${w} `) : [];
 
   const toolCall = chooseToolCall(request, hash);
@@ -220,13 +237,70 @@ function chooseToolCall(request: Record<string, unknown>, hash: string): FakeToo
   return { name, arguments: args };
 }
 
-/** A deterministic, L2-normalised embedding of `input` for `model` (prefixes agree across dimensions). */
-export function fakeEmbedding(model: string, input: string, dimensions = 8): number[] {
-  const bytes = new ByteStream(`${normalizeModelName(model)}\u0000${input}`);
-  const raw: number[] = [];
-  for (let i = 0; i < dimensions; i++) raw.push(bytes.next16() / 32767.5 - 1);
+/** The length of a model's embedding vectors as the fake derives it from the name (768 for nomic-embed-text). */
+export function nativeEmbeddingLength(model: string): number {
+  try {
+    return describeModel(model).embeddingLength;
+  } catch {
+    return 768;
+  }
+}
+
+/**
+ * A deterministic, L2-normalised embedding of `input` for `model`, of the model's native length
+ * unless `dimensions` asks for fewer (prefixes agree across lengths, as Ollama's truncation).
+ */
+export function fakeEmbedding(model: string, input: string, dimensions?: number, digest?: string): number[] {
+  const raw = rawVector(model, input, dimensions ?? nativeEmbeddingLength(model), digest);
   const norm = Math.sqrt(raw.reduce((s, x) => s + x * x, 0)) || 1;
   return raw.map((x) => x / norm);
+}
+
+function rawVector(model: string, input: string, length: number, digest?: string): number[] {
+  const bytes = new ByteStream(`${normalizeModelName(model)}\u0000${input}${digest ? `\u0000${digest}` : ''}`);
+  const raw: number[] = [];
+  for (let i = 0; i < length; i++) raw.push(bytes.next16() / 32767.5 - 1);
+  return raw;
+}
+
+/**
+ * The legacy /api/embeddings vector: the same direction as {@link fakeEmbedding} at full length,
+ * but not normalised (Ollama's legacy handler passes the runner's raw vector through).
+ */
+export function fakeLegacyEmbedding(model: string, prompt: string, digest?: string): number[] {
+  const unit = fakeEmbedding(model, prompt, undefined, digest);
+  const scale = 10 + (new ByteStream(`${normalizeModelName(model)}\u0000${prompt}:norm`).next16() % 2000) / 100;
+  return unit.map((x) => x * scale);
+}
+
+/** One token's log-probability, Ollama's `{token, logprob, bytes, top_logprobs?}` (api/types.go Logprob). */
+export interface FakeLogprob {
+  /** The token text. */
+  token: string;
+  /** Its log-probability (<= 0). */
+  logprob: number;
+  /** Its UTF-8 bytes. */
+  bytes: number[];
+  /** The most likely alternatives, the token itself first, when top_logprobs > 0. */
+  top_logprobs?: Array<{ token: string; logprob: number; bytes: number[] }>;
+}
+
+/** Deterministic logprobs for one streamed piece of text (one entry, since each chunk is one token). */
+export function fakeLogprobs(piece: string, seed: string, top: number): FakeLogprob[] {
+  const bytes = new ByteStream(`${seed}:logprob:${piece}`);
+  const entry = (token: string, logprob: number) => ({ token, logprob, bytes: [...Buffer.from(token, 'utf8')] });
+  const logprob = -(bytes.next16() % 5000) / 10_000;
+  const out: FakeLogprob = entry(piece, logprob);
+  if (top > 0) {
+    const alternatives = [entry(piece, logprob)];
+    let lp = logprob;
+    for (let i = 1; i < top; i++) {
+      lp -= 0.5 + (bytes.next() % 100) / 50;
+      alternatives.push(entry(`${WORDS[bytes.next() % WORDS.length] ?? 'the'} `, Math.round(lp * 10_000) / 10_000));
+    }
+    out.top_logprobs = alternatives;
+  }
+  return [out];
 }
 
 /** A rough token count: the number of whitespace-separated words in the prompt-like fields (at least 1). */

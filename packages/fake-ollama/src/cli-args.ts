@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseFaultSpec, type QueuedFault } from './faults.js';
 import type { FakeOllamaOptions } from './options.js';
 
 /** Usage text printed by `fake-ollama --help`. */
@@ -14,11 +15,26 @@ Options:
   --latency-ms <ms>         Delay before the first byte of generate/chat/embed answers (default 0)
   --tokens-per-second <n>   Streaming pace; 0 = unpaced (default 0)
   --answer-tokens <n>       Words per answer when a request sets no num_predict (default 12)
+  --pull-interval-ms <ms>   Delay between pull/push/create progress lines (default 60)
+  --origins <a,b,...>       Allowed browser origins (default $OLLAMA_ORIGINS), besides
+                            Ollama's built-in local ones
+  --no-guards               Turn off the Host and Origin guards
+  --fault <spec>            Queue a fault; repeatable. KIND[:ARG][,times=N|always][,route=/path]
+                            KIND: status:CODE, midstream[:CHUNKS], truncate[:CHUNKS], hang,
+                            slow:MS, reset. Also $FAKE_OLLAMA_FAULTS, specs separated by ";"
+                            e.g. --fault status:503,times=2 --fault midstream:3,route=/api/chat
+  --digest <model=hex>      Set a model's sha256 digest (64 hex characters); repeatable
   -h, --help                Show this help
+
+While running, POST /__fake/faults, GET /__fake/counts and POST /__fake/models/<name>/digest
+control the server (see the README).
 `;
 
 /** The outcome of parsing the command line. */
-export type CliArgs = { kind: 'help' } | { kind: 'run'; options: FakeOllamaOptions } | { kind: 'error'; message: string };
+export type CliArgs =
+  | { kind: 'help' }
+  | { kind: 'run'; options: FakeOllamaOptions; faults: QueuedFault[]; digests: Array<[model: string, digest: string]> }
+  | { kind: 'error'; message: string };
 
 function number(flag: string, raw: string, check: (n: number) => boolean, want: string): number | string {
   const n = raw.trim() === '' ? Number.NaN : Number(raw);
@@ -26,8 +42,8 @@ function number(flag: string, raw: string, check: (n: number) => boolean, want: 
 }
 
 /** Parses `fake-ollama` arguments (without the node/script prefix) into server options, help, or an error naming the flag. */
-export function parseCliArgs(argv: readonly string[]): CliArgs {
-  let values: Record<string, string | boolean | undefined>;
+export function parseCliArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): CliArgs {
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -40,6 +56,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'latency-ms': { type: 'string' },
         'tokens-per-second': { type: 'string' },
         'answer-tokens': { type: 'string' },
+        'pull-interval-ms': { type: 'string' },
+        origins: { type: 'string' },
+        'no-guards': { type: 'boolean' },
+        fault: { type: 'string', multiple: true },
+        digest: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -88,5 +109,45 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (typeof n === 'string') return { kind: 'error', message: n };
     options.answerTokens = n;
   }
-  return { kind: 'run', options };
+  const pull = str('pull-interval-ms');
+  if (pull !== undefined) {
+    const n = number('pull-interval-ms', pull, (x) => Number.isFinite(x) && x >= 0, 'a number >= 0');
+    if (typeof n === 'string') return { kind: 'error', message: n };
+    options.pullIntervalMs = n;
+  }
+  const origins = str('origins');
+  if (origins !== undefined)
+    options.origins = origins
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+  if (values['no-guards'] === true) options.guards = false;
+
+  const faults: QueuedFault[] = [];
+  const specs = [
+    ...(env.FAKE_OLLAMA_FAULTS ?? '')
+      .split(';')
+      .map((f) => f.trim())
+      .filter(Boolean)
+      .map((f) => ['FAKE_OLLAMA_FAULTS', f] as const),
+    ...((values.fault as string[] | undefined) ?? []).map((f) => ['--fault', f] as const),
+  ];
+  for (const [source, spec] of specs) {
+    try {
+      faults.push(parseFaultSpec(spec));
+    } catch (err) {
+      return { kind: 'error', message: `${source}: ${(err as Error).message}` };
+    }
+  }
+  const digests: Array<[string, string]> = [];
+  for (const d of (values.digest as string[] | undefined) ?? []) {
+    const at = d.lastIndexOf('=');
+    const model = d.slice(0, at).trim();
+    const hex = d.slice(at + 1).trim();
+    if (at <= 0 || !/^(sha256[:-])?[0-9a-fA-F]{64}$/.test(hex)) {
+      return { kind: 'error', message: `--digest must be MODEL=<64 hex characters> (got "${d}")` };
+    }
+    digests.push([model, hex]);
+  }
+  return { kind: 'run', options, faults, digests };
 }

@@ -66,15 +66,33 @@ export function expectType(body: Record<string, unknown>, field: string, want: '
   }
 }
 
-/** Sends a JSON body with Go's content type. */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/**
+ * Go's net/http buffers this many bytes before it commits the headers: a body that fits gets a
+ * Content-Length, a larger one goes out chunked (bufferBeforeChunkingSize in net/http/server.go).
+ */
+export const GO_CHUNKING_THRESHOLD = 2048;
+
+/** Writes a whole body the way Go frames it: Content-Length up to 2,048 bytes, chunked above. */
+export function sendBody(res: ServerResponse, status: number, contentType: string | undefined, text: string, head = false): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  res.end(text);
+  const length = Buffer.byteLength(text);
+  const headers: Record<string, string | number> = {};
+  if (contentType) headers['Content-Type'] = contentType;
+  if (length <= GO_CHUNKING_THRESHOLD || head) headers['Content-Length'] = length;
+  res.writeHead(status, headers);
+  res.end(head ? undefined : text);
+}
+
+/** Sends a JSON body with gin's content type (c.JSON). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, head = false): void {
+  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(body), head);
+}
+
+/** Sends a status with no body and no Content-Type (gin's AbortWithStatus, c.Status). */
+export function sendEmpty(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'Content-Length': 0, ...extra });
+  res.end();
 }
 
 /** Sends an Ollama-style error: `{"error": message}`. */
@@ -82,11 +100,18 @@ export function sendError(res: ServerResponse, status: number, message: string):
   sendJson(res, status, { error: message });
 }
 
-/** Sends plain text (HEAD requests get headers only). */
-export function sendText(res: ServerResponse, status: number, text: string, head = false, extra: Record<string, string> = {}): void {
+/** Sends plain text (HEAD requests get headers only); `contentType` defaults to gin's c.String type. */
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  head = false,
+  extra: Record<string, string> = {},
+  contentType = 'text/plain; charset=utf-8',
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),
     ...extra,
   });
@@ -131,12 +156,13 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   }
 }
 
-/** Current time as an RFC 3339 UTC timestamp with nanosecond digits, like Go's RFC3339Nano. */
+/** Current time as Go's RFC3339Nano in UTC: up to 9 fractional digits, trailing zeros trimmed. */
 export function rfc3339Nano(): string {
   const ms = performance.timeOrigin + performance.now();
   const whole = Math.floor(ms);
   const nanos = Math.min(999_999, Math.floor((ms - whole) * 1e6));
-  return `${new Date(whole).toISOString().slice(0, -1)}${String(nanos).padStart(6, '0')}Z`;
+  const frac = `${new Date(whole).toISOString().slice(20, 23)}${String(nanos).padStart(6, '0')}`.replace(/0+$/, '');
+  return `${new Date(whole).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }
 
 /** Monotonic clock in nanoseconds. */

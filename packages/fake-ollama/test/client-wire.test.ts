@@ -1,6 +1,6 @@
 import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeOllamaServer, fakeAnswer, startFakeOllama } from '../src/index.js';
+import { DEFAULT_MODELS, type FakeOllamaServer, fakeAnswer, startFakeOllama } from '../src/index.js';
 
 // Wire-format checks through the official ollama-js client.
 let server: FakeOllamaServer;
@@ -66,7 +66,8 @@ describe('official ollama client', () => {
     expect(res.model).toBe('nomic-embed-text');
     expect(res.embeddings).toHaveLength(2);
     for (const v of res.embeddings) {
-      expect(v).toHaveLength(8);
+      // nomic-embed-text's native length (Ollama returns the model's size, routes.go:983-992).
+      expect(v).toHaveLength(768);
       expect(Math.hypot(...v)).toBeCloseTo(1, 6);
     }
     expect(res.embeddings[0]).not.toEqual(res.embeddings[1]);
@@ -74,14 +75,15 @@ describe('official ollama client', () => {
 
   it('list, show and version', async () => {
     const list = await client.list();
-    expect(list.models.map((m) => m.name)).toEqual(['qwen2.5:0.5b', 'llama3.2:latest', 'nomic-embed-text:latest']);
+    expect(list.models.map((m) => m.name)).toEqual([...DEFAULT_MODELS]);
     for (const m of list.models) expect(m.digest).toMatch(/^[0-9a-f]{64}$/);
     const show = await client.show({ model: 'nomic-embed-text' });
     expect(show.capabilities).toEqual(['embedding']);
     expect(show.details.format).toBe('gguf');
     const show2 = await client.show({ model: 'QWEN2.5:0.5B' });
-    expect(show2.capabilities).toEqual(['completion']);
-    expect((await client.version()).version).toMatch(/fake/);
+    // Real Ollama gives qwen2.5 completion + tools (M7, model capabilities from its template).
+    expect(show2.capabilities).toEqual(['completion', 'tools']);
+    expect((await client.version()).version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('an unknown model raises ResponseError with status_code 404', async () => {

@@ -25,7 +25,19 @@ describe('embed', () => {
     expect(body.total_duration).toBeGreaterThan(0);
   });
 
-  it('honours dimensions', async () => {
+  it("answers vectors of the model's native length", async () => {
+    // routes.go:983-992: the runner's vector, 768 floats for nomic-embed-text.
+    const { body } = await embed({ model: 'nomic-embed-text', input: 'x' });
+    expect(body.embeddings[0]).toHaveLength(768);
+  });
+
+  it('honours dimensions below the native length and ignores larger or negative ones', async () => {
+    // routes.go:983-992: truncate and re-normalise only when 0 < dimensions < native length.
+    for (const dimensions of [768, 1000, -3]) {
+      const { status, body } = await embed({ model: 'nomic-embed-text', input: 'x', dimensions });
+      expect(status).toBe(200);
+      expect(body.embeddings[0]).toHaveLength(768);
+    }
     const { body } = await embed({ model: 'nomic-embed-text', input: ['x', 'y', 'z'], dimensions: 32 });
     expect(body.embeddings).toHaveLength(3);
     for (const v of body.embeddings) {
@@ -39,9 +51,15 @@ describe('embed', () => {
     expect((await embed({ model: 'nomic-embed-text', input: '' })).body).toEqual({ model: 'nomic-embed-text', embeddings: [] });
   });
 
-  it('rejects non-string inputs and bad dimensions with 400', async () => {
+  it('rejects non-string inputs and non-integer dimensions with 400', async () => {
     expect(await embed({ model: 'nomic-embed-text', input: [1] })).toEqual({ status: 400, body: { error: 'invalid input type' } });
-    expect((await embed({ model: 'nomic-embed-text', input: 'x', dimensions: -3 })).status).toBe(400);
+    // encoding/json decoding into EmbedRequest.Dimensions (int).
+    expect(await embed({ model: 'nomic-embed-text', input: 'x', dimensions: 1.5 })).toEqual({
+      status: 400,
+      body: { error: 'json: cannot unmarshal number 1.5 into Go struct field EmbedRequest.dimensions of type int' },
+    });
+    // routes.go:820-852: input is type-checked before the model is looked up (L10).
+    expect(await embed({ model: 'missing', input: 5 })).toEqual({ status: 400, body: { error: 'invalid input type' } });
   });
 
   it('lets completion models embed too (like Ollama)', async () => {

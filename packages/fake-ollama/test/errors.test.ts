@@ -15,12 +15,24 @@ async function errorOf(res: Response): Promise<{ status: number; error: string }
 }
 
 describe('request errors', () => {
-  it.each(['/api/generate', '/api/chat', '/api/embed', '/api/show'])('%s: empty body, bad JSON, missing model', async (path) => {
+  it.each(['/api/generate', '/api/chat', '/api/embed', '/api/embeddings', '/api/show'])('%s: empty body and bad JSON', async (path) => {
     expect(await errorOf(await post(server.url, path, ''))).toEqual({ status: 400, error: 'missing request body' });
     const bad = await errorOf(await post(server.url, path, '{"model": nope}'));
     expect(bad.status).toBe(400);
     expect(bad.error).toMatch(/^invalid character 'o'/);
-    expect(await errorOf(await post(server.url, path, '{"prompt":"x"}'))).toEqual({ status: 400, error: 'model is required' });
+  });
+
+  // M1: routes.go:261-265 (generate) and 808-812 (embed) fall back to 404 model '' not found
+  // (pinned by routes_generate_test.go:1545-1565); chat, show and embeddings say model is required.
+  it.each([
+    ['/api/generate', 404, "model '' not found"],
+    ['/api/embed', 404, "model '' not found"],
+    ['/api/chat', 400, 'model is required'],
+    ['/api/embeddings', 400, 'model is required'],
+    ['/api/show', 400, 'model is required'],
+  ])('%s without a model: %i %s', async (path, status, error) => {
+    expect(await errorOf(await post(server.url, path, '{"prompt":"x"}'))).toEqual({ status, error });
+    expect(await errorOf(await post(server.url, path, 'null'))).toEqual({ status, error });
   });
 
   it('reports truncated JSON as unexpected EOF and non-objects as unmarshal errors', async () => {
@@ -44,9 +56,10 @@ describe('request errors', () => {
       status: 404,
       error: 'model "missing" not found, try pulling it first',
     });
+    // M7: /api/show's 404 names the normalised model (routes.go:1355-1368).
     expect(await errorOf(await post(server.url, '/api/show', { model: 'missing' }))).toEqual({
       status: 404,
-      error: "model 'missing' not found",
+      error: "model 'missing:latest' not found",
     });
   });
 
@@ -58,12 +71,16 @@ describe('request errors', () => {
   });
 
   it('answers unknown routes with Go-style 404 text and wrong methods with 405', async () => {
+    // L1, L2: gin's plain-text 404/405 (no charset), Allow in route-tree order (gin.go:650-690).
     const res = await fetch(`${server.url}/api/nope`);
     expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('text/plain');
     expect(await res.text()).toBe('404 page not found');
     const wrong = await fetch(`${server.url}/api/generate`);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
-    expect((await post(server.url, '/api/tags', {})).status).toBe(405);
+    const tags = await post(server.url, '/api/tags', {});
+    expect(tags.status).toBe(405);
+    expect(tags.headers.get('allow')).toBe('HEAD, GET');
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeOllamaServer, startFakeOllama } from '../src/index.js';
+import { FAKE_VERSION, type FakeOllamaServer, startFakeOllama } from '../src/index.js';
 import { post } from './helpers.js';
 
 // Informational routes and model-name matching.
@@ -19,19 +19,21 @@ describe('informational routes', () => {
     expect(await head.text()).toBe('');
   });
 
-  it('GET /api/version', async () => {
-    expect(await (await fetch(`${server.url}/api/version`)).json()).toEqual({ version: '0.12.0-fake' });
+  it('GET /api/version reports a release version (L7: semver without a prerelease tag)', async () => {
+    expect(await (await fetch(`${server.url}/api/version`)).json()).toEqual({ version: FAKE_VERSION });
+    expect(FAKE_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('GET /api/tags lists the configured models with tags and stable digests', async () => {
     const body = (await (await fetch(`${server.url}/api/tags`)).json()) as { models: Array<Record<string, unknown>> };
     expect(body.models.map((m) => m.name)).toEqual(['Tiny:latest', 'acme/big-model:70b', 'mxbai-embed-large:latest']);
+    expect(body.models.map((m) => m.capabilities)).toEqual([['completion'], ['completion'], ['embedding']]);
     const again = (await (await fetch(`${server.url}/api/tags`)).json()) as typeof body;
     expect(again.models.map((m) => m.digest)).toEqual(body.models.map((m) => m.digest));
     expect(new Set(body.models.map((m) => m.digest)).size).toBe(3);
     expect(body.models[1]).toMatchObject({
       model: 'acme/big-model:70b',
-      details: { format: 'gguf', parent_model: '', parameter_size: '70B', quantization_level: 'Q4_K_M' },
+      details: { format: 'gguf', parent_model: '', parameter_size: '70B', quantization_level: 'Q4_K_M', context_length: 32768 },
     });
   });
 
@@ -53,5 +55,15 @@ describe('model matching', () => {
     }
     expect((await post(server.url, '/api/generate', { model: 'tiny:7b', prompt: 'x' })).status).toBe(404);
     expect((await post(server.url, '/api/generate', { model: 'acme/big-model', prompt: 'x' })).status).toBe(404);
+    // M6: every spelling of one name (types/model/name.go ParseName) reaches the same model.
+    for (const model of ['library/tiny', 'registry.ollama.ai/library/Tiny:latest', 'registry.ollama.ai/acme/big-model:70b']) {
+      expect((await post(server.url, '/api/generate', { model, prompt: 'x', stream: false })).status).toBe(200);
+    }
+    // A malformed name is 400 invalid model name (routes.go:66-75, model_resolver.go:36-55).
+    for (const model of ['bad name!', 'tiny:', '/tiny', 'a/b/c/d']) {
+      const res = await post(server.url, '/api/generate', { model, prompt: 'x' });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'invalid model name' });
+    }
   });
 });

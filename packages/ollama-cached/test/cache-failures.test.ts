@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ReferenceBackend, ResponseCache } from '@tinyllm/cache-core';
 import { describe, expect, it } from 'vitest';
 import { CachedOllamaClient, cacheInfo, createCachedClient, OllamaClient, type OllamaResponseCache } from '../src/index.js';
-import { collect, fakeServer, MODEL, onCleanup, setup, sleep } from './helpers.js';
+import { collect, fakeServer, MODEL, onCleanup, setup, sleep, VISION_MODEL } from './helpers.js';
 
 describe('a failing cache costs the caching, never the answer', () => {
   it('calls in flight when close() runs still get their answers', async () => {
@@ -87,8 +87,9 @@ describe('a failing cache costs the caching, never the answer', () => {
     const { server, client } = await setup();
     const a = new Uint8Array([1, 2, 3, 4]).buffer;
     const b = new Uint8Array([5, 6, 7, 8]).buffer;
-    await client.generate({ model: MODEL, prompt: 'describe', images: [a as unknown as Uint8Array] });
-    const other = await client.generate({ model: MODEL, prompt: 'describe', images: [b as unknown as Uint8Array] });
+    // Images need a vision model: the fake, like Ollama, refuses them elsewhere.
+    await client.generate({ model: VISION_MODEL, prompt: 'describe', images: [a as unknown as Uint8Array] });
+    const other = await client.generate({ model: VISION_MODEL, prompt: 'describe', images: [b as unknown as Uint8Array] });
     expect(cacheInfo(other)?.status).toBe('miss');
     expect(server.modelCalls()).toBe(2);
   });

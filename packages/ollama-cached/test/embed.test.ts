@@ -13,7 +13,7 @@ describe('embed', () => {
     expect(server.modelCalls()).toBe(1);
     expect(cacheInfo(second)?.status).toBe('hit');
     expect(second.embeddings).toEqual(first.embeddings);
-    expect(first.embeddings[0]).toEqual(fakeEmbedding(EMBED_MODEL, 'a', 8));
+    expect(first.embeddings[0]).toEqual(fakeEmbedding(EMBED_MODEL, 'a')); // the model's native length (768)
     second.embeddings[0]?.fill(0);
     const third = await client.embed({ model: EMBED_MODEL, input: ['a', 'b'] });
     expect(third.embeddings).toEqual(first.embeddings);

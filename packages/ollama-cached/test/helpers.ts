@@ -5,6 +5,12 @@ import { type CachedOllamaClient, type CreateCachedClientOptions, createCachedCl
 /** The model every test asks (known to the fake server). */
 export const MODEL = 'qwen2.5:0.5b';
 
+/** A model of the fake's that thinks (qwen2.5, like in Ollama, refuses `think`). */
+export const THINKING_MODEL = 'qwen3:0.6b';
+
+/** A model of the fake's that takes images. */
+export const VISION_MODEL = 'llava:7b';
+
 const cleanups: Array<() => Promise<void>> = [];
 
 afterEach(async () => {

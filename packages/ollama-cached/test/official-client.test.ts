@@ -2,7 +2,7 @@ import { fakeAnswer } from '@tinyllm/fake-ollama';
 import { Ollama } from 'ollama';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { CachedOllamaClient, cacheInfo, OllamaHttpError, OllamaStreamError } from '../src/index.js';
-import { collect, collectError, fakeServer, MODEL, onCleanup } from './helpers.js';
+import { collect, collectError, fakeServer, MODEL, onCleanup, VISION_MODEL } from './helpers.js';
 
 // Code written against the official client accepts the cached one.
 async function askWithOfficialType(ollama: Ollama, prompt: string): Promise<string> {
@@ -65,10 +65,10 @@ describe('wrapping the official ollama client', () => {
     const server = await fakeServer();
     const client = new CachedOllamaClient({ client: new Ollama({ host: server.url }) });
     onCleanup(() => client.close());
-    const request = { model: MODEL, prompt: 'describe', images: [path] };
+    const request = { model: VISION_MODEL, prompt: 'describe', images: [path] };
     await client.generate(request);
-    const fromBase64 = await client.generate({ model: MODEL, prompt: 'describe', images: [bytes.toString('base64')] });
-    const fromBytes = await client.generate({ model: MODEL, prompt: 'describe', images: [new Uint8Array(bytes)] });
+    const fromBase64 = await client.generate({ model: VISION_MODEL, prompt: 'describe', images: [bytes.toString('base64')] });
+    const fromBytes = await client.generate({ model: VISION_MODEL, prompt: 'describe', images: [new Uint8Array(bytes)] });
     expect(cacheInfo(fromBase64)?.status).toBe('hit');
     expect(cacheInfo(fromBytes)?.status).toBe('hit');
     expect(server.modelCalls()).toBe(1);

@@ -1,7 +1,7 @@
 import { fakeAnswer } from '@tinyllm/fake-ollama';
 import { describe, expect, it } from 'vitest';
 import { cacheInfo } from '../src/index.js';
-import { collect, collectError, MODEL, setup } from './helpers.js';
+import { collect, collectError, MODEL, setup, THINKING_MODEL } from './helpers.js';
 
 const joined = (chunks: Array<{ response?: string }>): string => chunks.map((c) => c.response ?? '').join('');
 
@@ -87,14 +87,15 @@ describe('streaming', () => {
 
   it('joins thinking into the stored answer and replays it before the text', async () => {
     const { server, client } = await setup();
-    const request = { model: MODEL, prompt: 'think first', think: true };
+    // think needs a thinking model: the fake, like Ollama, answers 400 to think on qwen2.5.
+    const request = { model: THINKING_MODEL, prompt: 'think first', think: true };
     const live = await collect(await client.generate({ ...request, stream: true }));
     const whole = await client.generate(request);
     expect(server.modelCalls()).toBe(1);
     expect(whole.thinking).toBe(live.map((c) => c.thinking ?? '').join(''));
     expect(whole.thinking).not.toBe('');
-    const fromWhole = await client.generate({ model: MODEL, prompt: 'think again', think: true });
-    const replay = await collect(await client.generate({ model: MODEL, prompt: 'think again', think: true, stream: true }));
+    const fromWhole = await client.generate({ model: THINKING_MODEL, prompt: 'think again', think: true });
+    const replay = await collect(await client.generate({ model: THINKING_MODEL, prompt: 'think again', think: true, stream: true }));
     expect(replay.map((c) => c.thinking ?? '').join('')).toBe(fromWhole.thinking);
     const firstText = replay.findIndex((c) => (c.response ?? '') !== '');
     const lastThinking = replay.map((c) => Boolean(c.thinking)).lastIndexOf(true);

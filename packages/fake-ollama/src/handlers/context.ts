@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Fault } from '../faults.js';
 import type { ModelCatalog } from '../models.js';
+import type { LoadedModel } from './info.js';
+import type { AnswerWriter } from './writer.js';
 
 /** Mutable server settings the handlers read on every request. */
 export interface ServerSettings {
@@ -12,6 +14,14 @@ export interface ServerSettings {
   tokensPerSecond: number;
   /** Default answer length in words. */
   answerTokens: number;
+  /** Delay between two progress lines of pull/push/create, in ms. */
+  pullIntervalMs: number;
+  /** Progress lines per layer of a pull or push. */
+  pullSteps: number;
+  /** The version /api/version reports. */
+  version: string;
+  /** Models held in memory (what /api/ps lists), by normalised name. */
+  loaded: Map<string, LoadedModel>;
 }
 
 /** Everything a model-route handler needs for one request. */
@@ -20,7 +30,9 @@ export interface ModelCall {
   req: IncomingMessage;
   /** The response being written. */
   res: ServerResponse;
-  /** The parsed JSON body. */
+  /** Where the answer goes (native framing, or a /v1 re-encoder). */
+  writer: AnswerWriter;
+  /** The parsed JSON body (for /v1 routes: the translated native request). */
   body: Record<string, unknown>;
   /** The fault taken for this call, if any. */
   fault: Fault | undefined;

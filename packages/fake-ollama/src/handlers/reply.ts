@@ -1,5 +1,5 @@
 import { DEFAULT_AFTER_CHUNKS, defaultFaultMessage, MIDSTREAM_ERROR } from '../faults.js';
-import { nowNs, sendError, sendJson, sleep, writeChunk } from '../http.js';
+import { nowNs, sleep } from '../http.js';
 import type { ModelCall } from './context.js';
 
 /** Timing and token metrics of a finished answer (all durations in ns). */
@@ -30,6 +30,8 @@ export interface Reply {
   whole: (metrics: Metrics) => Record<string, unknown>;
   /** Prompt token count for the metrics. */
   promptTokens: number;
+  /** An error the runner raises before the first token (e.g. a bad format), with its status. */
+  runnerError?: { status: number; message: string } | undefined;
 }
 
 function span(from: bigint, to: bigint): number {
@@ -43,7 +45,7 @@ export async function beforeFirstByte(call: ModelCall): Promise<boolean> {
   if (wait > 0 && !(await sleep(wait, call.signal))) return false;
   if (call.signal.aborted) return false;
   if (call.fault?.kind === 'status') {
-    sendError(call.res, call.fault.status, call.fault.message ?? defaultFaultMessage(call.fault.status));
+    call.writer.fail(call.fault.status, call.fault.message ?? defaultFaultMessage(call.fault.status));
     return false;
   }
   return true;
@@ -51,24 +53,23 @@ export async function beforeFirstByte(call: ModelCall): Promise<boolean> {
 
 /** Sends a non-streamed JSON answer, honouring midstream (→ 500) and truncate (→ cut body) faults. */
 export function sendWhole(call: ModelCall, body: Record<string, unknown>): void {
-  const { res, fault } = call;
-  if (fault?.kind === 'midstream') {
-    sendError(res, 500, MIDSTREAM_ERROR);
-    return;
-  }
-  if (fault?.kind === 'truncate') {
-    const text = JSON.stringify(body);
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-    res.end(text.slice(0, Math.floor(text.length / 2)));
-    return;
-  }
-  sendJson(res, 200, body);
+  const { writer, fault } = call;
+  if (fault?.kind === 'midstream') writer.fail(500, MIDSTREAM_ERROR);
+  else if (fault?.kind === 'truncate') writer.wholeCut(body);
+  else writer.whole(body);
 }
 
 /** Answers a generate/chat call: latency, faults, then NDJSON streaming (paced) or one JSON body. */
 export async function sendReply(call: ModelCall, reply: Reply): Promise<void> {
   if (!(await beforeFirstByte(call))) return;
-  const { res, fault, signal } = call;
+  const { writer, fault, signal } = call;
+  const streaming = call.body.stream !== false;
+  if (reply.runnerError) {
+    // The runner fails before any token: a stream that has written nothing answers with the status.
+    if (streaming && reply.runnerError.status === 500) await writer.streamError(reply.runnerError.message);
+    else writer.fail(reply.runnerError.status, reply.runnerError.message);
+    return;
+  }
   const firstNs = nowNs();
   const tps = call.settings.tokensPerSecond;
   const intervalMs = tps > 0 ? 1000 / tps : 0;
@@ -91,7 +92,7 @@ export async function sendReply(call: ModelCall, reply: Reply): Promise<void> {
     return sleep(due - Number(nowNs()) / 1e6, signal);
   };
 
-  if (call.body.stream === false) {
+  if (!streaming) {
     if (intervalMs > 0 && reply.chunkCount > 0 && !(await waitForToken(reply.chunkCount - 1))) return;
     sendWhole(call, reply.whole(metrics(nowNs())));
     return;
@@ -101,21 +102,18 @@ export async function sendReply(call: ModelCall, reply: Reply): Promise<void> {
     fault?.kind === 'midstream' || fault?.kind === 'truncate'
       ? Math.min(fault.afterChunks ?? DEFAULT_AFTER_CHUNKS, reply.chunkCount)
       : Number.POSITIVE_INFINITY;
-  // Headers go out with the first chunk, like Go's ResponseWriter.
-  res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
   for (let i = 0; i < reply.chunkCount; i++) {
     if (i >= cutAt) break;
     if (!(await waitForToken(i))) return;
-    if (!(await writeChunk(res, `${JSON.stringify(reply.chunk(i))}\n`))) return;
+    if (!(await writer.chunk(reply.chunk(i)))) return;
   }
   if (fault?.kind === 'midstream') {
-    await writeChunk(res, `${JSON.stringify({ error: MIDSTREAM_ERROR })}\n`);
-    res.end();
+    await writer.streamError(MIDSTREAM_ERROR);
     return;
   }
   if (fault?.kind === 'truncate') {
-    res.end();
+    writer.cut();
     return;
   }
-  res.end(`${JSON.stringify(reply.final(metrics(nowNs())))}\n`);
+  await writer.finish(reply.final(metrics(nowNs())));
 }
