@@ -42,6 +42,7 @@ export {
   type CacheResult,
   type CacheStats,
   type CacheStatus,
+  type FlightControl,
   type GetOrSetOptions,
   ResponseCache,
   type ResponseCacheMetrics,

@@ -51,6 +51,35 @@ export interface GetOrSetOptions<T> extends SetOptions {
   noStore?: boolean;
   /** Decides whether a computed value may be stored (e.g. only complete answers). Default: always. */
   shouldStore?: (value: T) => boolean;
+  /**
+   * Checks a stored value for this call (on top of the cache's own validate), e.g. that a record
+   * under a chat key is a chat answer. A value that fails is a miss plus an error, and the computed
+   * value overwrites it. Default: every value passes.
+   */
+  validate?: (value: T) => boolean;
+  /** Serve a stored entry only when it is at most this many seconds old; an older one is a miss (not an error) and is replaced. Default: any age. */
+  maxAgeSeconds?: number;
+  /**
+   * Called when this call joins a computation already in flight, with the handle its leader
+   * published (see FlightControl.publish), as soon as there is one. Lets a joiner follow the
+   * leader's progress (a live stream) instead of waiting for the final value. Default: none.
+   */
+  onJoin?: (handle: unknown) => void;
+}
+
+/** What compute() receives from resolve(): a way to share its progress with callers that join it. */
+export interface FlightControl {
+  /** Hands joiners (their onJoin) a handle on this computation, e.g. a live stream they can read from. */
+  publish(handle: unknown): void;
+}
+
+// One computation in flight: its value, the outcome of its write, and what joiners can follow.
+interface InFlight<T> {
+  readonly value: Promise<T>;
+  readonly stored: Promise<boolean>;
+  handle: unknown;
+  published: boolean;
+  readonly joiners: Array<(handle: unknown) => void>;
 }
 
 /** How a resolve() call was answered. */
@@ -64,6 +93,12 @@ export interface CacheResult<T> {
   status: CacheStatus;
   /** The stored entry on a hit (its metadata: createdAt, accessCount...). */
   entry?: CacheEntry<T>;
+  /**
+   * On miss, refresh and coalesced: resolves true once the computed value landed in the store,
+   * false when it was not stored (noStore, shouldStore declined, the write failed or the cache
+   * closed). Never rejects.
+   */
+  stored?: Promise<boolean>;
 }
 
 /** CacheMetrics plus what hits saved. */
@@ -86,6 +121,14 @@ export interface CacheStats {
 
 // setTimeout's limit; a longer delay would fire at once.
 const MAX_TIMER_MS = 2_147_483_647;
+
+function safely<T>(check: (value: T) => boolean, value: T): boolean {
+  try {
+    return check(value);
+  } catch {
+    return false;
+  }
+}
 
 const entryValue = <T>(entry: CacheEntry<T> | undefined): T | undefined => entry?.value;
 
@@ -113,7 +156,7 @@ export class ResponseCache<T = unknown> {
   readonly #debug: boolean;
   readonly #savingsOf: ((value: T) => Savings | undefined) | undefined;
   readonly #validate: ((value: unknown) => boolean) | undefined;
-  readonly #inflight = new Map<string, Promise<T>>();
+  readonly #inflight = new Map<string, InFlight<T>>();
   readonly #pendingWrites = new Set<Promise<unknown>>();
   readonly #deadlines: DeadlineQueue;
   #savedDurationNs = 0;
@@ -175,7 +218,7 @@ export class ResponseCache<T = unknown> {
 
   // The read path shared by get, getEntry and resolve: synchronous when the backend is, never
   // rejecting for a backend failure (that is a miss plus an error).
-  #lookup(key: string): MaybePromise<CacheEntry<T> | undefined> {
+  #lookup(key: string, accept?: (entry: CacheEntry<T>) => boolean): MaybePromise<CacheEntry<T> | undefined> {
     assertKey(key);
     this.#assertOpen('get');
     let pending: MaybePromise<CacheEntry | undefined>;
@@ -185,9 +228,9 @@ export class ResponseCache<T = unknown> {
       this.#failed('get', key, error);
       return this.#found(key, undefined);
     }
-    if (!(pending instanceof Promise)) return this.#found(key, pending);
+    if (!(pending instanceof Promise)) return this.#found(key, pending, accept);
     return this.#bounded(pending, 'get').then(
-      (entry) => this.#found(key, entry),
+      (entry) => this.#found(key, entry, accept),
       (error: unknown) => {
         this.#failed('get', key, error);
         return this.#found(key, undefined);
@@ -195,11 +238,12 @@ export class ResponseCache<T = unknown> {
     );
   }
 
-  #found(key: string, entry: CacheEntry | undefined): CacheEntry<T> | undefined {
+  #found(key: string, entry: CacheEntry | undefined, accept?: (entry: CacheEntry<T>) => boolean): CacheEntry<T> | undefined {
     if (entry !== undefined && this.#validate !== undefined && !this.#isValid(entry.value)) {
       this.#failed('get', key, new CacheDecodeError('the stored value failed validation (a foreign or outdated format)'));
       entry = undefined;
     }
+    if (entry !== undefined && accept !== undefined && !accept(entry as CacheEntry<T>)) entry = undefined;
     if (entry === undefined) {
       if (this.#enableMetrics) {
         this.#metrics.misses++;
@@ -264,9 +308,13 @@ export class ResponseCache<T = unknown> {
   }
 
   /** Like getOrSet, and says whether the value was a hit, a miss, a coalesced miss or a forced refresh. */
-  async resolve(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
+  async resolve(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
     assertKey(key);
     assertTtl(options.ttl, 'ttl');
+    const maxAge = options.maxAgeSeconds;
+    if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0)) {
+      throw new InvalidOptionError('maxAgeSeconds', maxAge, 'a finite number of seconds >= 0');
+    }
     if (!options.forceRefresh) {
       const joined = this.#inflight.get(key);
       if (joined) {
@@ -274,13 +322,13 @@ export class ResponseCache<T = unknown> {
           this.#metrics.misses++;
           this.backend.recordCounters?.({ misses: 1 });
         }
-        return this.#join(joined);
+        return this.#join(joined, options);
       }
-      const entry = await this.getEntry(key);
+      const entry = await this.#readFor(key, options);
       if (entry !== undefined) return { value: entry.value, status: 'hit', entry };
       // Another caller may have started the computation while this one was reading.
       const late = this.#inflight.get(key);
-      if (late) return this.#join(late);
+      if (late) return this.#join(late, options);
     } else {
       this.#assertOpen('resolve');
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
@@ -290,7 +338,26 @@ export class ResponseCache<T = unknown> {
       }
     }
     const flight = this.#fly(key, compute, options);
-    return { value: await flight, status: options.forceRefresh ? 'refresh' : 'miss' };
+    return { value: await flight.value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
+  }
+
+  // The lookup of resolve(): the per-call validate and maxAgeSeconds on top of the cache's own
+  // rules, applied before the lookup is counted (a rejected entry is a miss, never a hit).
+  #readFor(key: string, options: GetOrSetOptions<T>): Promise<CacheEntry<T> | undefined> {
+    const { validate, maxAgeSeconds } = options;
+    if (validate === undefined && maxAgeSeconds === undefined) return this.getEntry(key);
+    const accept = (entry: CacheEntry<T>): boolean => {
+      if (validate !== undefined && !safely(validate, entry.value)) {
+        this.#failed('get', key, new CacheDecodeError('the stored value is not what this call expects (a foreign or mismatched record)'));
+        return false;
+      }
+      return maxAgeSeconds === undefined || Date.now() - entry.createdAt <= maxAgeSeconds * 1000;
+    };
+    try {
+      return Promise.resolve(this.#lookup(key, accept));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** This process's counters. */
@@ -352,9 +419,14 @@ export class ResponseCache<T = unknown> {
     }
   }
 
-  async #join(flight: Promise<T>): Promise<CacheResult<T>> {
+  async #join(flight: InFlight<T>, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
     if (this.#enableMetrics) this.#metrics.coalesced++;
-    return { value: await flight, status: 'coalesced' };
+    const onJoin = options.onJoin;
+    if (onJoin !== undefined) {
+      if (flight.published) onJoin(flight.handle);
+      else flight.joiners.push(onJoin);
+    }
+    return { value: await flight.value, status: 'coalesced', stored: flight.stored };
   }
 
   // The caller gets the value as soon as compute() has it; the write goes on in the background
@@ -362,21 +434,53 @@ export class ResponseCache<T = unknown> {
   // delays an answer. The flight stays registered until the write lands, so a caller arriving
   // in between joins it instead of computing again. Only writes are tracked: close() does not
   // wait for computations still in flight (their answers are then not stored).
-  #fly(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T>): Promise<T> {
-    const flight = (async () => compute())();
+  #fly(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>): InFlight<T> {
+    let settleStored: (stored: boolean) => void = () => {};
+    const stored = new Promise<boolean>((resolve) => {
+      settleStored = resolve;
+    });
+    let settleValue: (value: Promise<T>) => void = () => {};
+    const value = new Promise<T>((resolve) => {
+      settleValue = resolve;
+    });
+    const flight: InFlight<T> = { value, stored, handle: undefined, published: false, joiners: [] };
+    const control: FlightControl = {
+      publish: (handle) => {
+        if (flight.published) return;
+        flight.handle = handle;
+        flight.published = true;
+        for (const joiner of flight.joiners.splice(0)) joiner(handle);
+      },
+    };
+    // Registered before compute runs, so a compute that publishes synchronously is already joinable.
     this.#inflight.set(key, flight);
+    settleValue((async () => compute(control))());
     const forget = (): void => {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     };
-    flight.then((value) => {
-      if (!this.#shouldWrite(key, value, options)) return forget();
-      const write = this.set(key, value, options).catch((error: unknown) => this.#failed('set', key, error));
-      this.#pendingWrites.add(write);
-      void write.finally(() => {
-        this.#pendingWrites.delete(write);
+    value.then(
+      (result) => {
+        if (!this.#shouldWrite(key, result, options)) {
+          settleStored(false);
+          return forget();
+        }
+        const write = this.set(key, result, options).catch((error: unknown) => {
+          this.#failed('set', key, error);
+          return false;
+        });
+        this.#pendingWrites.add(write);
+        void write
+          .then(settleStored, () => settleStored(false))
+          .finally(() => {
+            this.#pendingWrites.delete(write);
+            forget();
+          });
+      },
+      () => {
+        settleStored(false);
         forget();
-      });
-    }, forget);
+      },
+    );
     return flight;
   }
 

@@ -237,8 +237,10 @@ describe('ResponseCache: getOrSet and single flight', () => {
     const cache = new ResponseCache({ backend });
     let calls = 0;
     expect(await cache.getOrSet('k', () => ++calls)).toBe(1);
-    expect(await cache.resolve('k', () => ++calls)).toEqual({ value: 1, status: 'coalesced' });
+    const joined = await cache.resolve('k', () => ++calls);
+    expect(joined).toMatchObject({ value: 1, status: 'coalesced' });
     releaseWrite();
+    expect(await joined.stored).toBe(true);
     await cache.flush();
     expect((await cache.resolve('k', () => ++calls)).status).toBe('hit');
     expect(calls).toBe(1);
@@ -271,7 +273,8 @@ describe('ResponseCache: getOrSet and single flight', () => {
     const cache = new ResponseCache({ backend: new ReferenceBackend() });
     await cache.set('k', 'old');
     const result = await cache.resolve('k', () => 'new', { forceRefresh: true });
-    expect(result).toEqual({ value: 'new', status: 'refresh' });
+    expect(result).toMatchObject({ value: 'new', status: 'refresh' });
+    expect(await result.stored).toBe(true);
     expect(cache.getMetrics()).toMatchObject({ hits: 0, misses: 1 });
     await cache.flush();
     expect(await cache.get('k')).toBe('new');

@@ -2,7 +2,6 @@ import { createServer } from 'node:net';
 import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  backoffDelay,
   formatHost,
   OllamaClient,
   OllamaHttpError,
@@ -12,6 +11,7 @@ import {
   resolveHost,
   TinyLLMError,
 } from '../src/index.js';
+import { backoffDelay } from '../src/retry-fetch.js';
 import { collectError, fakeServer, MODEL } from './helpers.js';
 
 async function closedPort(): Promise<number> {
