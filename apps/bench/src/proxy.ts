@@ -5,8 +5,7 @@
  * another process on the other CPU (50 connections, ~300 B bodies, ~2 KB answers). Servers are
  * measured round-robin (round r of every server, in rotated order), so noise lands on all of them.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_CPU, pinToCpu, SERVER_CPU } from './cpu.js';
@@ -17,7 +16,6 @@ import { requestBody } from './proxy-servers.js';
 import { fmtMs, fmtOps, fmtRatio, fmtSpread, type Section } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
 
 type ServerKind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'direct' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
 
@@ -66,61 +64,89 @@ interface LoadResult {
   errors: number;
 }
 
-// autocannon in its own process (pinned to the client CPU), so the load generator never shares a
-// V8 or an event loop with the server it measures.
-function load(url: string, seconds: number): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const bin = require.resolve('autocannon/autocannon.js');
-    const args = [bin, '-c', '50', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', requestBody(), '--json', url];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid !== undefined) pinToCpu(child.pid, CLIENT_CPU);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited ${code}: ${err.slice(0, 300)}`));
-      try {
-        const r = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
-        resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
-      } catch (error) {
-        reject(new Error(`autocannon output: ${String(error)}: ${out.slice(0, 200)}`));
-      }
+/** autocannon in its own process (pinned to the client CPU), kept for every run of a row. */
+class LoadProcess {
+  readonly #child: ChildProcess;
+  #waiting: ((reply: LoadReply) => void) | undefined;
+
+  constructor() {
+    this.#child = fork(join(here, 'proxy-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (this.#child.pid !== undefined) pinToCpu(this.#child.pid, CLIENT_CPU);
+    this.#child.on('message', (message: LoadReply) => {
+      // Only the load process's replies (tsx may post messages of its own).
+      if (typeof message !== 'object' || message === null || !('rps' in message || 'error' in message || 'ready' in message)) return;
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      waiting?.(message);
     });
-  });
+  }
+
+  #next(send?: object): Promise<LoadReply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the load process did not answer')), 60_000);
+      this.#waiting = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      if (send) this.#child.send(send);
+    });
+  }
+
+  ready(): Promise<LoadReply> {
+    return this.#next();
+  }
+
+  async run(url: string, seconds: number): Promise<LoadResult> {
+    const reply = await this.#next({ url, seconds });
+    if ('error' in reply) throw new Error(`autocannon: ${reply.error}`);
+    if (!('rps' in reply)) throw new Error('autocannon: no figures');
+    return reply;
+  }
+
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
 }
 
-async function stack(): Promise<RowResult> {
-  const seconds = isQuick() ? 1.5 : 3;
-  const rounds = isQuick() ? 2 : 3;
+type LoadReply = LoadResult | { error: string } | { ready: true };
+
+/** Measures a set of servers round-robin: each in its own process on the server CPU, load from one autocannon process. */
+async function measure(kinds: ServerKind[]): Promise<RowResult> {
+  // Many short interleaved rounds: on a shared machine load comes in bursts, and each burst then
+  // lands on every server instead of on one.
+  const seconds = isQuick() ? 1 : 1.5;
+  const rounds = isQuick() ? 3 : 8;
   const started: Started[] = [];
+  const load = new LoadProcess();
   try {
-    const upstream = await startServer('bare');
-    started.push(upstream);
-    const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+    await load.ready();
+    const pass = kinds.some((kind) => PASS_ROWS.includes(kind));
+    const upstream = pass ? await startServer('bare') : undefined;
+    if (upstream) started.push(upstream);
+    const upstreamUrl = upstream ? `http://127.0.0.1:${upstream.port}` : undefined;
     const targets = new Map<ServerKind, string>();
-    for (const kind of [...HIT_ROWS, ...PASS_ROWS]) {
-      if (kind === 'direct') {
-        targets.set(kind, `${upstreamUrl}/api/show`);
-        continue;
-      }
-      const server = await startServer(kind, PASS_ROWS.includes(kind) ? upstreamUrl : undefined);
+    const servers = await Promise.all(
+      kinds
+        .filter((kind) => kind !== 'direct')
+        .map(async (kind) => [kind, await startServer(kind, PASS_ROWS.includes(kind) ? upstreamUrl : undefined)] as const),
+    );
+    for (const [kind, server] of servers) {
       started.push(server);
+      if (server.child.pid !== undefined) pinToCpu(server.child.pid, SERVER_CPU);
       targets.set(kind, `http://127.0.0.1:${server.port}${PASS_ROWS.includes(kind) ? '/api/show' : '/api/generate'}`);
     }
-    // Servers under test on one CPU, the load (and the upstream of the pass-through rows) on the other.
-    for (const server of started) if (server.child.pid !== undefined) pinToCpu(server.child.pid, server === upstream ? CLIENT_CPU : SERVER_CPU);
+    if (upstream && kinds.includes('direct')) targets.set('direct', `${upstreamUrl}/api/show`);
+    // The upstream of the pass-through rows shares the client CPU, except when it is measured itself.
+    if (upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
+    const order = kinds.filter((kind) => targets.has(kind));
+    for (const kind of order) await load.run(targets.get(kind) as string, 1); // warmup: V8 optimises each server
     const runs = new Map<ServerKind, LoadResult[]>();
-    const kinds = [...targets.keys()];
-    for (const kind of kinds) await load(targets.get(kind) as string, 1); // warmup: V8 optimises each server
     for (let r = 0; r < rounds; r++) {
-      for (let k = 0; k < kinds.length; k++) {
-        const kind = kinds[(k + r) % kinds.length] as ServerKind;
-        // The direct row measures the upstream itself: give it the server CPU for its turn.
-        if (kind === 'direct' && upstream.child.pid !== undefined) pinToCpu(upstream.child.pid, SERVER_CPU);
-        const result = await load(targets.get(kind) as string, seconds);
-        if (kind === 'direct' && upstream.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
+      for (let k = 0; k < order.length; k++) {
+        const kind = order[(k + r) % order.length] as ServerKind;
+        if (kind === 'direct' && upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, SERVER_CPU);
+        const result = await load.run(targets.get(kind) as string, seconds);
+        if (kind === 'direct' && upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
         runs.set(kind, [...(runs.get(kind) ?? []), result]);
       }
     }
@@ -138,6 +164,7 @@ async function stack(): Promise<RowResult> {
     }
     return out;
   } finally {
+    load.kill();
     for (const server of started) server.child.kill('SIGKILL');
   }
 }
@@ -149,20 +176,23 @@ export const group: Group = {
   async available() {
     return unresolvable('@tinyllm/proxy', 'fastify', '@fastify/reply-from', 'autocannon/autocannon.js', 'undici');
   },
-  plan: () => ['stack'],
-  rows: { stack },
+  plan: () => ['hit', 'pass'],
+  rows: { hit: () => measure(HIT_ROWS), pass: () => measure(PASS_ROWS) },
   summarize(results) {
-    const r = results.stack;
-    if (!r || isError(r)) {
-      const error = String((r as { error?: string } | undefined)?.error ?? 'not run').split('\n')[0] ?? '';
-      return [{ title: 'Proxy HTTP stack', header: ['error'], rows: [[error]], targets: [], notes: [] }];
-    }
-    const f = (kind: ServerKind): Figures | undefined => r[kind] as Figures | undefined;
+    const hit = results.hit;
+    const pass = results.pass;
+    const rowOf = (kind: ServerKind): RowResult | undefined => {
+      const r = PASS_ROWS.includes(kind) ? pass : hit;
+      return r && !isError(r) ? r : undefined;
+    };
+    const f = (kind: ServerKind): Figures | undefined => rowOf(kind)?.[kind] as Figures | undefined;
+    const errorOf = (r: RowResult | { error: string } | undefined): string => (r && isError(r) ? (String(r.error).split('\n')[0] ?? '') : 'not run');
+    const r = (rowOf('bare') ?? rowOf('direct') ?? { rounds: 0, seconds: 0 }) as RowResult;
     const table = (kinds: ServerKind[], base: ServerKind): string[][] =>
       kinds.map((kind) => {
         const x = f(kind);
         const b = f(base);
-        if (!x || !b) return [LABELS[kind], 'n/a', '', '', '', ''];
+        if (!x || !b) return [LABELS[kind], `error: ${errorOf(PASS_ROWS.includes(kind) ? pass : hit)}`, '', '', '', ''];
         return [
           LABELS[kind],
           fmtRatio(x.rps / b.rps),
@@ -175,7 +205,7 @@ export const group: Group = {
     const ratio = (a: ServerKind, b: ServerKind): number => (f(a)?.rps ?? Number.NaN) / (f(b)?.rps ?? Number.NaN);
     const shellHit = ratio('proxy-hit', 'bare');
     const p50Ratio = (f('proxy-hit')?.p50 ?? Number.NaN) / (f('bare')?.p50 ?? Number.NaN);
-    const note = `autocannon -c 50, ${r.rounds} rounds of ${r.seconds} s per server after 1 s of warmup, median req/s; each server in its own process pinned to one CPU, autocannon on the other; non-2xx or errors must be 0.`;
+    const note = `autocannon -c 50 (one load process for every run), ${r.rounds} interleaved rounds of ${r.seconds} s per server after 1 s of warmup, median req/s; each server in its own process pinned to one CPU, autocannon on the other; non-2xx or errors must be 0.`;
     return [
       {
         title: 'Proxy stack: hit-like route (POST, ~300 B body, ~2 KB stored answer)',

@@ -8,6 +8,7 @@ import type { ProxyCache } from './cache.js';
 import { DEFAULT_CONTROLS, NAMESPACE_HEADER, parseControls, type RequestControls, resolveNamespace, splitNamespacePath, TTL_HEADER } from './controls.js';
 import type { CacheHeaderStatus, ProxyCounters } from './counters.js';
 import { BodyTooLargeError, InvalidControlError } from './errors.js';
+import { IdleBodies } from './idle-bodies.js';
 import { keyPrefixOf } from './key-prefix.js';
 import type { ProxyLogger } from './logger.js';
 import { handleOps, type OpsContext } from './ops.js';
@@ -187,14 +188,6 @@ function onResponseClose(this: ResponseWithExchange): void {
   }
 }
 
-// The request body stopped arriving for requestIdleTimeoutMs: nothing listens for 'timeout', so
-// Node destroys the socket. Once the body is complete the idle limit is lifted, so a long answer
-// (a generation, a pull) is never cut.
-function liftIdleTimeout(this: IncomingMessage): void {
-  const res = (this as IncomingMessage & { res?: ServerResponse }).res;
-  if (res === undefined || !res.writableFinished) this.setTimeout(0);
-}
-
 /** True when the request carries a body (a Content-Length above 0, or chunked). */
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -213,6 +206,7 @@ export class ProxyHandler {
   /** True when the logger writes info lines (one per request). */
   readonly logRequests: boolean;
   readonly #settings: HandlerSettings;
+  readonly #idleBodies: IdleBodies;
   #closing = false;
   #drainWaiters: Array<() => void> = [];
 
@@ -222,6 +216,7 @@ export class ProxyHandler {
     this.counters = settings.counters;
     this.logger = settings.logger;
     this.logRequests = settings.logger.isLevelEnabled === undefined || settings.logger.isLevelEnabled('info');
+    this.#idleBodies = new IdleBodies(settings.requestIdleTimeoutMs);
     this.handle = this.handle.bind(this);
   }
 
@@ -235,7 +230,7 @@ export class ProxyHandler {
     this.counters.inFlight++;
     const exchange = new Exchange(this, req, res);
     (res as ResponseWithExchange)[EXCHANGE] = exchange;
-    res.once('close', onResponseClose);
+    res.on('close', onResponseClose);
     if (this.#closing) res.shouldKeepAlive = false;
     try {
       this.#route(exchange);
@@ -298,9 +293,7 @@ export class ProxyHandler {
   }
 
   #watchIdleBody(req: IncomingMessage): void {
-    if (req.complete || this.#settings.requestIdleTimeoutMs === 0) return;
-    req.setTimeout(this.#settings.requestIdleTimeoutMs);
-    req.once('end', liftIdleTimeout);
+    this.#idleBodies.watch(req);
   }
 
   /**
@@ -367,6 +360,11 @@ export class ProxyHandler {
   /** Starts closing: later answers carry Connection: close, readiness answers 503. */
   beginClose(): void {
     this.#closing = true;
+  }
+
+  /** Stops the handler's own timer (the slow-body watch); called once the proxy has closed. */
+  dispose(): void {
+    this.#idleBodies.close();
   }
 
   /** Resolves true once no request is in flight, or false when graceMs passes first. */
