@@ -13,7 +13,7 @@ import type { Group, RowResult } from './group.js';
 import { isError, unresolvable } from './group.js';
 import { isQuick, median } from './measure.js';
 import { requestBody } from './proxy-servers.js';
-import { fmtMs, fmtOps, fmtRatio, fmtSpread, type Section } from './table.js';
+import { fmtMs, fmtOps, fmtRatio, fmtSpread } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
