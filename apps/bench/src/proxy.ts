@@ -12,7 +12,6 @@ import { CLIENT_CPU, pinToCpu, SERVER_CPU } from './cpu.js';
 import type { Group, RowResult } from './group.js';
 import { isError, unresolvable } from './group.js';
 import { isQuick, median } from './measure.js';
-import { requestBody } from './proxy-servers.js';
 import { fmtMs, fmtOps, fmtRatio, fmtSpread } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
