@@ -18,6 +18,8 @@ process.on('message', (message: { url: string; seconds: number }) => {
       }
       process.send?.({
         rps: result.requests.average,
+        total: result.requests.total,
+        meanMs: result.latency.average,
         p50: result.latency.p50,
         p99: result.latency.p99,
         non2xx: result.non2xx,

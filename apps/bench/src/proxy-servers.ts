@@ -87,10 +87,10 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     // body limit, CORS check, counters and one pino log line per request (to /dev/null), no key derivation.
     case 'proxy-hit':
     case 'proxy-pass': {
-      const { startProxy } = await import('@tinyllm/proxy');
-      const { default: pino } = await import('pino');
+      const { createProxyLogger, startProxy } = await import('@tinyllm/proxy');
       const stored = new Map<string, Buffer>([[requestBody(), ANSWER]]);
-      const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+      // The logger `tinyllm serve` uses (one JSON line per request), writing to /dev/null.
+      const logger = await createProxyLogger({ level: process.env.VARIANT === 'nolog' ? 'warn' : 'info', destination: '/dev/null' });
       const proxy = await startProxy({
         port: 0,
         upstream: upstream ?? 'http://127.0.0.1:9',
@@ -163,6 +163,15 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
 }
 
 const [kind, upstream] = process.argv.slice(2);
+// Exit cleanly on SIGINT (a --cpu-prof run writes its profile then).
+process.on('SIGINT', () => process.exit(0));
+// CPU time used so far, in us: the parent divides a run's share by its request count.
+process.on('message', (message) => {
+  if (message === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuUs: user + system });
+  }
+});
 start(kind as Kind, upstream)
   .then((port) => process.send?.({ port }))
   .catch((error: unknown) => {

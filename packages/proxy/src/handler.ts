@@ -70,9 +70,6 @@ export interface HandlerSettings {
   cache: ProxyCache | undefined;
 }
 
-const EXCHANGE = Symbol('tinyllm.exchange');
-type ResponseWithExchange = ServerResponse & { [EXCHANGE]?: Exchange };
-
 /** One request and its answer: what the hook sees, and what the log line and counters read when it ends. */
 class Exchange implements ForwardTarget {
   readonly req: IncomingMessage;
@@ -176,10 +173,7 @@ function defaultRoute(path: string): Route {
   return rest.startsWith('/v1/') ? PASSTHROUGH_OPENAI : PASSTHROUGH;
 }
 
-function onResponseClose(this: ResponseWithExchange): void {
-  const exchange = this[EXCHANGE];
-  if (exchange === undefined) return;
-  this[EXCHANGE] = undefined;
+function finishExchange(exchange: Exchange): void {
   try {
     exchange.finish();
   } catch (error) {
@@ -229,8 +223,9 @@ export class ProxyHandler {
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.counters.inFlight++;
     const exchange = new Exchange(this, req, res);
-    (res as ResponseWithExchange)[EXCHANGE] = exchange;
-    res.on('close', onResponseClose);
+    // A closure rather than a property on res: adding one would change the hidden class of every
+    // ServerResponse and slow Node's own code on them. 'close' is emitted once.
+    res.on('close', () => finishExchange(exchange));
     if (this.#closing) res.shouldKeepAlive = false;
     try {
       this.#route(exchange);
@@ -257,7 +252,8 @@ export class ProxyHandler {
         if (body) {
           const length = req.headers['content-length'];
           if (length !== undefined) exchange.bytesIn = Number(length);
-          this.#watchIdleBody(req);
+          this.#idleBodies.watch(req);
+          req.once('end', () => this.#idleBodies.done(req));
         }
         void this.upstream.forward(exchange, body ? req : null);
         return;
@@ -265,10 +261,16 @@ export class ProxyHandler {
       case 'cached':
         exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
         exchange.controls = parseControls(header(req, 'cache-control'), header(req, TTL_HEADER));
-        this.#watchIdleBody(req);
+        this.#idleBodies.watch(req);
         readBody(req, this.#settings.bodyLimitBytes).then(
-          (body) => this.#runCachedRoute(exchange, body),
-          (error: unknown) => this.#fail(exchange, error),
+          (body) => {
+            this.#idleBodies.done(req);
+            this.#runCachedRoute(exchange, body);
+          },
+          (error: unknown) => {
+            this.#idleBodies.done(req);
+            this.#fail(exchange, error);
+          },
         );
         return;
       case 'ops':
@@ -290,10 +292,6 @@ export class ProxyHandler {
       return;
     }
     if (result !== undefined) result.catch((error: unknown) => this.#fail(exchange, error));
-  }
-
-  #watchIdleBody(req: IncomingMessage): void {
-    this.#idleBodies.watch(req);
   }
 
   /**
