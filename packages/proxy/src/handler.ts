@@ -8,7 +8,7 @@ import type { ProxyCache } from './cache.js';
 import { DEFAULT_CONTROLS, NAMESPACE_HEADER, parseControls, type RequestControls, resolveNamespace, splitNamespacePath, TTL_HEADER } from './controls.js';
 import type { CacheHeaderStatus, ProxyCounters } from './counters.js';
 import { BodyTooLargeError, InvalidControlError } from './errors.js';
-import { IdleBodies } from './idle-bodies.js';
+import { IdleBodies, type WatchedBody } from './idle-bodies.js';
 import { keyPrefixOf } from './key-prefix.js';
 import type { ProxyLogger } from './logger.js';
 import { handleOps, type OpsContext } from './ops.js';
@@ -71,7 +71,7 @@ export interface HandlerSettings {
 }
 
 /** One request and its answer: what the hook sees, and what the log line and counters read when it ends. */
-class Exchange implements ForwardTarget {
+class Exchange implements ForwardTarget, WatchedBody {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly #handler: ProxyHandler;
@@ -86,6 +86,11 @@ class Exchange implements ForwardTarget {
   cacheKey: string | undefined = undefined;
   upstreamCall: UpstreamCall | undefined = undefined;
   upstreamStatus: number | undefined = undefined;
+  bodyPrev: WatchedBody | undefined = undefined;
+  bodyNext: WatchedBody | undefined = undefined;
+  bodyWatched = false;
+  bodyBytes = -1;
+  bodyQuietSince = 0;
   readonly #bytesWrittenBefore: number;
   // Kept: Node detaches req.socket and res.socket once the connection is gone.
   readonly #socket: IncomingMessage['socket'];
@@ -252,8 +257,8 @@ export class ProxyHandler {
         if (body) {
           const length = req.headers['content-length'];
           if (length !== undefined) exchange.bytesIn = Number(length);
-          this.#idleBodies.watch(req);
-          req.once('end', () => this.#idleBodies.done(req));
+          this.#idleBodies.watch(exchange);
+          req.once('end', () => this.#idleBodies.done(exchange));
         }
         void this.upstream.forward(exchange, body ? req : null);
         return;
@@ -261,14 +266,14 @@ export class ProxyHandler {
       case 'cached':
         exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
         exchange.controls = parseControls(header(req, 'cache-control'), header(req, TTL_HEADER));
-        this.#idleBodies.watch(req);
+        this.#idleBodies.watch(exchange);
         readBody(req, this.#settings.bodyLimitBytes).then(
           (body) => {
-            this.#idleBodies.done(req);
+            this.#idleBodies.done(exchange);
             this.#runCachedRoute(exchange, body);
           },
           (error: unknown) => {
-            this.#idleBodies.done(req);
+            this.#idleBodies.done(exchange);
             this.#fail(exchange, error);
           },
         );

@@ -1,22 +1,31 @@
 /**
  * Slow clients: a request body that stops arriving for idleMs has its connection closed. One
  * interval checks every body still being received (by the socket's byte count), so a request pays
- * no timer of its own (a Map entry while its body arrives), and an answer, however long, is never
- * cut: a request leaves the watch as soon as its body is complete.
+ * no timer of its own, and an answer, however long, is never cut: a request leaves the watch as
+ * soon as its body is complete. Watched requests form an intrusive list (the links live on the
+ * request's own state object), so watching costs no allocation and no hashing.
  */
 import type { IncomingMessage } from 'node:http';
 
-/** What the sweep remembers of a body it has seen stalled or moving: the socket's byte count and since when it has not changed. */
-interface Progress {
-  bytes: number;
-  since: number;
+/** What the watch keeps on a request's state object. */
+export interface WatchedBody {
+  /** The request whose body is arriving. */
+  readonly req: IncomingMessage;
+  /** Links of the watch's list (undefined when not watched). */
+  bodyPrev: WatchedBody | undefined;
+  bodyNext: WatchedBody | undefined;
+  /** True while on the list. */
+  bodyWatched: boolean;
+  /** The socket's byte count at the last sweep (-1: not swept yet). */
+  bodyBytes: number;
+  /** When that count last changed (performance.now()). */
+  bodyQuietSince: number;
 }
 
 /** Watches request bodies in progress and cuts the connections whose bodies stalled. */
 export class IdleBodies {
   readonly #idleMs: number;
-  // Progress is recorded by the sweep only: most bodies are complete before it ever runs.
-  readonly #watched = new Map<IncomingMessage, Progress | undefined>();
+  #head: WatchedBody | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   /** idleMs: how long a body may stall; 0 turns the watch off. */
@@ -29,34 +38,49 @@ export class IdleBodies {
   }
 
   /** Starts watching a request whose body is still arriving; call done() when it is complete (the sweep also drops complete ones). */
-  watch(req: IncomingMessage): void {
-    if (this.#timer !== undefined && !req.complete) this.#watched.set(req, undefined);
+  watch(entry: WatchedBody): void {
+    if (this.#timer === undefined || entry.bodyWatched || entry.req.complete) return;
+    entry.bodyWatched = true;
+    entry.bodyBytes = -1;
+    entry.bodyPrev = undefined;
+    entry.bodyNext = this.#head;
+    if (this.#head !== undefined) this.#head.bodyPrev = entry;
+    this.#head = entry;
   }
 
   /** Stops watching (the body is complete, or the request is gone). */
-  done(req: IncomingMessage): void {
-    this.#watched.delete(req);
+  done(entry: WatchedBody): void {
+    if (!entry.bodyWatched) return;
+    entry.bodyWatched = false;
+    if (entry.bodyPrev !== undefined) entry.bodyPrev.bodyNext = entry.bodyNext;
+    else this.#head = entry.bodyNext;
+    if (entry.bodyNext !== undefined) entry.bodyNext.bodyPrev = entry.bodyPrev;
+    entry.bodyPrev = entry.bodyNext = undefined;
   }
 
   /** Stops the interval (the proxy is closing). */
   close(): void {
-    this.#watched.clear();
+    while (this.#head !== undefined) this.done(this.#head);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
   }
 
   #sweep(): void {
     const now = performance.now();
-    for (const [req, progress] of this.#watched) {
+    for (let entry = this.#head; entry !== undefined; ) {
+      const next = entry.bodyNext;
+      const { req } = entry;
       const socket = req.socket;
       if (req.complete || socket === null || socket.destroyed) {
-        this.#watched.delete(req);
-      } else if (progress === undefined || socket.bytesRead !== progress.bytes) {
-        this.#watched.set(req, { bytes: socket.bytesRead, since: now });
-      } else if (now - progress.since >= this.#idleMs) {
-        this.#watched.delete(req);
+        this.done(entry);
+      } else if (socket.bytesRead !== entry.bodyBytes) {
+        entry.bodyBytes = socket.bytesRead;
+        entry.bodyQuietSince = now;
+      } else if (now - entry.bodyQuietSince >= this.#idleMs) {
+        this.done(entry);
         socket.destroy();
       }
+      entry = next;
     }
   }
 }
