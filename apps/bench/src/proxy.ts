@@ -16,9 +16,9 @@ import { fmtMs, fmtOps, fmtRatio, fmtSpread } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-type ServerKind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'direct' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
+type ServerKind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'direct' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
 
-const HIT_ROWS: ServerKind[] = ['bare', 'node-hit', 'fastify-hit', 'proxy-hit'];
+const HIT_ROWS: ServerKind[] = ['bare', 'node-hit', 'fastify-hit', 'proxy-hit', 'proxy-hit-quiet'];
 const PASS_ROWS: ServerKind[] = ['direct', 'node-pass', 'fastify-pass', 'proxy-pass'];
 
 const LABELS: Record<ServerKind, string> = {
@@ -26,6 +26,7 @@ const LABELS: Record<ServerKind, string> = {
   'node-hit': 'node:http: read body + JSON.parse + stored bytes',
   'fastify-hit': 'fastify 5: route + its JSON body parser + stored bytes',
   'proxy-hit': '@tinyllm/proxy shell (node:http): hook answers a byte-identical body; controls, CORS, counters, pino line',
+  'proxy-hit-quiet': '(diag) the same at --log-level warn: no request log line',
   direct: 'direct: autocannon -> upstream (bare node:http, 2 KB answer)',
   'node-pass': 'node:http + undici Pool.dispatch pass-through',
   'fastify-pass': 'fastify 5 + @fastify/reply-from (undici) pass-through',

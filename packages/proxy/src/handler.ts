@@ -3,7 +3,7 @@
  * the cache engine plugs into, the pass-through, one log line and the counters per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientGoneError, readBody } from './body.js';
+import { BodyReader, type BodySink, ClientGoneError } from './body.js';
 import type { ProxyCache } from './cache.js';
 import { DEFAULT_CONTROLS, NAMESPACE_HEADER, parseControls, type RequestControls, resolveNamespace, splitNamespacePath, TTL_HEADER } from './controls.js';
 import type { CacheHeaderStatus, ProxyCounters } from './counters.js';
@@ -71,7 +71,7 @@ export interface HandlerSettings {
 }
 
 /** One request and its answer: what the hook sees, and what the log line and counters read when it ends. */
-class Exchange implements ForwardTarget, WatchedBody {
+class Exchange implements ForwardTarget, WatchedBody, BodySink {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly #handler: ProxyHandler;
@@ -91,6 +91,10 @@ class Exchange implements ForwardTarget, WatchedBody {
   bodyWatched = false;
   bodyBytes = -1;
   bodyQuietSince = 0;
+  /** The pathname of `path` (no query), for routing and the log line. */
+  pathname = '/';
+  /** The body being read (cached routes), until it is complete. */
+  bodyReader: BodyReader | undefined = undefined;
   readonly #bytesWrittenBefore: number;
   // Kept: Node detaches req.socket and res.socket once the connection is gone.
   readonly #socket: IncomingMessage['socket'];
@@ -134,6 +138,16 @@ class Exchange implements ForwardTarget, WatchedBody {
     sendError(this.res, status, message, this.route.api);
   }
 
+  onBody(body: Buffer): void {
+    this.bodyReader = undefined;
+    this.#handler.bodyRead(this, body);
+  }
+
+  onBodyError(error: Error): void {
+    this.bodyReader = undefined;
+    this.#handler.bodyFailed(this, error);
+  }
+
   /** Called once, when the response closes (finished or cut): counters, the upstream abort, the log line. */
   finish(): void {
     const handler = this.#handler;
@@ -143,13 +157,14 @@ class Exchange implements ForwardTarget, WatchedBody {
     if (aborted) {
       counters.clientAborts++;
       this.upstreamCall?.abort();
+      this.bodyReader?.abandon();
     }
     counters.countRequest(this.route.index, this.cacheStatus);
     if (handler.logRequests) {
       handler.logger.info(
         {
           method: this.req.method,
-          path: pathnameOf(this.path),
+          path: this.pathname,
           status: res.statusCode,
           cache: this.cacheStatus,
           key: this.cacheKey === undefined ? undefined : keyPrefixOf(this.cacheKey),
@@ -247,7 +262,8 @@ export class ProxyHandler {
       exchange.path = split.path;
       pathNamespace = split.namespace;
     }
-    const route = classify(req.method ?? 'GET', pathnameOf(exchange.path));
+    exchange.pathname = pathnameOf(exchange.path);
+    const route = classify(req.method ?? 'GET', exchange.pathname);
     exchange.route = route;
     const origin = req.headers.origin;
     if (origin !== undefined && !this.#admitOrigin(exchange, origin)) return;
@@ -267,22 +283,26 @@ export class ProxyHandler {
         exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
         exchange.controls = parseControls(header(req, 'cache-control'), header(req, TTL_HEADER));
         this.#idleBodies.watch(exchange);
-        readBody(req, this.#settings.bodyLimitBytes).then(
-          (body) => {
-            this.#idleBodies.done(exchange);
-            this.#runCachedRoute(exchange, body);
-          },
-          (error: unknown) => {
-            this.#idleBodies.done(exchange);
-            this.#fail(exchange, error);
-          },
-        );
+        exchange.bodyReader = new BodyReader(req, this.#settings.bodyLimitBytes, exchange);
+        exchange.bodyReader.start();
         return;
       case 'ops':
         exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
         handleOps(exchange, this.#settings.ops, this).catch((error: unknown) => this.#fail(exchange, error));
         return;
     }
+  }
+
+  /** A cached route's body is complete: the hook runs. */
+  bodyRead(exchange: Exchange, body: Buffer): void {
+    this.#idleBodies.done(exchange);
+    this.#runCachedRoute(exchange, body);
+  }
+
+  /** A cached route's body was refused (413) or abandoned. */
+  bodyFailed(exchange: Exchange, error: Error): void {
+    this.#idleBodies.done(exchange);
+    this.#fail(exchange, error);
   }
 
   #runCachedRoute(exchange: Exchange, body: Buffer): void {
@@ -345,7 +365,7 @@ export class ProxyHandler {
       sendError(res, 413, error.message, exchange.api, { Connection: 'close' });
       return;
     }
-    this.logger.error({ err: error, method: exchange.req.method, path: pathnameOf(exchange.path) }, 'request failed inside the proxy');
+    this.logger.error({ err: error, method: exchange.req.method, path: exchange.pathname }, 'request failed inside the proxy');
     if (res.headersSent) res.destroy(error instanceof Error ? error : undefined);
     else sendError(res, 500, `internal proxy error: ${error instanceof Error ? error.message : String(error)}`, exchange.api);
   }
