@@ -7,6 +7,8 @@ import autocannon from 'autocannon';
 import { requestBody } from './proxy-servers.js';
 
 const body = requestBody();
+// The parent went away (killed at its timeout, say): nothing must outlive it.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (message: { url: string; seconds: number }) => {
   autocannon(

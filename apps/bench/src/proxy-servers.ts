@@ -168,6 +168,8 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
 
 const [kind, upstream] = process.argv.slice(2);
 // Exit cleanly on SIGINT (a --cpu-prof run writes its profile then).
+// The parent went away (killed at its timeout, say): nothing must outlive it.
+process.on('disconnect', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
 // CPU time used so far, in us: the parent divides a run's share by its request count.
 process.on('message', (message) => {
