@@ -42,7 +42,7 @@ export function requestBody(): string {
 const ANSWER = storedAnswer();
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(ANSWER.length) };
 
-type Kind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
+type Kind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
 
 async function nodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
@@ -86,11 +86,15 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     // The proxy shell with a hook answering a byte-identical body from memory: routing, controls,
     // body limit, CORS check, counters and one pino log line per request (to /dev/null), no key derivation.
     case 'proxy-hit':
+    case 'proxy-hit-quiet':
     case 'proxy-pass': {
-      const { startProxy } = await import('@tinyllm/proxy');
-      const { default: pino } = await import('pino');
+      const { createProxyLogger, startProxy } = await import('@tinyllm/proxy');
       const stored = new Map<string, Buffer>([[requestBody(), ANSWER]]);
-      const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+      // The logger `tinyllm serve` uses (one JSON line per request), writing to /dev/null.
+      const logger = await createProxyLogger({
+        level: kind === 'proxy-hit-quiet' || process.env.VARIANT === 'nolog' ? 'warn' : 'info',
+        destination: '/dev/null',
+      });
       const proxy = await startProxy({
         port: 0,
         upstream: upstream ?? 'http://127.0.0.1:9',
@@ -163,6 +167,17 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
 }
 
 const [kind, upstream] = process.argv.slice(2);
+// Exit cleanly on SIGINT (a --cpu-prof run writes its profile then).
+// The parent went away (killed at its timeout, say): nothing must outlive it.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
+// CPU time used so far, in us: the parent divides a run's share by its request count.
+process.on('message', (message) => {
+  if (message === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuUs: user + system });
+  }
+});
 start(kind as Kind, upstream)
   .then((port) => process.send?.({ port }))
   .catch((error: unknown) => {

@@ -3,11 +3,12 @@
  * the cache engine plugs into, the pass-through, one log line and the counters per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientGoneError, readBody } from './body.js';
+import { BodyReader, type BodySink, ClientGoneError } from './body.js';
 import type { ProxyCache } from './cache.js';
 import { DEFAULT_CONTROLS, NAMESPACE_HEADER, parseControls, type RequestControls, resolveNamespace, splitNamespacePath, TTL_HEADER } from './controls.js';
 import type { CacheHeaderStatus, ProxyCounters } from './counters.js';
 import { BodyTooLargeError, InvalidControlError } from './errors.js';
+import { IdleBodies, type WatchedBody } from './idle-bodies.js';
 import { keyPrefixOf } from './key-prefix.js';
 import type { ProxyLogger } from './logger.js';
 import { handleOps, type OpsContext } from './ops.js';
@@ -69,11 +70,8 @@ export interface HandlerSettings {
   cache: ProxyCache | undefined;
 }
 
-const EXCHANGE = Symbol('tinyllm.exchange');
-type ResponseWithExchange = ServerResponse & { [EXCHANGE]?: Exchange };
-
 /** One request and its answer: what the hook sees, and what the log line and counters read when it ends. */
-class Exchange implements ForwardTarget {
+class Exchange implements ForwardTarget, WatchedBody, BodySink {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly #handler: ProxyHandler;
@@ -88,6 +86,15 @@ class Exchange implements ForwardTarget {
   cacheKey: string | undefined = undefined;
   upstreamCall: UpstreamCall | undefined = undefined;
   upstreamStatus: number | undefined = undefined;
+  bodyPrev: WatchedBody | undefined = undefined;
+  bodyNext: WatchedBody | undefined = undefined;
+  bodyWatched = false;
+  bodyBytes = -1;
+  bodyQuietSince = 0;
+  /** The pathname of `path` (no query), for routing and the log line. */
+  pathname = '/';
+  /** The body being read (cached routes), until it is complete. */
+  bodyReader: BodyReader | undefined = undefined;
   readonly #bytesWrittenBefore: number;
   // Kept: Node detaches req.socket and res.socket once the connection is gone.
   readonly #socket: IncomingMessage['socket'];
@@ -131,6 +138,16 @@ class Exchange implements ForwardTarget {
     sendError(this.res, status, message, this.route.api);
   }
 
+  onBody(body: Buffer): void {
+    this.bodyReader = undefined;
+    this.#handler.bodyRead(this, body);
+  }
+
+  onBodyError(error: Error): void {
+    this.bodyReader = undefined;
+    this.#handler.bodyFailed(this, error);
+  }
+
   /** Called once, when the response closes (finished or cut): counters, the upstream abort, the log line. */
   finish(): void {
     const handler = this.#handler;
@@ -140,13 +157,14 @@ class Exchange implements ForwardTarget {
     if (aborted) {
       counters.clientAborts++;
       this.upstreamCall?.abort();
+      this.bodyReader?.abandon();
     }
     counters.countRequest(this.route.index, this.cacheStatus);
     if (handler.logRequests) {
       handler.logger.info(
         {
           method: this.req.method,
-          path: pathnameOf(this.path),
+          path: this.pathname,
           status: res.statusCode,
           cache: this.cacheStatus,
           key: this.cacheKey === undefined ? undefined : keyPrefixOf(this.cacheKey),
@@ -175,24 +193,13 @@ function defaultRoute(path: string): Route {
   return rest.startsWith('/v1/') ? PASSTHROUGH_OPENAI : PASSTHROUGH;
 }
 
-function onResponseClose(this: ResponseWithExchange): void {
-  const exchange = this[EXCHANGE];
-  if (exchange === undefined) return;
-  this[EXCHANGE] = undefined;
+function finishExchange(exchange: Exchange): void {
   try {
     exchange.finish();
   } catch (error) {
     // An event listener that throws would end the process: bookkeeping must never do that.
     exchange.logger.error({ err: error }, 'request bookkeeping failed');
   }
-}
-
-// The request body stopped arriving for requestIdleTimeoutMs: nothing listens for 'timeout', so
-// Node destroys the socket. Once the body is complete the idle limit is lifted, so a long answer
-// (a generation, a pull) is never cut.
-function liftIdleTimeout(this: IncomingMessage): void {
-  const res = (this as IncomingMessage & { res?: ServerResponse }).res;
-  if (res === undefined || !res.writableFinished) this.setTimeout(0);
 }
 
 /** True when the request carries a body (a Content-Length above 0, or chunked). */
@@ -213,6 +220,7 @@ export class ProxyHandler {
   /** True when the logger writes info lines (one per request). */
   readonly logRequests: boolean;
   readonly #settings: HandlerSettings;
+  readonly #idleBodies: IdleBodies;
   #closing = false;
   #drainWaiters: Array<() => void> = [];
 
@@ -222,6 +230,7 @@ export class ProxyHandler {
     this.counters = settings.counters;
     this.logger = settings.logger;
     this.logRequests = settings.logger.isLevelEnabled === undefined || settings.logger.isLevelEnabled('info');
+    this.#idleBodies = new IdleBodies(settings.requestIdleTimeoutMs);
     this.handle = this.handle.bind(this);
   }
 
@@ -234,8 +243,9 @@ export class ProxyHandler {
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.counters.inFlight++;
     const exchange = new Exchange(this, req, res);
-    (res as ResponseWithExchange)[EXCHANGE] = exchange;
-    res.once('close', onResponseClose);
+    // A closure rather than a property on res: adding one would change the hidden class of every
+    // ServerResponse and slow Node's own code on them. 'close' is emitted once.
+    res.on('close', () => finishExchange(exchange));
     if (this.#closing) res.shouldKeepAlive = false;
     try {
       this.#route(exchange);
@@ -252,7 +262,8 @@ export class ProxyHandler {
       exchange.path = split.path;
       pathNamespace = split.namespace;
     }
-    const route = classify(req.method ?? 'GET', pathnameOf(exchange.path));
+    exchange.pathname = pathnameOf(exchange.path);
+    const route = classify(req.method ?? 'GET', exchange.pathname);
     exchange.route = route;
     const origin = req.headers.origin;
     if (origin !== undefined && !this.#admitOrigin(exchange, origin)) return;
@@ -262,7 +273,8 @@ export class ProxyHandler {
         if (body) {
           const length = req.headers['content-length'];
           if (length !== undefined) exchange.bytesIn = Number(length);
-          this.#watchIdleBody(req);
+          this.#idleBodies.watch(exchange);
+          req.once('end', () => this.#idleBodies.done(exchange));
         }
         void this.upstream.forward(exchange, body ? req : null);
         return;
@@ -270,17 +282,27 @@ export class ProxyHandler {
       case 'cached':
         exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
         exchange.controls = parseControls(header(req, 'cache-control'), header(req, TTL_HEADER));
-        this.#watchIdleBody(req);
-        readBody(req, this.#settings.bodyLimitBytes).then(
-          (body) => this.#runCachedRoute(exchange, body),
-          (error: unknown) => this.#fail(exchange, error),
-        );
+        this.#idleBodies.watch(exchange);
+        exchange.bodyReader = new BodyReader(req, this.#settings.bodyLimitBytes, exchange);
+        exchange.bodyReader.start();
         return;
       case 'ops':
         exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
         handleOps(exchange, this.#settings.ops, this).catch((error: unknown) => this.#fail(exchange, error));
         return;
     }
+  }
+
+  /** A cached route's body is complete: the hook runs. */
+  bodyRead(exchange: Exchange, body: Buffer): void {
+    this.#idleBodies.done(exchange);
+    this.#runCachedRoute(exchange, body);
+  }
+
+  /** A cached route's body was refused (413) or abandoned. */
+  bodyFailed(exchange: Exchange, error: Error): void {
+    this.#idleBodies.done(exchange);
+    this.#fail(exchange, error);
   }
 
   #runCachedRoute(exchange: Exchange, body: Buffer): void {
@@ -295,12 +317,6 @@ export class ProxyHandler {
       return;
     }
     if (result !== undefined) result.catch((error: unknown) => this.#fail(exchange, error));
-  }
-
-  #watchIdleBody(req: IncomingMessage): void {
-    if (req.complete || this.#settings.requestIdleTimeoutMs === 0) return;
-    req.setTimeout(this.#settings.requestIdleTimeoutMs);
-    req.once('end', liftIdleTimeout);
   }
 
   /**
@@ -349,7 +365,7 @@ export class ProxyHandler {
       sendError(res, 413, error.message, exchange.api, { Connection: 'close' });
       return;
     }
-    this.logger.error({ err: error, method: exchange.req.method, path: pathnameOf(exchange.path) }, 'request failed inside the proxy');
+    this.logger.error({ err: error, method: exchange.req.method, path: exchange.pathname }, 'request failed inside the proxy');
     if (res.headersSent) res.destroy(error instanceof Error ? error : undefined);
     else sendError(res, 500, `internal proxy error: ${error instanceof Error ? error.message : String(error)}`, exchange.api);
   }
@@ -367,6 +383,11 @@ export class ProxyHandler {
   /** Starts closing: later answers carry Connection: close, readiness answers 503. */
   beginClose(): void {
     this.#closing = true;
+  }
+
+  /** Stops the handler's own timer (the slow-body watch); called once the proxy has closed. */
+  dispose(): void {
+    this.#idleBodies.close();
   }
 
   /** Resolves true once no request is in flight, or false when graceMs passes first. */

@@ -70,6 +70,7 @@ export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmPr
         const graceMs = checkMs('graceMs', closeOptions.graceMs ?? PROXY_DEFAULTS.shutdownGraceMs, true);
         handler.beginClose();
         const drained = await handler.drain(graceMs);
+        handler.dispose();
         await upstream.close(!drained);
         if (resolved.cache !== undefined && closeOptions.closeCache !== false) {
           try {

@@ -243,7 +243,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamCall {
     // Ollama answered before the client finished sending (an error, say): close the connection
     // afterwards rather than read the rest of a body nobody wants.
     if (!target.req.complete) res.shouldKeepAlive = false;
-    res.writeHead(statusCode, statusMessage, clientResponseHeaders(headers));
+    res.writeHead(statusCode, statusMessage || undefined, clientResponseHeaders(headers));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
