@@ -24,6 +24,12 @@ export const DEFAULTS = {
   redisKeyPrefix: 'tinyllm:cache:',
   output: 'text' as OutputFormat,
   concurrency: 4,
+  /** Deadline of each Ollama request, ms (the same as @tinyllm/ollama-cached's own default). */
+  timeoutMs: 300_000,
+  /** The stores' own bounds, for help and docs (the command passes a bound only when one is given). */
+  sqliteMaxEntries: 10_000,
+  sqliteMaxBytes: 256 * 1024 * 1024,
+  memoryMaxEntries: 1_000,
 } as const;
 
 /** Environment variables the command reads (flags win over them). */

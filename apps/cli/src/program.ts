@@ -96,12 +96,18 @@ function addBoundOptions(command: Command): Command {
   return command
     .optionsGroup(STORE_GROUP)
     .addOption(
-      new Option('--max-entries <n>', 'most entries the sqlite or memory store keeps (default: sqlite 10,000, memory 1,000)')
+      new Option(
+        '--max-entries <n>',
+        `most entries the sqlite or memory store keeps (default: sqlite ${DEFAULTS.sqliteMaxEntries}, memory ${DEFAULTS.memoryMaxEntries})`,
+      )
         .argParser(parseMaxEntries)
         .env(ENV.maxEntries),
     )
     .addOption(
-      new Option('--max-bytes <size>', 'most bytes the sqlite or memory store keeps, e.g. 512MiB (default: sqlite 256MiB, memory unbounded)')
+      new Option(
+        '--max-bytes <size>',
+        `most bytes the sqlite or memory store keeps, e.g. 512MiB (default: sqlite ${DEFAULTS.sqliteMaxBytes / 1024 ** 2}MiB, memory unbounded)`,
+      )
         .argParser(parseMaxBytes)
         .env(ENV.maxBytes),
     );
@@ -118,11 +124,9 @@ function addModelOptions(command: Command): Command {
         .env(ENV.ollamaHost),
     )
     .addOption(
-      new Option(
-        '--timeout-ms <ms>',
-        'deadline of each Ollama request, in ms; for a stream, the wait for it to start and, while it is cached, between chunks (default: 300000)',
-      )
+      new Option('--timeout-ms <ms>', 'deadline of each Ollama request in ms: for a whole answer, all of it; for a streamed one, its start and any pause')
         .argParser(parseTimeoutMs)
+        .default(DEFAULTS.timeoutMs)
         .env(ENV.timeoutMs),
     );
 }
@@ -212,6 +216,7 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (c
 Examples:
   $ tinyllm run "Why is the sky blue?"
   $ tinyllm run --model llama3.2 --temperature 0 "Summarise: $(cat notes.txt)"
+  $ tinyllm chat --system "Be brief." --messages chat.jsonl "And then?"
   $ tinyllm warm prompts.jsonl --concurrency 8
   $ tinyllm cache-stats
   $ tinyllm cache-clear --no-confirm
@@ -305,8 +310,9 @@ Examples:
     .addHelpText(
       'after',
       `
-On a terminal it asks before removing anything. Without a terminal (a script, CI) it refuses unless
---no-confirm is given. Hit/miss counters are kept.
+On a terminal it asks before removing anything (Ctrl-C at the question removes nothing and exits
+130). Without a terminal (a script, CI) it refuses unless --no-confirm is given. Hit/miss counters
+are kept.
 
 Examples:
   $ tinyllm cache-clear
