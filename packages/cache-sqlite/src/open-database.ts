@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { BackendError, TinyLLMError } from '@tinyllm/cache-core';
 import Database from 'better-sqlite3';
 import { ensureSchema } from './schema.js';
@@ -18,6 +18,32 @@ const sleepSync = (ms: number): void => {
 const isFilePath = (path: string): boolean => path !== ':memory:' && path !== '';
 
 /**
+ * Creates a directory and its missing parents, one level at a time, each tried once. Node's
+ * recursive mkdir retries a parent that "exists" for as long as the child gives ENOENT, which on
+ * procfs (`/proc/nope`) is forever; here any level that cannot be made ends the walk with its error.
+ */
+export function makeDirectory(directory: string): void {
+  const missing: string[] = [];
+  for (let current = resolve(directory); ; current = dirname(current)) {
+    try {
+      statSync(current);
+      break;
+    } catch {
+      missing.push(current);
+      if (dirname(current) === current) break;
+    }
+  }
+  for (const level of missing.reverse()) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      // Another process made it meanwhile.
+      if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/**
  * Opens (creating when missing) the database file and its directory, switches it to WAL with
  * synchronous=NORMAL, a WAL size limit and the busy timeout, and creates or checks the schema.
  * Retries while another process holds a lock during that setup (some lock waits, such as the
@@ -27,7 +53,7 @@ const isFilePath = (path: string): boolean => path !== ':memory:' && path !== ''
 export function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
   if (isFilePath(path)) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeDirectory(dirname(path));
     } catch (cause) {
       throw new BackendError('sqlite', 'open', `cannot create the directory of ${path}: ${(cause as Error).message}`, { cause });
     }
