@@ -88,7 +88,7 @@ describe('tinyllm chat', () => {
         .map((m) => JSON.stringify(m))
         .join('\n'),
     );
-    const result = await runCli(['chat', '--messages', file, '--image', image], { env: freshEnv() });
+    const result = await runCli(['chat', '--model', 'llava:7b', '--messages', file, '--image', image], { env: freshEnv() });
     expect(result.code).toBe(0);
     const messages = lastBody().messages as Array<{ images?: string[] }>;
     expect(messages[0]?.images).toEqual([Buffer.from('89504e470d0a1a0a', 'hex').toString('base64')]);

@@ -92,11 +92,12 @@ describe('model options reach Ollama and the key', () => {
   });
 
   it('--think: thinking goes to stderr (text) or the JSON, never into the answer on stdout', async () => {
+    // qwen3 thinks; the fake, like Ollama, refuses think for a model without the capability.
     const env = freshEnv();
-    const text = await runCli(['run', '--think', 'high', 'think about it'], { env });
+    const text = await runCli(['run', '--model', 'qwen3:0.6b', '--think', 'high', 'think about it'], { env });
     expect(text.code).toBe(0);
     expect(lastBody()).toMatchObject({ think: 'high' });
-    const json = JSON.parse((await runCli(['run', '--think', 'high', '--output', 'json', 'think about it'], { env })).stdout) as {
+    const json = JSON.parse((await runCli(['run', '--model', 'qwen3:0.6b', '--think', 'high', '--output', 'json', 'think about it'], { env })).stdout) as {
       response: string;
       thinking: string;
       cache: { status: string };
@@ -105,22 +106,23 @@ describe('model options reach Ollama and the key', () => {
     expect(json.thinking.length).toBeGreaterThan(0);
     expect(text.stdout).toBe(`${json.response}\n`);
     expect(text.stderr).toContain(json.thinking.trimEnd());
-    const streamed = await runCli(['run', '--think', 'high', 'think about it'], { env: { ...env, TINYLLM_TTY: '1' } });
+    const streamed = await runCli(['run', '--model', 'qwen3:0.6b', '--think', 'high', 'think about it'], { env: { ...env, TINYLLM_TTY: '1' } });
     expect(streamed.stdout).toBe(`${json.response}\n`);
     expect(streamed.stderr).toContain(json.thinking.trimEnd());
-    expect((await runCli(['run', '--think', 'false', 'think about it'], { env })).stderr).toContain('cache miss');
+    expect((await runCli(['run', '--model', 'qwen3:0.6b', '--think', 'false', 'think about it'], { env })).stderr).toContain('cache miss');
   });
 
   it('--image: the file is sent as base64 and keyed by its content, not its path', async () => {
+    // llava has vision; the fake, like Ollama, refuses images for a model without it.
     const env = freshEnv();
     const bytes = Buffer.from('ffd8ffe000104a464946', 'hex');
     const [a, b] = [join(fx.dir, 'a.jpg'), join(fx.dir, 'b.jpg')];
     writeFileSync(a, bytes);
     writeFileSync(b, bytes);
-    expect((await runCli(['run', '--image', a, 'describe'], { env })).code).toBe(0);
+    expect((await runCli(['run', '--model', 'llava:7b', '--image', a, 'describe'], { env })).code).toBe(0);
     expect(lastBody()).toMatchObject({ images: [bytes.toString('base64')] });
-    expect((await runCli(['run', '--image', b, 'describe'], { env })).stderr).toContain('cache hit');
-    const missing = await runCli(['run', '--image', join(fx.dir, 'nope.jpg'), 'describe'], { env });
+    expect((await runCli(['run', '--model', 'llava:7b', '--image', b, 'describe'], { env })).stderr).toContain('cache hit');
+    const missing = await runCli(['run', '--model', 'llava:7b', '--image', join(fx.dir, 'nope.jpg'), 'describe'], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`cannot read --image ${join(fx.dir, 'nope.jpg')}: no such file`);
   });
