@@ -1,4 +1,4 @@
-export { BackendBase, type BackendDefinition, defineBackend } from './backend-base.js';
+export { type Answer, type AnswerMode, BackendBase, type BackendDefinition, defineBackend } from './backend-base.js';
 export type { CacheOptions, Savings } from './cache-options.js';
 export { decodeEntry, encodeEntry } from './codec.js';
 export type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult, SharedCounters } from './contract.js';

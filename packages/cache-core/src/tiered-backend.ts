@@ -28,7 +28,7 @@ const scopeOf = (keyPrefix: string | undefined): ScopeOptions | undefined => (ke
  * Coherency: a fast in-process tier is not told about another process's writes, so the tiered
  * backend does not claim `shared`; keep the fast tier's bounds small or its TTLs short.
  */
-export class TieredBackend extends BackendBase {
+export class TieredBackend extends BackendBase<'async'> {
   /** "tiered(memory+redis)" and the like. */
   readonly name: string;
   /** persistent/network when any tier is; evicts only as a single evicting tier (slower tiers keep what a fast one drops). */
@@ -39,7 +39,7 @@ export class TieredBackend extends BackendBase {
   readonly #logger: CacheLogger;
 
   constructor(tiers: readonly CacheBackend[], options: TieredBackendOptions = {}) {
-    super();
+    super('async');
     if (!Array.isArray(tiers) || tiers.length === 0) throw new InvalidOptionError('tiers', tiers, 'a non-empty array of backends');
     const { tierTimeoutMs = 200 } = options;
     if (!Number.isFinite(tierTimeoutMs) || tierTimeoutMs <= 0) throw new InvalidOptionError('tierTimeoutMs', tierTimeoutMs, 'a number of milliseconds > 0');
@@ -100,7 +100,7 @@ export class TieredBackend extends BackendBase {
   }
 
   // Every tier; fails only when every tier failed, refuses only when every tier refused.
-  protected async write(key: string, entry: CacheEntry): Promise<boolean | undefined> {
+  protected async write(key: string, entry: CacheEntry): Promise<false | undefined> {
     const results = await this.#all('set', key, (tier) => tier.set(key, entry));
     return results.some((stored) => stored !== false) ? undefined : false;
   }

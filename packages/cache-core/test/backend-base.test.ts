@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type BackendDefinition, defineBackend } from '../src/backend-base.js';
+import { BackendBase, type BackendDefinition, defineBackend } from '../src/backend-base.js';
+import type { BackendStats } from '../src/contract.js';
+import type { CacheEntry } from '../src/entry.js';
 import { decodeEntry, encodeEntry } from '../src/codec.js';
 import { createEntry } from '../src/create-entry.js';
 import { BackendClosedError, BackendError, CacheDecodeError, InvalidOptionError } from '../src/errors.js';
@@ -171,5 +173,44 @@ describe('defineBackend / BackendBase', () => {
     expect((await backend.get('k'))?.value).toBe('v');
     expect(await backend.has('anything')).toBe(true);
     expect(hasCalls).toBe(1);
+  });
+
+  it("an 'async' backend reports every failure as a rejection, the closed state and a bad namespace included", async () => {
+    class AsyncMap extends BackendBase<'async'> {
+      readonly name = 'async-map';
+      readonly capabilities = {};
+      readonly #store = new Map<string, CacheEntry>();
+      constructor() {
+        super('async');
+      }
+      protected async read(key: string): Promise<CacheEntry | undefined> {
+        return this.#store.get(key);
+      }
+      protected async write(key: string, entry: CacheEntry): Promise<undefined> {
+        this.#store.set(key, entry);
+        return undefined;
+      }
+      protected async remove(key: string): Promise<boolean> {
+        return this.#store.delete(key);
+      }
+      protected async removeAll(): Promise<number> {
+        const count = this.#store.size;
+        this.#store.clear();
+        return count;
+      }
+      protected async measure(): Promise<BackendStats> {
+        return { entries: this.#store.size };
+      }
+    }
+    const backend = new AsyncMap();
+    const badScope = backend.clear({ namespace: '' });
+    expect(badScope).toBeInstanceOf(Promise);
+    await expect(badScope).rejects.toSatisfy(InvalidOptionError.isInstance);
+    await backend.set('k', createEntry('v'));
+    expect((await backend.get('k'))?.value).toBe('v');
+    await backend.close();
+    const afterClose = backend.get('k');
+    expect(afterClose).toBeInstanceOf(Promise);
+    await expect(afterClose).rejects.toSatisfy(BackendClosedError.isInstance);
   });
 });

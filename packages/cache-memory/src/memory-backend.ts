@@ -49,7 +49,7 @@ export class MemoryBackend extends BackendBase<'sync'> {
   #evictions = 0;
 
   constructor(options: MemoryBackendOptions = {}) {
-    super();
+    super('sync');
     const { maxSize = 1000, maxBytes } = options;
     positiveInteger('maxSize', maxSize);
     positiveInteger('maxBytes', maxBytes);

@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { type RedisClusterHandle, type RedisServerHandle, startRedisCluster, startRedisServer } from '@tinyllm/redis-harness';
+import { waitFor } from '@tinyllm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
-import { redisAvailable, releaseServer, uniquePrefix, waitFor } from './helpers.js';
+import { redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
 
 /**
  * A TCP proxy in front of a real server that forwards the first HINCRBY it sees, swallows the

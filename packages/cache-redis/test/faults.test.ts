@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import type { ResponseCache } from '@tinyllm/cache-core';
 import { type RedisServerHandle, type SilentServerHandle, startRedisServer, startSilentServer, unusedPort } from '@tinyllm/redis-harness';
+import { recordingLogger, waitFor } from '@tinyllm/test-utils';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
-import { recordingLogger, redisAvailable, uniquePrefix, waitFor } from './helpers.js';
+import { redisAvailable, uniquePrefix } from './helpers.js';
 
 /** The default ResponseCache deadline, plus scheduling slack for a loaded 2-vCPU machine. */
 const DEADLINE_MS = 250;
@@ -208,7 +209,7 @@ describe.skipIf(!redisAvailable)('faults', () => {
       }
     };
     expect(await bounded({})).toBe(200);
-    expect(await bounded({ timeoutMs: 120 })).toBe(120);
+    expect(await bounded({ commandTimeoutMs: 120 })).toBe(120);
     expect(await bounded({ redisOptions: { commandTimeout: 80 } })).toBe(80);
     expect(await bounded({ redisOptions: { commandTimeout: 3000 } })).toBeUndefined();
     expect(await bounded({ redisOptions: { commandTimeout: undefined } })).toBeUndefined();

@@ -96,7 +96,7 @@ export class SqliteBackend extends BackendBase<'sync'> {
 
   /** Opens (creating when needed) the file; throws InvalidOptionError for bad options, BackendError when the file cannot be opened. */
   constructor(options: SqliteBackendOptions = {}) {
-    super();
+    super('sync');
     const resolved = resolveSqliteOptions(options);
     this.path = resolved.path ?? defaultCachePath();
     this.namespace = resolved.namespace;
