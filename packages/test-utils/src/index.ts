@@ -1,3 +1,4 @@
+export { CACHE_OPTIONS_COVERED, type CacheUnderTest, describeCacheOptions } from './cache-options-suite.js';
 export { type Fixtures, test } from './fixtures.js';
 export { type LogLevel, type LogMethod, type LogRecord, type RecordingLogger, recordingLogger } from './logger.js';
 export { createTempDir, type TempDir } from './temp-dir.js';
