@@ -3,3 +3,4 @@ export { type Fixtures, test } from './fixtures.js';
 export { type LogLevel, type LogMethod, type LogRecord, type RecordingLogger, recordingLogger } from './logger.js';
 export { createTempDir, type TempDir } from './temp-dir.js';
 export { sleep, waitFor } from './timing.js';
+export { type DocumentedOption, optionsOfInterface, optionsTableOf } from './documented-options.js';
