@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BackendBase, type BackendDefinition, defineBackend } from '../src/backend-base.js';
-import type { BackendStats } from '../src/contract.js';
-import type { CacheEntry } from '../src/entry.js';
 import { decodeEntry, encodeEntry } from '../src/codec.js';
+import type { BackendStats } from '../src/contract.js';
 import { createEntry } from '../src/create-entry.js';
+import type { CacheEntry } from '../src/entry.js';
 import { BackendClosedError, BackendError, CacheDecodeError, InvalidOptionError } from '../src/errors.js';
 
 /** A Map-backed definition that records what BackendBase hands its hooks. */

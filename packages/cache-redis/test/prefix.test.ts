@@ -1,6 +1,6 @@
 import { createEntry } from '@tinyllm/cache-core';
 import { type RedisClusterHandle, type RedisServerHandle, startRedisCluster, startRedisServer } from '@tinyllm/redis-harness';
-import { recordingLogger } from '@tinyllm/test-utils';
+import { recordingLogger, waitFor } from '@tinyllm/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBackend } from '../src/index.js';
@@ -35,7 +35,7 @@ describe.skipIf(!redisAvailable)('prefix isolation', () => {
       for (const key of foreign) await raw.set(key, 'keep');
       for (let i = 0; i < 2500; i++) await backend.set(`k${i}`, createEntry(i));
       backend.recordCounters({ hits: 2 });
-      await waitForCounters(backend, 2);
+      await waitFor(async () => Number((await backend.client.hgetall(`${backend.keyPrefix}__stats`)).hits) === 2, 2000);
       expect((await backend.stats()).entries).toBe(2500);
       expect(await backend.clear()).toBe(2500);
       expect((await backend.stats()).entries).toBe(0);
@@ -126,13 +126,3 @@ describe.skipIf(!redisAvailable)('prefix isolation', () => {
     }
   });
 });
-
-async function waitForCounters(backend: RedisBackend, hits: number): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (Date.now() < deadline) {
-    const hash = await backend.client.hgetall(`${backend.keyPrefix}__stats`);
-    if (Number(hash.hits) === hits) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('counters were not flushed');
-}

@@ -28,7 +28,9 @@ export function optionsOfInterface(sourceFile: string, interfaceName: string): D
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(sourceFile);
   if (source === undefined) throw new Error(`cannot read ${sourceFile}`);
-  const declaration = source.statements.find((statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === interfaceName);
+  const declaration = source.statements.find(
+    (statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === interfaceName,
+  );
   if (declaration === undefined) throw new Error(`no interface ${interfaceName} in ${sourceFile}`);
   const type = checker.getTypeAtLocation(declaration.name);
   return checker
