@@ -48,7 +48,7 @@ export interface ResolvedCacheOptions<T> {
   validate: ((value: unknown) => boolean) | undefined;
 }
 
-/** The names of CacheOptions, so a factory can tell them from its backend's options. */
+/** The names of CacheOptions (the factory options suite checks that it covers each one). */
 export const CACHE_OPTION_NAMES = ['defaultTtl', 'enableMetrics', 'timeoutMs', 'bulkTimeoutMs', 'logger', 'namespace', 'savingsOf', 'validate'] as const;
 
 // setTimeout's limit; a longer delay would fire at once.
@@ -91,18 +91,6 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>): ResolvedCacheO
     savingsOf: options.savingsOf,
     validate: options.validate,
   };
-}
-
-/** Splits a factory's options into the CacheOptions and the rest (its backend's options). */
-export function splitCacheOptions<T, O extends CacheOptions<T>>(options: O): { cache: CacheOptions<T>; backend: Omit<O, keyof CacheOptions<T>> } {
-  const cache: Record<string, unknown> = {};
-  const backend: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(options)) {
-    if (value === undefined) continue;
-    if ((CACHE_OPTION_NAMES as readonly string[]).includes(name)) cache[name] = value;
-    else backend[name] = value;
-  }
-  return { cache: cache as CacheOptions<T>, backend: backend as Omit<O, keyof CacheOptions<T>> };
 }
 
 /** True when value looks like a CacheBackend (the methods every backend has). */

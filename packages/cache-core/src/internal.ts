@@ -3,7 +3,7 @@
  * of the public API: names here may change in any release.
  */
 export { CHECKS_EXPIRY } from './backend-base.js';
-export { CACHE_OPTION_NAMES, isCacheBackend, type ResolvedCacheOptions, resolveCacheOptions, splitCacheOptions } from './cache-options.js';
+export { CACHE_OPTION_NAMES, isCacheBackend, type ResolvedCacheOptions, resolveCacheOptions } from './cache-options.js';
 export { canonicalJson, writeCanonical } from './canonical-json.js';
 export { ANY_CODEC_TAG, CODEC_TAG, CODEC_VERSION, jsonTextOf } from './codec.js';
 export { measureValueBytes } from './create-entry.js';
