@@ -38,7 +38,7 @@ type Variant = (
 ) => Promise<{ keep: unknown; insert: (i: number) => Promise<void> | void; after?: () => Promise<RowResult> | RowResult }>;
 
 async function floorKey(): Promise<(r: BenchRequest) => string> {
-  const { canonicalJson } = await import('@tinyllm/cache-core');
+  const { canonicalJson } = await import('@tinyllm/cache-core/internal');
   const crypto = await import('node:crypto');
   return (r) => crypto.hash('sha256', canonicalJson(r), 'hex');
 }

@@ -19,7 +19,7 @@ interface Prepared {
 }
 
 async function floorKey(): Promise<(r: BenchRequest) => string> {
-  const { canonicalJson } = await import('@tinyllm/cache-core');
+  const { canonicalJson } = await import('@tinyllm/cache-core/internal');
   const crypto = await import('node:crypto');
   return (r) => crypto.hash('sha256', canonicalJson(r), 'hex');
 }

@@ -102,7 +102,7 @@ export async function loadRedisCache(options: CreateCachedClientOptions, importe
       password: options.redisPassword,
       keyPrefix: options.keyPrefix,
       logger: options.logger,
-      timeoutMs: options.cacheTimeoutMs === undefined ? undefined : Math.max(1, Math.floor(options.cacheTimeoutMs * 0.8)),
+      commandTimeoutMs: options.cacheTimeoutMs === undefined ? undefined : Math.max(1, Math.floor(options.cacheTimeoutMs * 0.8)),
     }),
   );
   return ollamaResponseCache(backend, options);
