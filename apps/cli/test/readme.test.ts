@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createEntry } from '@tinyllm/cache-core';
 import { MemoryBackend } from '@tinyllm/cache-memory';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES } from '@tinyllm/cache-sqlite';
+import { SQLITE_DEFAULTS } from '@tinyllm/cache-sqlite';
 import { OLLAMA_CLIENT_DEFAULTS } from '@tinyllm/ollama-cached';
 import type { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -86,8 +86,8 @@ describe("the run table's defaults and variables are the code's", () => {
 
   it("the stores' and the client's defaults it repeats", () => {
     expect(DEFAULTS.timeoutMs).toBe(OLLAMA_CLIENT_DEFAULTS.timeoutMs);
-    expect(DEFAULTS.sqliteMaxEntries).toBe(DEFAULT_MAX_ENTRIES);
-    expect(DEFAULTS.sqliteMaxBytes).toBe(DEFAULT_MAX_BYTES);
+    expect(DEFAULTS.sqliteMaxEntries).toBe(SQLITE_DEFAULTS.maxEntries);
+    expect(DEFAULTS.sqliteMaxBytes).toBe(SQLITE_DEFAULTS.maxBytes);
     expect(rows.get('--max-entries')?.[1]).toBe(`SQLite \`${DEFAULTS.sqliteMaxEntries}\`, memory \`${DEFAULTS.memoryMaxEntries}\``);
     expect(rows.get('--max-bytes')?.[1]).toContain(`SQLite \`${DEFAULTS.sqliteMaxBytes / 1024 ** 2}MiB\``);
     // The memory store's default bound, by behaviour (it has no exported constant).

@@ -1,4 +1,4 @@
 export { createSqliteCache, type SqliteCacheOptions } from './create-sqlite-cache.js';
 export { defaultCachePath } from './default-path.js';
-export type { SqliteBackendOptions } from './options.js';
+export { SQLITE_DEFAULTS, type SqliteBackendOptions } from './options.js';
 export { SqliteBackend, type SqliteBackendStats, type SqliteCounters } from './sqlite-backend.js';

@@ -9,6 +9,14 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** Namespace used when none is given. */
 export const DEFAULT_NAMESPACE = 'default';
 
+/** Every default of SqliteBackend's options, in one place (the README's table lists the same). */
+export const SQLITE_DEFAULTS = Object.freeze({
+  maxEntries: DEFAULT_MAX_ENTRIES,
+  maxBytes: DEFAULT_MAX_BYTES,
+  busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS,
+  namespace: DEFAULT_NAMESPACE,
+});
+
 /** Options of SqliteBackend. */
 export interface SqliteBackendOptions {
   /** Database file; created with its directory when missing; a file that cannot be written is opened read-only. @default defaultCachePath() */
