@@ -38,6 +38,8 @@ export interface Answer {
   response: JsonObject;
   /** The answer's text (generate: response; chat: message.content). */
   text: string;
+  /** The model's thinking (with --think), '' when there was none. */
+  thinking: string;
   /** hit, miss, refresh, coalesced or bypass, with key, age and savings. */
   info: CacheInfo;
 }
@@ -55,12 +57,18 @@ export interface AskOptions {
   forceRefresh?: boolean;
   /** TTL of the entry this call writes, in seconds; null = never expires. */
   cacheTtl?: number | null;
+  /** Do not store this call's answer (one already stored is still served). */
+  noStore?: boolean;
+  /** With onText: called with each piece of the model's thinking as it arrives. */
+  onThinking?: (text: string) => void;
 }
 
 /** Options of openSession. */
 export interface SessionOptions {
   /** Warn on stderr when the store is unavailable ("...: answering without the cache"). Default true. */
   warnUnavailable?: boolean;
+  /** Deadline of each Ollama request in ms (--timeout-ms). Default: the client's, 300,000. */
+  timeoutMs?: number;
 }
 
 const silent: LogFn = () => {};
@@ -87,7 +95,7 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
   let unavailableReason: string | undefined;
   if (config.enabled) {
     try {
-      cache = await openCache(config);
+      cache = await openCache(config, { onWarning: output.warn });
     } catch (error) {
       if (!(error instanceof CacheUnavailableError)) throw error;
       unavailableReason = error.withHint;
@@ -100,6 +108,7 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
   const log = failureLog();
   const client = createCachedClient({
     host: ollamaHost,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     enableCache: cache !== undefined,
     defaultTtl: config.ttl,
     logger: log.logger,
@@ -146,12 +155,18 @@ const textOf = (kind: AskRequest['kind'], chunk: JsonObject): string => {
   return typeof message?.content === 'string' ? message.content : '';
 };
 
+const thinkingOf = (kind: AskRequest['kind'], chunk: JsonObject): string => {
+  const thinking = kind === 'generate' ? chunk.thinking : (chunk.message as { thinking?: unknown } | undefined)?.thinking;
+  return typeof thinking === 'string' ? thinking : '';
+};
+
 const BYPASS: CacheInfo = { status: 'bypass', key: '' };
 
 /** Asks one request through the session's client; with onText the answer streams. */
 export async function ask(session: Session, { kind, request }: AskRequest, options: AskOptions = {}): Promise<Answer> {
   const controls = {
     ...(options.forceRefresh ? { forceRefresh: true } : {}),
+    ...(options.noStore ? { noStore: true } : {}),
     ...(options.cacheTtl === undefined ? {} : { cacheTtl: options.cacheTtl }),
   };
   const client = session.client;
@@ -159,7 +174,7 @@ export async function ask(session: Session, { kind, request }: AskRequest, optio
     const response = (kind === 'generate'
       ? await client.generate({ ...(request as JsonObject & { model: string; prompt: string }), ...controls, stream: false })
       : await client.chat({ ...(request as JsonObject & { model: string }), ...controls, stream: false })) as unknown as JsonObject;
-    return { response, text: textOf(kind, response), info: cacheInfo(response) ?? BYPASS };
+    return { response, text: textOf(kind, response), thinking: thinkingOf(kind, response), info: cacheInfo(response) ?? BYPASS };
   }
   const stream =
     kind === 'generate'
@@ -167,8 +182,14 @@ export async function ask(session: Session, { kind, request }: AskRequest, optio
       : await client.chat({ ...(request as JsonObject & { model: string }), ...controls, stream: true });
   const info = cacheInfo(stream) ?? BYPASS;
   let text = '';
+  let thinking = '';
   let last: JsonObject = {};
   for await (const chunk of stream as AsyncIterable<JsonObject>) {
+    const thought = thinkingOf(kind, chunk);
+    if (thought !== '') {
+      thinking += thought;
+      options.onThinking?.(thought);
+    }
     const piece = textOf(kind, chunk);
     if (piece !== '') {
       text += piece;
@@ -176,7 +197,10 @@ export async function ask(session: Session, { kind, request }: AskRequest, optio
     }
     last = chunk;
   }
+  const thought = thinking === '' ? {} : { thinking };
   const response: JsonObject =
-    kind === 'generate' ? { ...last, response: text } : { ...last, message: { ...(last.message as JsonObject | undefined), content: text } };
-  return { response, text, info };
+    kind === 'generate'
+      ? { ...last, response: text, ...thought }
+      : { ...last, message: { ...(last.message as JsonObject | undefined), content: text, ...thought } };
+  return { response, text, thinking, info };
 }
