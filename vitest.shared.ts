@@ -16,6 +16,7 @@ export const sourceAliases = [
   { find: /^@tinyllm\/cache-redis$/, replacement: src('cache-redis/src/index.ts') },
   { find: /^@tinyllm\/cache-sqlite$/, replacement: src('cache-sqlite/src/index.ts') },
   { find: /^@tinyllm\/fake-ollama$/, replacement: src('fake-ollama/src/index.ts') },
+  { find: /^@tinyllm\/ollama-cached\/engine$/, replacement: src('ollama-cached/src/engine/index.ts') },
   { find: /^@tinyllm\/ollama-cached$/, replacement: src('ollama-cached/src/index.ts') },
   { find: /^@tinyllm\/redis-harness$/, replacement: src('redis-harness/src/index.ts') },
   { find: /^@tinyllm\/test-utils$/, replacement: src('test-utils/src/index.ts') },

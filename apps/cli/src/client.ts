@@ -1,4 +1,3 @@
-import { type CacheLogger, keyForLog, type LogFn } from '@tinyllm/cache-core';
 import { type CachedOllamaClient, type CacheInfo, cacheInfo, createCachedClient } from '@tinyllm/ollama-cached';
 import { onStdoutClosed } from './broken-pipe.js';
 import type { CacheConfig } from './config.js';
@@ -71,18 +70,8 @@ export interface SessionOptions {
   timeoutMs?: number;
 }
 
-const silent: LogFn = () => {};
-
-/** Remembers the cache operations that failed: the first error, and each failed write by keyForLog(key) (as the cache logs it). */
-function failureLog(): { logger: CacheLogger; writes: Map<string, unknown>; first: () => unknown } {
-  const writes = new Map<string, unknown>();
-  let first: unknown;
-  const error: LogFn = (context) => {
-    first ??= context.err ?? new Error('unknown error');
-    if (context.operation === 'set' && typeof context.key === 'string' && !writes.has(context.key)) writes.set(context.key, context.err);
-  };
-  return { logger: { debug: silent, info: silent, warn: silent, error }, writes, first: () => first };
-}
+// Why a write did not land, when the store said only that it refused the entry.
+const REFUSED = new Error('the store refused the entry (larger than its byte bound, or not storable)');
 
 /**
  * Opens the store (unless the cache is off) and a cached client on it. A store that cannot be
@@ -105,14 +94,18 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
       state = 'unavailable';
     }
   }
-  const log = failureLog();
   const client = createCachedClient({
     host: ollamaHost,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     enableCache: cache !== undefined,
     defaultTtl: config.ttl,
-    logger: log.logger,
     ...(cache === undefined ? {} : { backend: cache.backend }),
+  });
+  // The cache fails open: a write that did not land shows only as an event (and as the call's
+  // cacheInfo().stored). Remember why each one failed, by key, to tell the user.
+  const failedWrites = new Map<string, unknown>();
+  client.responseCache?.on('writeFailed', ({ key, reason, error }) => {
+    if (!failedWrites.has(key)) failedWrites.set(key, error ?? (reason === 'refused' ? REFUSED : new Error(`the write did not land (${reason})`)));
   });
   let closing: Promise<void> | undefined;
   let forget = (): void => {};
@@ -137,14 +130,8 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
     unavailableReason,
     close,
     writeFailure: (key) => {
-      if (key === '' || cache === undefined) return undefined;
-      const store = { kind: cache.kind, location: cache.location };
-      const lookup = keyForLog(key);
-      if (log.writes.has(lookup)) return describeStoreFailure(log.writes.get(lookup), store);
-      // Not attributable to the key (a log without it): no write landed at all, yet operations failed.
-      const metrics = client.responseCache?.getMetrics();
-      if (metrics !== undefined && metrics.sets === 0 && metrics.errors > 0) return describeStoreFailure(log.first(), store);
-      return undefined;
+      if (key === '' || cache === undefined || !failedWrites.has(key)) return undefined;
+      return describeStoreFailure(failedWrites.get(key), { kind: cache.kind, location: cache.location });
     },
   };
 }

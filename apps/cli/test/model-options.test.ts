@@ -179,4 +179,14 @@ describe('--max-entries and --max-bytes bound the SQLite store', () => {
     expect(after.bytes).toBeLessThanOrEqual(1024);
     expect(after.evictions).toBeGreaterThan(stats.evictions);
   });
+
+  it('an answer larger than --max-bytes is refused by the store, and the CLI says it was not stored', async () => {
+    const env = freshEnv();
+    const result = await runCli(['run', '--max-bytes', '100', '--output', 'json', 'an answer too large to keep'], { env });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ cache: { status: 'miss', stored: false } });
+    const text = await runCli(['run', '--max-bytes', '100', 'an answer too large to keep'], { env });
+    expect(text.stderr).toContain('was not stored');
+    expect(text.stderr).not.toContain('stored for');
+  });
 });

@@ -40,6 +40,7 @@ export {
   type CacheStats,
   type CacheStatus,
   createResponseCache,
+  type FlightControl,
   type GetOrSetOptions,
   ResponseCache,
   type ResponseCacheMetrics,

@@ -8,8 +8,12 @@ import { sha256Hex } from './hash.js';
  */
 export const KEY_SCHEMA_VERSION = 2;
 
-/** The Ollama endpoints whose answers are cached: /api/generate, /api/chat, /api/embed and the legacy /api/embeddings. */
-export type CacheEndpoint = 'generate' | 'chat' | 'embed' | 'embeddings';
+/**
+ * The endpoints whose answers are cached: Ollama's /api/generate, /api/chat, /api/embed and the
+ * legacy /api/embeddings, and its OpenAI-compatible /v1 ones, each in a key space of its own
+ * (their answers have different shapes).
+ */
+export type CacheEndpoint = 'generate' | 'chat' | 'embed' | 'embeddings' | 'v1/chat/completions' | 'v1/completions' | 'v1/embeddings';
 
 /** An image as Ollama clients take it: base64 text or raw bytes. */
 export type ImageInput = string | Uint8Array | ArrayBuffer | ArrayBufferView;
@@ -44,13 +48,26 @@ export interface CacheKeyOptions {
   endpoint?: CacheEndpoint;
   /** A tenant or app; written in front of the hash, so one namespace never reads another's entries. @default none */
   namespace?: string;
+  /**
+   * The request is exactly what the model receives (as a proxy forwards it): simple-form fields at
+   * the top level (temperature, max_tokens...) stay where they are instead of moving into
+   * `options`, since Ollama ignores them there. @default false
+   */
+  exact?: boolean;
 }
 
 /** The cache's own per-call controls: they travel in the request but never reach Ollama. */
 export const CACHE_CONTROL_FIELDS: ReadonlySet<string> = new Set(['forceRefresh', 'cacheTtl', 'noStore']);
 
 /** Request fields that cannot change the answer's text (framing, residency) or are the cache's own per-call controls. */
-export const EXCLUDED_REQUEST_FIELDS: ReadonlySet<string> = new Set(['stream', 'keep_alive', ...CACHE_CONTROL_FIELDS]);
+export const EXCLUDED_REQUEST_FIELDS: ReadonlySet<string> = new Set([
+  'stream',
+  'keep_alive',
+  // OpenAI-compatible requests: whether usage is streamed, and the end user's id, never change the text.
+  'stream_options',
+  'user',
+  ...CACHE_CONTROL_FIELDS,
+]);
 
 /** Runtime options that change speed or placement, never the text. */
 export const EXCLUDED_OPTION_FIELDS: ReadonlySet<string> = new Set(['num_thread', 'num_gpu', 'main_gpu', 'use_mmap', 'use_mlock', 'numa', 'low_vram']);
@@ -145,15 +162,16 @@ const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
 /**
  * Turns a simple-form (or mixed) request into the Ollama shape: top-level sampling fields move into
  * `options` (an explicit `options` value wins), max_tokens becomes num_predict and json_mode
- * becomes format "json". The cache's own per-call controls are dropped. Returns a new object.
+ * becomes format "json". The cache's own per-call controls are dropped, and so are the fields in
+ * `omit` (e.g. `stream`, which a caller sets per call). Returns a new object.
  */
-export function toOllamaRequest<R extends CacheKeyRequest>(request: R): Record<string, unknown> {
+export function toOllamaRequest<R extends CacheKeyRequest>(request: R, omit?: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const lifted: Record<string, unknown> = {};
   let anyLifted = false;
   for (const field in request) {
     const value = request[field];
-    if (value === undefined || CACHE_CONTROL_FIELDS.has(field)) continue;
+    if (value === undefined || CACHE_CONTROL_FIELDS.has(field) || omit?.has(field)) continue;
     if (field === 'json_mode') {
       if (value === true && request.format === undefined) out.format = 'json';
     } else if (field === 'max_tokens' || TOP_LEVEL_OPTION_FIELDS.has(field)) {
@@ -220,7 +238,7 @@ function writeOptions(options: unknown): string | undefined {
  * no intermediate copies: this runs on every lookup. Returns undefined when the request still has
  * simple-form fields (temperature at the top level, max_tokens, json_mode) to lift first.
  */
-function writeRequest(request: CacheKeyRequest, prefix: string): string | undefined {
+function writeRequest(request: CacheKeyRequest, prefix: string, exact = false): string | undefined {
   const fields = Object.keys(request).sort();
   // The prefix starts the same string, so hashing flattens one rope instead of copying a second one.
   let out = `${prefix}{`;
@@ -241,6 +259,7 @@ function writeRequest(request: CacheKeyRequest, prefix: string): string | undefi
         written = writeCanonical(fingerprintImages(value));
         break;
       case 'format':
+      case 'response_format':
         // A JSON schema becomes a grammar in its own property order (so does the answer): keep it.
         written = JSON.stringify(value);
         break;
@@ -249,9 +268,11 @@ function writeRequest(request: CacheKeyRequest, prefix: string): string | undefi
         break;
       case 'max_tokens':
       case 'json_mode':
-        return undefined;
+        if (!exact) return undefined;
+        written = writeCanonical(value);
+        break;
       default:
-        if (TOP_LEVEL_OPTION_FIELDS.has(field)) return undefined;
+        if (!exact && TOP_LEVEL_OPTION_FIELDS.has(field)) return undefined;
         written = writeCanonical(value);
     }
     if (written === undefined) continue;
@@ -270,7 +291,7 @@ function writeRequest(request: CacheKeyRequest, prefix: string): string | undefi
 export function cacheKeyMaterial(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
   assertRequest(request);
   const endpoint = options.endpoint ?? inferEndpoint(request);
-  return normalisedJson(request, `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} `);
+  return normalisedJson(request, `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} `, options.exact === true);
 }
 
 /**
@@ -284,7 +305,8 @@ export function canonicalRequest(request: CacheKeyRequest): Record<string, unkno
 }
 
 // The common Ollama shape is written in one pass; a simple-form request is lifted first.
-function normalisedJson(request: CacheKeyRequest, prefix: string): string {
+function normalisedJson(request: CacheKeyRequest, prefix: string, exact = false): string {
+  if (exact) return writeRequest(request, prefix, true) as string;
   return writeRequest(request, prefix) ?? (writeRequest(toOllamaRequest(request) as CacheKeyRequest, prefix) as string);
 }
 

@@ -32,6 +32,26 @@ export interface GetOrSetOptions<T> extends SetOptions {
   noStore?: boolean;
   /** Decides whether a computed value may be stored (e.g. only complete answers). @default always */
   shouldStore?: (value: T) => boolean;
+  /**
+   * Checks a stored value for this call (on top of the cache's own validate), e.g. that a record
+   * under a chat key is a chat answer. A value that fails is a miss plus an error, and the computed
+   * value overwrites it. @default every value passes
+   */
+  validate?: (value: T) => boolean;
+  /** Serve a stored entry only when it is at most this many seconds old; an older one is a miss (not an error) and is replaced. @default any age */
+  maxAgeSeconds?: number;
+  /**
+   * Called when this call joins a computation already in flight, with the handle its leader
+   * published (see FlightControl.publish), as soon as there is one. Lets a joiner follow the
+   * leader's progress (a live stream) instead of waiting for the final value. @default none
+   */
+  onJoin?: (handle: unknown) => void;
+}
+
+/** What compute() receives from resolve(): a way to share its progress with callers that join it. */
+export interface FlightControl {
+  /** Hands joiners (their onJoin) a handle on this computation, e.g. a live stream they can read from. */
+  publish(handle: unknown): void;
 }
 
 /** How a resolve() call was answered. */
@@ -75,6 +95,11 @@ export interface CacheStats {
 interface Flight<T> {
   value: Promise<T>;
   stored: Promise<boolean>;
+  /** What the leader published for joiners (FlightControl.publish), once it did. */
+  handle: unknown;
+  published: boolean;
+  /** Joiners waiting for the handle. */
+  joiners: Array<(handle: unknown) => void>;
 }
 
 /** What became of one write. */
@@ -181,7 +206,7 @@ export class ResponseCache<T = unknown> {
 
   // The read path shared by get, getEntry and resolve: synchronous when the backend is, never
   // rejecting for a backend failure (that is a miss plus an error).
-  #lookup(key: string): MaybePromise<CacheEntry<T> | undefined> {
+  #lookup(key: string, accept?: (entry: CacheEntry<T>) => boolean): MaybePromise<CacheEntry<T> | undefined> {
     assertKey(key);
     this.#assertOpen('get');
     let pending: MaybePromise<CacheEntry | undefined>;
@@ -191,9 +216,9 @@ export class ResponseCache<T = unknown> {
       this.#failed('get', key, error);
       return this.#found(key, undefined);
     }
-    if (!(pending instanceof Promise)) return this.#found(key, pending);
+    if (!(pending instanceof Promise)) return this.#found(key, pending, accept);
     return this.#bounded(pending, 'get').then(
-      (entry) => this.#found(key, entry),
+      (entry) => this.#found(key, entry, accept),
       (error: unknown) => {
         this.#failed('get', key, error);
         return this.#found(key, undefined);
@@ -201,7 +226,7 @@ export class ResponseCache<T = unknown> {
     );
   }
 
-  #found(key: string, entry: CacheEntry | undefined): CacheEntry<T> | undefined {
+  #found(key: string, entry: CacheEntry | undefined, accept?: (entry: CacheEntry<T>) => boolean): CacheEntry<T> | undefined {
     if (entry !== undefined && this.#checkExpiry && entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
       // A backend that returned an expired entry: a miss, and the entry goes in the background.
       void this.#run('delete', key, () => this.backend.delete(key), false);
@@ -211,6 +236,7 @@ export class ResponseCache<T = unknown> {
       this.#failed('get', key, new CacheDecodeError('the stored value failed validation (a foreign or outdated format)'));
       entry = undefined;
     }
+    if (entry !== undefined && accept !== undefined && !accept(entry as CacheEntry<T>)) entry = undefined;
     if (entry === undefined) {
       this.#countMiss(key);
       return undefined;
@@ -287,20 +313,24 @@ export class ResponseCache<T = unknown> {
   }
 
   /** Like getOrSet, and says whether the value was a hit, a miss, a coalesced miss or a forced refresh, and whether it was stored. */
-  async resolve(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
+  async resolve(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
     assertKey(key);
     assertTtl(options.ttl, 'ttl');
+    const maxAge = options.maxAgeSeconds;
+    if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0)) {
+      throw new InvalidOptionError('maxAgeSeconds', maxAge, 'a finite number of seconds >= 0');
+    }
     if (!options.forceRefresh) {
       const joined = this.#inflight.get(key);
       if (joined) {
         this.#countMiss(key);
-        return this.#join(joined);
+        return this.#join(joined, options);
       }
-      const entry = await this.getEntry(key);
+      const entry = await this.#readFor(key, options);
       if (entry !== undefined) return { value: entry.value, status: 'hit', entry };
       // Another caller may have started the computation while this one was reading.
       const late = this.#inflight.get(key);
-      if (late) return this.#join(late);
+      if (late) return this.#join(late, options);
     } else {
       this.#assertOpen('resolve');
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
@@ -308,6 +338,25 @@ export class ResponseCache<T = unknown> {
     }
     const flight = this.#fly(key, compute, options);
     return { value: await flight.value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
+  }
+
+  // The lookup of resolve(): the per-call validate and maxAgeSeconds on top of the cache's own
+  // rules, applied before the lookup is counted (a rejected entry is a miss, never a hit).
+  #readFor(key: string, options: GetOrSetOptions<T>): Promise<CacheEntry<T> | undefined> {
+    const { validate, maxAgeSeconds } = options;
+    if (validate === undefined && maxAgeSeconds === undefined) return this.getEntry(key);
+    const accept = (entry: CacheEntry<T>): boolean => {
+      if (validate !== undefined && !safely(validate, entry.value)) {
+        this.#failed('get', key, new CacheDecodeError('the stored value is not what this call expects (a foreign or mismatched record)'));
+        return false;
+      }
+      return maxAgeSeconds === undefined || Date.now() - entry.createdAt <= maxAgeSeconds * 1000;
+    };
+    try {
+      return Promise.resolve(this.#lookup(key, accept));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** This process's counters. */
@@ -383,8 +432,13 @@ export class ResponseCache<T = unknown> {
     if (this.#events.listeners.miss !== undefined) this.#events.emit('miss', { key });
   }
 
-  async #join(flight: Flight<T>): Promise<CacheResult<T>> {
+  async #join(flight: Flight<T>, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
     if (this.#enableMetrics) this.#metrics.coalesced++;
+    const onJoin = options.onJoin;
+    if (onJoin !== undefined) {
+      if (flight.published) onJoin(flight.handle);
+      else flight.joiners.push(onJoin);
+    }
     return { value: await flight.value, status: 'coalesced', stored: flight.stored };
   }
 
@@ -393,14 +447,27 @@ export class ResponseCache<T = unknown> {
   // delays an answer. The flight stays registered until the write lands, so a caller arriving
   // in between joins it instead of computing again. Only writes are tracked: close() does not
   // wait for computations still in flight (their answers are then not stored).
-  #fly(key: string, compute: () => T | Promise<T>, options: GetOrSetOptions<T>): Flight<T> {
-    const value = (async () => compute())();
+  #fly(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>): Flight<T> {
+    let settleValue: (value: Promise<T>) => void = () => {};
+    const value = new Promise<T>((resolve) => {
+      settleValue = resolve;
+    });
     let settle: (stored: boolean) => void = () => {};
     const stored = new Promise<boolean>((resolve) => {
       settle = resolve;
     });
-    const flight: Flight<T> = { value, stored };
+    const flight: Flight<T> = { value, stored, handle: undefined, published: false, joiners: [] };
+    const control: FlightControl = {
+      publish: (handle) => {
+        if (flight.published) return;
+        flight.handle = handle;
+        flight.published = true;
+        for (const joiner of flight.joiners.splice(0)) joiner(handle);
+      },
+    };
+    // Registered before compute runs, so a compute that publishes at once is already joinable.
     this.#inflight.set(key, flight);
+    settleValue((async () => compute(control))());
     const forget = (): void => {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     };
@@ -512,5 +579,13 @@ export function createResponseCache<T>(options: CacheOptions<T>, openBackend: ()
       .then(() => backend.close())
       .catch(() => {});
     throw error;
+  }
+}
+
+function safely<T>(check: (value: T) => boolean, value: T): boolean {
+  try {
+    return check(value);
+  } catch {
+    return false;
   }
 }

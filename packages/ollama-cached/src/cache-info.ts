@@ -11,18 +11,29 @@ export interface CacheInfo {
   ageMs?: number;
   /** Ollama time the hit saved, in ns (the stored total_duration; hits only). */
   savedDurationNs?: number;
+  /**
+   * miss, refresh and coalesced: resolves true once the answer landed in the store, false when it was
+   * not stored (noStore, an incomplete answer, a failed or refused write, the cache closed). The
+   * cache fails open, so this is where a failed write shows. Never rejects.
+   */
+  stored?: Promise<boolean>;
 }
 
-const CACHE_INFO = Symbol.for('tinyllm.ollama-cached.cacheInfo');
+// Kept beside the objects rather than on them, so a response keeps its shape (JSON, deep equality
+// and V8's hidden class unchanged); one registry per process, shared by every copy of the package.
+const REGISTRY = Symbol.for('tinyllm.ollama-cached.cacheInfo');
+const shared = globalThis as { [REGISTRY]?: WeakMap<object, CacheInfo> };
+shared[REGISTRY] ??= new WeakMap();
+const registry: WeakMap<object, CacheInfo> = shared[REGISTRY];
 
-/** Attaches info to a response or stream as a non-enumerable property (JSON and deep equality are unchanged). */
+/** Records how a response or stream was answered (read back with cacheInfo); returns the target. */
 export function attachCacheInfo<T extends object>(target: T, info: CacheInfo): T {
-  Object.defineProperty(target, CACHE_INFO, { value: info, enumerable: false, configurable: true, writable: false });
+  registry.set(target, info);
   return target;
 }
 
 /** How a response (or stream) from CachedOllamaClient was answered; undefined for any other object. */
 export function cacheInfo(responseOrIterator: unknown): CacheInfo | undefined {
   if (typeof responseOrIterator !== 'object' || responseOrIterator === null) return undefined;
-  return (responseOrIterator as { [CACHE_INFO]?: CacheInfo })[CACHE_INFO];
+  return registry.get(responseOrIterator);
 }

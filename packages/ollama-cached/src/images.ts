@@ -32,6 +32,15 @@ export async function normalizeImages(images: unknown): Promise<unknown> {
   );
 }
 
+function messagesHaveImages(messages: unknown): boolean {
+  return Array.isArray(messages) && messages.some((m: unknown) => m !== null && typeof m === 'object' && (m as Record<string, unknown>).images !== undefined);
+}
+
+/** Whether a request carries images (top-level or in a message): only those need withBase64Images. */
+export function hasImages(request: Record<string, unknown>): boolean {
+  return request.images !== undefined || messagesHaveImages(request.messages);
+}
+
 /**
  * A generate/chat request whose images (top-level and per message) are base64, so the cache key
  * hashes the image bytes; the caller's objects are never modified. A request without images is
@@ -39,8 +48,7 @@ export async function normalizeImages(images: unknown): Promise<unknown> {
  */
 export async function withBase64Images(request: Record<string, unknown>): Promise<Record<string, unknown>> {
   const messages = request.messages;
-  const messagesWithImages =
-    Array.isArray(messages) && messages.some((m: unknown) => m !== null && typeof m === 'object' && (m as Record<string, unknown>).images !== undefined);
+  const messagesWithImages = messagesHaveImages(messages);
   if (request.images === undefined && !messagesWithImages) return request;
   const out: Record<string, unknown> = { ...request };
   if (out.images !== undefined) out.images = await normalizeImages(out.images);

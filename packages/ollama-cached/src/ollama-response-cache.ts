@@ -1,19 +1,48 @@
-import { type CacheBackend, type CacheLogger, ResponseCache } from '@tinyllm/cache-core';
-import { isStoredResponse, type StoredResponse, savingsOf } from './stored-response.js';
+import { type CacheBackend, type CacheLogger, ResponseCache, type Savings } from '@tinyllm/cache-core';
+import { isObject } from './engine/json.js';
+import type { CachedEndpoint } from './engine/profile.js';
+import { profileOf } from './engine/profiles.js';
+import { isStoredResponseFor, type StoredResponse } from './engine/stored-response.js';
 
 /** The ResponseCache type a CachedOllamaClient stores answers in. */
 export type OllamaResponseCache = ResponseCache<StoredResponse>;
 
 /** The cache settings a CachedOllamaClient applies to a cache it builds itself. */
 export interface OllamaCacheSettings {
-  /** TTL in seconds of entries written without cacheTtl; null = no expiry. Default 3600. */
+  /** TTL in seconds of entries written without cacheTtl; null = no expiry. @default 3600 */
   defaultTtl?: number | null;
-  /** Tenant/app written into every key. Default: none. */
+  /** Tenant/app written into every key. @default none */
   namespace?: string;
-  /** pino-compatible logger. Default: silent. */
+  /** pino-compatible logger. @default silent */
   logger?: CacheLogger;
-  /** Deadline of each cache operation in ms. Default 250. */
+  /** Deadline of each cache operation in ms. @default 250 */
   cacheTimeoutMs?: number;
+}
+
+const ENDPOINTS: ReadonlySet<unknown> = new Set<CachedEndpoint>([
+  'generate',
+  'chat',
+  'embed',
+  'embeddings',
+  'v1/chat/completions',
+  'v1/completions',
+  'v1/embeddings',
+]);
+
+/** Whether a value read from a cache is a record of this package's format, for any endpoint (see isStoredResponseFor). */
+export function isStoredResponse(value: unknown): value is StoredResponse {
+  return isObject(value) && ENDPOINTS.has(value.endpoint) && isStoredResponseFor(value, profileOf(value.endpoint as CachedEndpoint));
+}
+
+/**
+ * What a hit on a stored answer saved: Ollama's total_duration (else the time the model took to
+ * answer, as measured when it was recorded) and the tokens it read and wrote.
+ */
+export function savingsOf(value: StoredResponse): Savings | undefined {
+  if (!isObject(value?.response) || !ENDPOINTS.has(value.endpoint)) return undefined;
+  const saved = profileOf(value.endpoint).savings(value.response);
+  if (saved?.durationNs || typeof value.elapsedMs !== 'number') return saved;
+  return { ...saved, durationNs: Math.round(value.elapsedMs * 1e6) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CacheStats, SharedCounters } from '@tinyllm/cache-core';
+import type { EngineCounters } from './engine/engine.js';
 
 /** Cache counters of this process plus the store's size. */
 export interface CachedClientCacheStats {
@@ -24,19 +25,8 @@ export interface CachedClientCacheStats {
   bytes?: number;
 }
 
-/** What the client itself counted. */
-export interface CachedClientCounters {
-  /** generate/chat/embed/embeddings calls made on this client. */
-  requests: number;
-  /** Calls that went to the inner client (misses, refreshes, bypasses). */
-  upstreamCalls: number;
-  /** Upstream calls that failed (HTTP errors, broken streams); a consumer's own abort is not counted. */
-  upstreamErrors: number;
-  /** Calls that skipped the cache (enableCache false, load/unload requests, an unavailable cache). */
-  bypassed: number;
-  /** Calls answered without the cache because it failed (could not be opened, was closed meanwhile, held an unreadable record). */
-  cacheFailures: number;
-}
+/** What the client itself counted (the engine's counters). */
+export type CachedClientCounters = EngineCounters;
 
 /** What hits saved upstream in this process. */
 export interface SavedStats {
@@ -56,11 +46,6 @@ export interface CachedClientStats {
   saved: SavedStats;
   /** Counters kept in a shared store (Redis, SQLite) by every process, when the backend keeps them. */
   shared?: SharedCounters;
-}
-
-/** Client counters starting at zero. */
-export function emptyCounters(): CachedClientCounters {
-  return { requests: 0, upstreamCalls: 0, upstreamErrors: 0, bypassed: 0, cacheFailures: 0 };
 }
 
 /** Builds getStats()'s answer from the cache's stats (undefined when the cache is off or failed to load). */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { MissingPackageError } from '@tinyllm/cache-core';
 import { requireRedisServer, startRedisServer } from '@tinyllm/redis-harness';
 import { describe, expect, it } from 'vitest';
-import { cacheInfo, createCachedClient, loadRedisCache } from '../src/index.js';
+import { cacheInfo, createCachedClient } from '../src/index.js';
+import { resolveCache } from '../src/resolve-cache.js';
 import { collect, fakeServer, MODEL, onCleanup } from './helpers.js';
 
 // Under CI=true a missing redis-server fails here with the install hint; elsewhere the redis case is skipped, saying why.
@@ -67,7 +68,7 @@ describe('stores', () => {
   it('a missing optional package rejects ready() and the calls with MissingPackageError', async () => {
     const notFound = Object.assign(new Error("Cannot find package '@tinyllm/cache-redis' imported from x"), { code: 'ERR_MODULE_NOT_FOUND' });
     const server = await fakeServer();
-    const failing = loadRedisCache({}, () => Promise.reject(notFound));
+    const failing = resolveCache('redis', {}, () => Promise.reject(notFound)).cache;
     await expect(failing).rejects.toSatisfy(MissingPackageError.isInstance);
     await expect(failing).rejects.toMatchObject({ packageName: '@tinyllm/cache-redis', code: 'TINYLLM_MISSING_PACKAGE' });
     const { CachedOllamaClient, OllamaClient } = await import('../src/index.js');

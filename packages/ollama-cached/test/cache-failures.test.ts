@@ -58,7 +58,11 @@ describe('a failing cache costs the caching, never the answer', () => {
       ownsCache: false,
     });
     expect((await unguarded.generate(request)).response).toBe(answer.response);
-    expect((await unguarded.getStats()).client.cacheFailures).toBe(1);
+    expect((await unguarded.getStats()).cache.errors).toBe(1);
+    // ...and the unreadable record was replaced by the fresh answer.
+    await unguarded.flush();
+    expect(cacheInfo(await unguarded.generate(request))?.status).toBe('hit');
+    expect(server.modelCalls()).toBe(2);
   });
 
   it('a SQLite store that cannot be opened: answers come from the model, the failure is counted and logged once', async () => {

@@ -2,7 +2,6 @@ import { createServer } from 'node:net';
 import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  backoffDelay,
   formatHost,
   OllamaClient,
   OllamaHttpError,
@@ -12,6 +11,7 @@ import {
   resolveHost,
   TinyLLMError,
 } from '../src/index.js';
+import { backoffDelay } from '../src/retry-fetch.js';
 import { collectError, fakeServer, MODEL } from './helpers.js';
 
 async function closedPort(): Promise<number> {
@@ -145,5 +145,24 @@ describe('OllamaClient', () => {
     expect(backoffDelay(0, 200, () => 0)).toBe(100);
     expect(backoffDelay(0, 200, () => 1)).toBe(200);
     expect(backoffDelay(2, 200, () => 1)).toBe(800);
+  });
+});
+
+describe('OllamaClient options', () => {
+  it('a bad number is an InvalidOptionError naming the option, like every other package', () => {
+    for (const [option, value] of [
+      ['timeoutMs', 0],
+      ['maxRetries', -1],
+      ['retryDelayMs', Number.NaN],
+    ] as const) {
+      let caught: unknown;
+      try {
+        new OllamaClient({ [option]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: 'TINYLLM_INVALID_OPTION', option });
+      expect((caught as Error).message).toContain(option);
+    }
   });
 });

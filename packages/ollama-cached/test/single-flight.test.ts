@@ -50,7 +50,7 @@ describe('single flight', () => {
     expect(chunks2.map((c) => c.response).join('')).toBe(whole.response);
   });
 
-  it('when the leading stream is aborted, waiting callers still get an answer', async () => {
+  it('when the leading stream is abandoned, the upstream call goes on for the callers still waiting', async () => {
     const { server, client } = await setup({}, { latencyMs: 20, tokensPerSecond: 50 });
     const request = { model: MODEL, prompt: 'leader leaves' };
     const leader = await client.generate({ ...request, stream: true });
@@ -58,7 +58,41 @@ describe('single flight', () => {
     for await (const _ of leader) break; // the leader walks away after one chunk
     const answer = await joiner;
     expect(answer.response).toBe(fakeAnswer(request).text);
-    expect(server.modelCalls()).toBe(2);
+    expect(server.modelCalls()).toBe(1);
+    await client.flush();
+    expect(cacheInfo(await client.generate(request))?.status).toBe('hit');
+  });
+
+  it('a caller that joins a streaming miss follows it live: its first chunk arrives before the stream ends', async () => {
+    const { server, client } = await setup({}, { tokensPerSecond: 40 });
+    const request = { model: MODEL, prompt: 'follow me live', options: { num_predict: 20 } };
+    const leader = await client.generate({ ...request, stream: true });
+    const leaderChunks: Array<{ at: number; done: boolean }> = [];
+    const leading = (async () => {
+      for await (const chunk of leader) leaderChunks.push({ at: Date.now(), done: chunk.done });
+    })();
+    while (leaderChunks.length < 3) await sleep(5);
+    const joiner = await client.generate({ ...request, stream: true });
+    expect(cacheInfo(joiner)?.status).toBe('coalesced');
+    const joined: Array<{ at: number; text: string; done: boolean }> = [];
+    for await (const chunk of joiner) joined.push({ at: Date.now(), text: chunk.response ?? '', done: chunk.done });
+    await leading;
+    const leaderEnd = leaderChunks[leaderChunks.length - 1]?.at ?? 0;
+    // The chunks the leader had already received came at once; the rest arrived as they were made.
+    expect(joined[0]?.at).toBeLessThan(leaderEnd);
+    expect(joined.map((c) => c.text).join('')).toBe(fakeAnswer(request).text);
+    expect(joined.at(-1)?.done).toBe(true);
+    expect(server.modelCalls()).toBe(1);
+  });
+
+  it('a joiner that spelled the model differently gets its own spelling echoed in live chunks', async () => {
+    const { server, client } = await setup({}, { tokensPerSecond: 100 });
+    const leader = await client.generate({ model: MODEL, prompt: 'spelling', stream: true });
+    const joiner = await client.generate({ model: MODEL.toUpperCase(), prompt: 'spelling', stream: true });
+    const [a, b] = await Promise.all([collect(leader), collect(joiner)]);
+    expect(server.modelCalls()).toBe(1);
+    expect(new Set(a.map((c) => c.model))).toEqual(new Set([MODEL]));
+    expect(new Set(b.map((c) => c.model))).toEqual(new Set([MODEL.toUpperCase()]));
   });
 
   it('forceRefresh does not join an in-flight call', async () => {

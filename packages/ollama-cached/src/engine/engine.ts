@@ -1,0 +1,437 @@
+import {
+  type CacheLogger,
+  type CacheResult,
+  type CacheStats,
+  type GetOrSetOptions,
+  generateCacheKey,
+  MissingPackageError,
+  silentLogger,
+  TinyLLMError,
+} from '@tinyllm/cache-core';
+import type { CacheInfo } from '../cache-info.js';
+import { isAbortError } from '../errors.js';
+import type { OllamaResponseCache } from '../ollama-response-cache.js';
+import { StreamIterator } from '../stream-iterator.js';
+import { Flight, FlightAbandonedError } from './flight.js';
+import type { JsonObject } from './json.js';
+import { type CachedEndpoint, type EndpointProfile, newStamp } from './profile.js';
+import { profileOf } from './profiles.js';
+import { replayStream } from './replay.js';
+import { isStoredResponseFor, type StoredResponse } from './stored-response.js';
+import type { Upstream } from './upstream.js';
+
+/** Per-call cache controls (they never reach the model and never change the key). */
+export interface CallControls {
+  /** Skip the read, ask the model, and replace the entry with the fresh answer. Default false. */
+  forceRefresh?: boolean;
+  /** Do not store this answer (a stored answer is still served). Default false. */
+  noStore?: boolean;
+  /** TTL in seconds of the entry this call writes; null = never expires. Default: the cache's defaultTtl. */
+  ttl?: number | null;
+  /** Serve a stored answer only when it is at most this many seconds old. Default: any age. */
+  maxAgeSeconds?: number;
+  /** Answer only from the cache: a miss is answered with `kind: 'not-cached'`, the model is not asked. Default false. */
+  onlyIfCached?: boolean;
+}
+
+/** One question for the engine, as a front door planned it. */
+export interface EngineCall {
+  /** The endpoint. */
+  readonly endpoint: CachedEndpoint;
+  /** The request exactly as it goes to the model (the model's own shape, no `stream` field); never mutated. */
+  readonly request: JsonObject;
+  /** The model as the caller spelled it, echoed in answers. */
+  readonly model: string | undefined;
+  /** The caller wants the answer as a stream of chunks. */
+  readonly stream: boolean;
+  /** Per-call controls. */
+  readonly controls?: CallControls;
+  /** Namespace of the key, overriding the cache's own (a tenant). Default: the cache's. */
+  readonly namespace?: string;
+  /** Aborts the caller's wait (its client went away); the upstream call stops when nobody else waits for it. */
+  readonly signal?: AbortSignal;
+  /** Give stream readers their own copies of live chunks (for callers that may mutate them). Default true. */
+  readonly copyChunks?: boolean;
+  /** The request's bytes as the caller sent them, for an upstream that forwards them unchanged (the proxy). */
+  readonly body?: Uint8Array;
+}
+
+/** The engine's answer: a whole response, a stream of chunks, or (only-if-cached) nothing. */
+export type EngineAnswer =
+  | { readonly kind: 'whole'; readonly response: JsonObject; readonly info: CacheInfo }
+  | { readonly kind: 'stream'; readonly chunks: StreamIterator<JsonObject>; readonly info: CacheInfo }
+  | { readonly kind: 'not-cached'; readonly info: CacheInfo };
+
+/** What the engine counted, for stats and metrics. */
+export interface EngineCounters {
+  /** Calls made on the engine. */
+  requests: number;
+  /** Calls that went to the model (misses, refreshes, bypasses). */
+  upstreamCalls: number;
+  /** Upstream calls that failed (HTTP errors, broken streams); a caller's own abort is not counted. */
+  upstreamErrors: number;
+  /** Calls that skipped the cache (cache off, load/unload requests, an unavailable cache). */
+  bypassed: number;
+  /** Calls answered without the cache because it failed (could not be opened, was closed meanwhile). */
+  cacheFailures: number;
+}
+
+/** Options of CacheEngine. */
+export interface CacheEngineOptions {
+  /** How the model is reached. */
+  upstream: Upstream;
+  /** The cache, or a promise of it while it loads; undefined: every call bypasses. */
+  cache?: OllamaResponseCache | Promise<OllamaResponseCache>;
+  /** pino-compatible logger. @default silent */
+  logger?: CacheLogger;
+  /** Longest silence between two chunks of a stream being recorded, in ms (OllamaTimeoutError). @default none */
+  idleTimeoutMs?: number;
+}
+
+const MAX_JOIN_ATTEMPTS = 3;
+const noop = (): void => {};
+
+// Failures of the cache machinery itself (not of the model, not of the caller's input): they cost
+// the caching, never the answer.
+function isCacheFailure(error: unknown): boolean {
+  if (!TinyLLMError.isInstance(error)) return false;
+  return (
+    error.code === 'TINYLLM_BACKEND_CLOSED' ||
+    error.code === 'TINYLLM_BACKEND_ERROR' ||
+    error.code === 'TINYLLM_CACHE_TIMEOUT' ||
+    error.code === 'TINYLLM_DECODE_ERROR'
+  );
+}
+
+function infoOf(result: CacheResult<StoredResponse>, key: string, profile: EndpointProfile): CacheInfo {
+  const info: CacheInfo = { status: result.status, key };
+  if (result.status === 'hit') {
+    if (result.entry) info.ageMs = Math.max(0, Date.now() - result.entry.createdAt);
+    const saved = profile.savings(result.value.response)?.durationNs;
+    if (saved !== undefined) info.savedDurationNs = saved;
+  } else if (result.stored !== undefined) {
+    info.stored = result.stored;
+  }
+  return info;
+}
+
+/**
+ * The one implementation of caching in front of the model, shared by every front door (the cached
+ * Ollama client, the HTTP proxy): keys, lookup, single flight with live fan-out of streams,
+ * recording, replay and the never-store rules. A failing cache never fails a call: it is counted,
+ * logged once, and the call goes to the model.
+ */
+export class CacheEngine {
+  /** What the engine counted. */
+  readonly counters: EngineCounters = { requests: 0, upstreamCalls: 0, upstreamErrors: 0, bypassed: 0, cacheFailures: 0 };
+  readonly #upstream: Upstream;
+  readonly #logger: CacheLogger;
+  readonly #idleTimeoutMs: number | undefined;
+  readonly #flights = new Set<Flight>();
+  readonly #enabled: boolean;
+  #cache: OllamaResponseCache | undefined;
+  #cacheLoading: Promise<OllamaResponseCache> | undefined;
+  #cacheFailureLogged = false;
+  #closing = false;
+
+  constructor(options: CacheEngineOptions) {
+    this.#upstream = options.upstream;
+    this.#logger = options.logger ?? silentLogger;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
+    const source = options.cache;
+    this.#enabled = source !== undefined;
+    if (source instanceof Promise) {
+      this.#cacheLoading = source.then((cache) => {
+        this.#cache = cache;
+        return cache;
+      });
+      this.#cacheLoading.catch(noop);
+    } else {
+      this.#cache = source;
+    }
+  }
+
+  /** The cache once it is available (undefined while it loads, or when caching is off). */
+  get cache(): OllamaResponseCache | undefined {
+    return this.#cache;
+  }
+
+  /** True unless the engine was built without a cache. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** The cache, waiting for it to load; rejects with the error that kept it from loading. */
+  loadCache(): Promise<OllamaResponseCache> {
+    if (!this.#enabled) return Promise.reject(new Error('caching is off'));
+    return this.#cache !== undefined ? Promise.resolve(this.#cache) : (this.#cacheLoading as Promise<OllamaResponseCache>);
+  }
+
+  /** The key a call is stored under (the cache's namespace unless the call names one). */
+  keyOf(call: EngineCall, cache: OllamaResponseCache): string {
+    const namespace = call.namespace ?? cache.namespace;
+    // The request is exactly what the model receives (front doors lift the simple form first).
+    const options = namespace === undefined ? { endpoint: call.endpoint, exact: true } : { endpoint: call.endpoint, exact: true, namespace };
+    return generateCacheKey(call.request as { model: string }, options);
+  }
+
+  /** Answers a call: from the cache, from a flight already under way, or from the model. */
+  async run(call: EngineCall): Promise<EngineAnswer> {
+    this.counters.requests++;
+    const profile = profileOf(call.endpoint);
+    if (!this.#enabled || this.#closing || profile.isLoadRequest(call.request)) return this.#bypass(call, profile);
+    let cache: OllamaResponseCache;
+    try {
+      cache = this.#cache ?? (await this.loadCache());
+    } catch (error) {
+      // A store that is not installed is a setup error the caller must see; any other store that
+      // cannot be opened (a corrupt file, say) costs only the caching.
+      if (MissingPackageError.isInstance(error)) throw error;
+      return this.#cacheFailed(error, call, profile, 'open');
+    }
+    const key = this.keyOf(call, cache);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (call.controls?.onlyIfCached) return await this.#fromCacheOnly(cache, key, call, profile);
+        return call.stream ? await this.#streaming(cache, key, call, profile) : await this.#whole(cache, key, call, profile);
+      } catch (error) {
+        if (isCacheFailure(error)) return this.#cacheFailed(error, call, profile, 'lookup');
+        // Everyone waiting on the flight we joined went away: try again (lead a new call, or hit).
+        if (!(error instanceof FlightAbandonedError)) throw error;
+        if (attempt >= MAX_JOIN_ATTEMPTS || this.#closing) return this.#bypass(call, profile);
+      }
+    }
+  }
+
+  #options(call: EngineCall, profile: EndpointProfile): GetOrSetOptions<StoredResponse> {
+    const controls = call.controls ?? {};
+    const options: GetOrSetOptions<StoredResponse> = { ...rulesOf(profile) };
+    if (controls.forceRefresh) options.forceRefresh = true;
+    if (controls.noStore) options.noStore = true;
+    if (controls.ttl !== undefined) options.ttl = controls.ttl;
+    if (controls.maxAgeSeconds !== undefined) options.maxAgeSeconds = controls.maxAgeSeconds;
+    if (typeof call.request.model === 'string') options.model = call.request.model;
+    return options;
+  }
+
+  async #fromCacheOnly(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
+    const entry = await cache.getEntry(key);
+    const maxAge = call.controls?.maxAgeSeconds;
+    const fresh = entry !== undefined && (maxAge === undefined || Date.now() - entry.createdAt <= maxAge * 1000);
+    if (entry === undefined || !fresh || !isStoredResponseFor(entry.value, profile)) return { kind: 'not-cached', info: { status: 'miss', key } };
+    const info = infoOf({ value: entry.value, status: 'hit', entry }, key, profile);
+    if (call.stream && profile.streams) return { kind: 'stream', chunks: replayStream(profile, entry.value, call.model), info };
+    return { kind: 'whole', response: profile.freshAnswer(entry.value.response, newStamp(call.model)), info };
+  }
+
+  async #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
+    let release: () => void = noop;
+    const options = this.#options(call, profile);
+    options.onJoin = (handle) => {
+      // An abandoned flight is on its way out of the registry: waiting for it ends in
+      // FlightAbandonedError, and run() asks again.
+      if (handle instanceof Flight && !handle.abandoned) release = handle.hold();
+    };
+    try {
+      const resolving = cache.resolve(
+        key,
+        (control) => {
+          const flight = this.#lead(call, profile, false);
+          release = flight.hold();
+          control.publish(flight);
+          return flight.completion;
+        },
+        options,
+      );
+      const result = await untilAborted(resolving, call.signal);
+      return { kind: 'whole', response: profile.freshAnswer(result.value.response, newStamp(call.model)), info: infoOf(result, key, profile) };
+    } finally {
+      release();
+    }
+  }
+
+  async #streaming(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
+    let flight: Flight | undefined;
+    let release: () => void = noop;
+    let led = false;
+    let found: () => void = noop;
+    const following = new Promise<void>((resolve) => {
+      found = resolve;
+    });
+    const follow = (handle: Flight, leading: boolean): void => {
+      if (flight !== undefined) return;
+      flight = handle;
+      led = leading;
+      release = handle.hold();
+      found();
+    };
+    const options = this.#options(call, profile);
+    options.onJoin = (handle) => {
+      if (handle instanceof Flight && !handle.abandoned) follow(handle, false);
+    };
+    const resolving = cache.resolve(
+      key,
+      (control) => {
+        const leading = this.#lead(call, profile, profile.streams);
+        follow(leading, true);
+        control.publish(leading);
+        return leading.completion;
+      },
+      options,
+    );
+    resolving.catch(noop);
+    const first = await untilAborted(Promise.race([following.then(() => undefined), resolving]), call.signal).catch((error: unknown) => {
+      release();
+      throw error;
+    });
+    if (first !== undefined && flight === undefined) {
+      // A hit, or a flight someone else started without a live handle: replay the stored answer.
+      const info = infoOf(first, key, profile);
+      if (!profile.streams) return { kind: 'whole', response: profile.freshAnswer(first.value.response, newStamp(call.model)), info };
+      return { kind: 'stream', chunks: replayStream(profile, first.value, call.model), info };
+    }
+    const live = flight as Flight;
+    try {
+      await untilAborted(live.opened, call.signal);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const status = led ? (call.controls?.forceRefresh ? 'refresh' : 'miss') : 'coalesced';
+    const info: CacheInfo = {
+      status,
+      key,
+      stored: resolving.then(
+        (result) => result.stored ?? false,
+        () => false,
+      ),
+    };
+    if (!profile.streams) {
+      const stored = await live.result(call.signal, release);
+      return { kind: 'whole', response: profile.freshAnswer(stored.response, newStamp(call.model)), info };
+    }
+    // The leader reads the model's chunks as they are; a joiner gets its own labels on them.
+    const readOptions = {
+      beforeDone: () => resolving.catch(noop),
+      copy: call.copyChunks !== false,
+      held: release,
+      ...(led ? {} : { stamp: newStamp(call.model) }),
+    };
+    const chunks = new StreamIterator<JsonObject>((signal) => live.read(signal, readOptions), release);
+    return { kind: 'stream', chunks, info };
+  }
+
+  // Starts the upstream call for a flight this call leads.
+  #lead(call: EngineCall, profile: EndpointProfile, live: boolean): Flight {
+    this.counters.upstreamCalls++;
+    const upstream = this.#upstream;
+    const flight = live
+      ? Flight.stream(profile, (signal) => upstream.stream(call, signal), { idleTimeoutMs: this.#idleTimeoutMs, host: upstream.host })
+      : Flight.whole(profile, (signal) => upstream.whole(call, signal));
+    this.#flights.add(flight);
+    flight.completion.then(
+      () => this.#flights.delete(flight),
+      (error: unknown) => {
+        this.#flights.delete(flight);
+        if (!(error instanceof FlightAbandonedError) && !isAbortError(error)) this.counters.upstreamErrors++;
+      },
+    );
+    // close() or abortAll() came while this call was being planned: stop this flight too.
+    if (this.#closing) flight.abandon();
+    return flight;
+  }
+
+  // The cache failed (closed meanwhile, could not be opened): log it once, count it, and answer
+  // from the model as if there were no cache.
+  #cacheFailed(error: unknown, call: EngineCall, profile: EndpointProfile, operation: string): Promise<EngineAnswer> {
+    this.counters.cacheFailures++;
+    if (!this.#cacheFailureLogged && !this.#closing) {
+      this.#cacheFailureLogged = true;
+      this.#logger.error({ event: 'cache_error', operation, err: error }, 'cache unavailable; answering from the model');
+    }
+    return this.#bypass(call, profile);
+  }
+
+  async #bypass(call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
+    this.counters.bypassed++;
+    this.counters.upstreamCalls++;
+    const info: CacheInfo = { status: 'bypass', key: '' };
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(call.signal?.reason);
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+    const counters = this.counters;
+    try {
+      if (!call.stream || !profile.streams) {
+        const response = await this.#upstream.whole(call, controller.signal);
+        return { kind: 'whole', response, info };
+      }
+      const upstream = await this.#upstream.stream(call, controller.signal);
+      const chunks = new StreamIterator<JsonObject>(
+        async function* () {
+          try {
+            yield* upstream;
+          } catch (error) {
+            if (!isAbortError(error)) counters.upstreamErrors++;
+            throw error;
+          }
+        },
+        () => upstream.abort(),
+      );
+      return { kind: 'stream', chunks, info };
+    } catch (error) {
+      if (!isAbortError(error)) this.counters.upstreamErrors++;
+      throw error;
+    } finally {
+      call.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The cache's stats (undefined when caching is off or the cache failed to load). Never throws. */
+  async cacheStats(): Promise<CacheStats | undefined> {
+    if (!this.#enabled) return undefined;
+    try {
+      const cache = await this.loadCache();
+      return this.#closing ? { metrics: cache.getMetrics(), backend: undefined, shared: undefined } : await cache.getStats();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops every upstream call in flight (their callers see an AbortError; nothing is stored). */
+  abortAll(): void {
+    for (const flight of this.#flights) flight.abandon();
+  }
+
+  /** Stops flights in flight and lets later calls bypass the cache; idempotent. Does not close the cache. */
+  stop(): void {
+    this.#closing = true;
+    for (const flight of this.#flights) flight.abandon();
+  }
+
+  /** True once stop() was called. */
+  get stopped(): boolean {
+    return this.#closing;
+  }
+}
+
+// The never-store and shape rules of an endpoint, built once per profile (they run on every call).
+const RULES = new WeakMap<EndpointProfile, Pick<GetOrSetOptions<StoredResponse>, 'shouldStore' | 'validate'>>();
+function rulesOf(profile: EndpointProfile): Pick<GetOrSetOptions<StoredResponse>, 'shouldStore' | 'validate'> {
+  let rules = RULES.get(profile);
+  if (rules === undefined) {
+    rules = { shouldStore: (value) => profile.isStorable(value.response), validate: (value) => isStoredResponseFor(value, profile) };
+    RULES.set(profile, rules);
+  }
+  return rules;
+}
+
+// Waits for a promise unless the signal aborts first (then rejects with the signal's reason).
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,25 @@
+import { abortError, StreamIterator } from '../stream-iterator.js';
+import type { JsonObject } from './json.js';
+import { type EndpointProfile, newStamp } from './profile.js';
+import { type StoredResponse, storedChunks } from './stored-response.js';
+
+/**
+ * The chunks a streaming hit replays, as fresh objects in the model's own shape: rebuilt from how
+ * the answer streamed, or the non-streaming answer split into a few words per chunk. `model` is
+ * echoed as the caller spelled it and created_at is now.
+ */
+export function replayChunks(profile: EndpointProfile, stored: StoredResponse, model: string | undefined): JsonObject[] {
+  const stamp = newStamp(model ?? (typeof stored.response.model === 'string' ? stored.response.model : undefined));
+  return storedChunks(profile, stored).map((chunk) => profile.stamp(chunk, stamp));
+}
+
+/** A stream that replays a stored answer (see replayChunks); abort() stops it with an AbortError. */
+export function replayStream(profile: EndpointProfile, stored: StoredResponse, model: string | undefined): StreamIterator<JsonObject> {
+  const chunks = replayChunks(profile, stored, model);
+  return new StreamIterator<JsonObject>(async function* (signal) {
+    for (const chunk of chunks) {
+      if (signal.aborted) throw signal.reason ?? abortError();
+      yield chunk;
+    }
+  });
+}
