@@ -31,7 +31,7 @@ export interface CacheSettings {
   redisUrl?: string;
   /** Prefix of every Redis key. @default "tinyllm:cache:" */
   keyPrefix?: string;
-  /** SQLite database file. @default the user's cache directory (see @tinyllm/cache-sqlite) */
+  /** SQLite database file. @default $XDG_CACHE_HOME/tinyllm/cache.sqlite, else ~/.cache/tinyllm/cache.sqlite */
   sqlitePath?: string;
 }
 
