@@ -10,6 +10,7 @@ const src = (path: string): string => fileURLToPath(new URL(`./packages/${path}`
  */
 export const sourceAliases = [
   { find: /^@tinyllm\/cache-core\/conformance$/, replacement: src('cache-core/src/conformance/index.ts') },
+  { find: /^@tinyllm\/cache-core\/internal$/, replacement: src('cache-core/src/internal.ts') },
   { find: /^@tinyllm\/cache-core$/, replacement: src('cache-core/src/index.ts') },
   { find: /^@tinyllm\/cache-memory$/, replacement: src('cache-memory/src/index.ts') },
   { find: /^@tinyllm\/cache-redis$/, replacement: src('cache-redis/src/index.ts') },
@@ -18,6 +19,7 @@ export const sourceAliases = [
   { find: /^@tinyllm\/ollama-cached\/engine$/, replacement: src('ollama-cached/src/engine/index.ts') },
   { find: /^@tinyllm\/ollama-cached$/, replacement: src('ollama-cached/src/index.ts') },
   { find: /^@tinyllm\/redis-harness$/, replacement: src('redis-harness/src/index.ts') },
+  { find: /^@tinyllm\/test-utils$/, replacement: src('test-utils/src/index.ts') },
 ];
 
 /** The vitest settings every package shares. */

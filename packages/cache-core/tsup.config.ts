@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', conformance: 'src/conformance/index.ts' },
+  entry: { index: 'src/index.ts', conformance: 'src/conformance/index.ts', internal: 'src/internal.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

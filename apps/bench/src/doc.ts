@@ -20,8 +20,8 @@ const HOW_TO_READ = `## How to read
   round 2, ...), so a burst of load from another process lands on all rows instead of one.
   "rounds spread" is the slowest/fastest round against the median: a ratio between two rows whose
   spreads exceed their difference is a tie.
-- **PASS/MISS** compares this run's ratio with the target of DESIGN section 6; it is not a timed
-  assertion, and a noisy run can flip a close call. \`--quick\` uses fewer, shorter rounds.
+- **PASS/MISS** compares this run's ratio with the project's target for that path (the goal column; each
+  group sets its targets in apps/bench/src); it is not a timed assertion, and a noisy run can flip a close call. \`--quick\` uses fewer, shorter rounds.
 - Run: \`pnpm bench\` (all groups, writes this file), \`pnpm bench --quick\`, \`pnpm bench --only memory|redis|ollama|cli\`
   (a partial run prints only; it does not overwrite this file).`;
 

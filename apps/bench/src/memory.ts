@@ -15,7 +15,7 @@ type Prepared = (requests: BenchRequest[], responses: Record<string, unknown>[])
 
 // The floor's key: canonical JSON of the request as given, then one-shot sha256 (no normalisation).
 async function floorKeyFn(): Promise<(r: BenchRequest) => string> {
-  const { canonicalJson } = await import('@tinyllm/cache-core');
+  const { canonicalJson } = await import('@tinyllm/cache-core/internal');
   const crypto = await import('node:crypto');
   return (r) => crypto.hash('sha256', canonicalJson(r), 'hex');
 }
@@ -52,7 +52,7 @@ const PREPARE: Record<string, Prepared> = {
   },
   async langchain(requests, responses) {
     const { InMemoryCache } = await import('@langchain/core/caches');
-    const { canonicalJson } = await import('@tinyllm/cache-core');
+    const { canonicalJson } = await import('@tinyllm/cache-core/internal');
     // LangChain keys on (prompt, llmKey): the prompt text and the serialised model settings; it hashes them itself.
     const split = (r: BenchRequest): [string, string] => {
       const { prompt, messages, ...rest } = r;

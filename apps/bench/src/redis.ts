@@ -19,7 +19,7 @@ interface Prepared {
 }
 
 async function floorKey(): Promise<(r: BenchRequest) => string> {
-  const { canonicalJson } = await import('@tinyllm/cache-core');
+  const { canonicalJson } = await import('@tinyllm/cache-core/internal');
   const crypto = await import('node:crypto');
   return (r) => crypto.hash('sha256', canonicalJson(r), 'hex');
 }
@@ -185,7 +185,7 @@ export const group: Group = {
         },
       ],
       notes: [
-        'Redis and the client share the 2 vCPUs: throughput is bounded by whichever side saturates a core first; sequential latency is bimodal by vCPU placement (DESIGN 6), so compare rows of one run only.',
+        'Redis and the client share the 2 vCPUs: throughput is bounded by whichever side saturates a core first; sequential latency is bimodal by which vCPU each process runs on, so compare rows of one run only.',
       ],
     };
     return [section];

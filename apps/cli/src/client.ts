@@ -1,4 +1,3 @@
-import { type CacheLogger, keyForLog, type LogFn } from '@tinyllm/cache-core';
 import { type CachedOllamaClient, type CacheInfo, cacheInfo, createCachedClient } from '@tinyllm/ollama-cached';
 import { onStdoutClosed } from './broken-pipe.js';
 import type { CacheConfig } from './config.js';
@@ -38,6 +37,8 @@ export interface Answer {
   response: JsonObject;
   /** The answer's text (generate: response; chat: message.content). */
   text: string;
+  /** The model's thinking (with --think), '' when there was none. */
+  thinking: string;
   /** hit, miss, refresh, coalesced or bypass, with key, age and savings. */
   info: CacheInfo;
 }
@@ -55,26 +56,22 @@ export interface AskOptions {
   forceRefresh?: boolean;
   /** TTL of the entry this call writes, in seconds; null = never expires. */
   cacheTtl?: number | null;
+  /** Do not store this call's answer (one already stored is still served). */
+  noStore?: boolean;
+  /** With onText: called with each piece of the model's thinking as it arrives. */
+  onThinking?: (text: string) => void;
 }
 
 /** Options of openSession. */
 export interface SessionOptions {
   /** Warn on stderr when the store is unavailable ("...: answering without the cache"). Default true. */
   warnUnavailable?: boolean;
+  /** Deadline of each Ollama request in ms (--timeout-ms). Default: the client's, 300,000. */
+  timeoutMs?: number;
 }
 
-const silent: LogFn = () => {};
-
-/** Remembers the cache operations that failed: the first error, and each failed write by keyForLog(key) (as the cache logs it). */
-function failureLog(): { logger: CacheLogger; writes: Map<string, unknown>; first: () => unknown } {
-  const writes = new Map<string, unknown>();
-  let first: unknown;
-  const error: LogFn = (context) => {
-    first ??= context.err ?? new Error('unknown error');
-    if (context.operation === 'set' && typeof context.key === 'string' && !writes.has(context.key)) writes.set(context.key, context.err);
-  };
-  return { logger: { debug: silent, info: silent, warn: silent, error }, writes, first: () => first };
-}
+// Why a write did not land, when the store said only that it refused the entry.
+const REFUSED = new Error('the store refused the entry (larger than its byte bound, or not storable)');
 
 /**
  * Opens the store (unless the cache is off) and a cached client on it. A store that cannot be
@@ -87,7 +84,7 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
   let unavailableReason: string | undefined;
   if (config.enabled) {
     try {
-      cache = await openCache(config);
+      cache = await openCache(config, { onWarning: output.warn });
     } catch (error) {
       if (!(error instanceof CacheUnavailableError)) throw error;
       unavailableReason = error.withHint;
@@ -97,13 +94,18 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
       state = 'unavailable';
     }
   }
-  const log = failureLog();
   const client = createCachedClient({
     host: ollamaHost,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     enableCache: cache !== undefined,
     defaultTtl: config.ttl,
-    logger: log.logger,
     ...(cache === undefined ? {} : { backend: cache.backend }),
+  });
+  // The cache fails open: a write that did not land shows only as an event (and as the call's
+  // cacheInfo().stored). Remember why each one failed, by key, to tell the user.
+  const failedWrites = new Map<string, unknown>();
+  client.responseCache?.on('writeFailed', ({ key, reason, error }) => {
+    if (!failedWrites.has(key)) failedWrites.set(key, error ?? (reason === 'refused' ? REFUSED : new Error(`the write did not land (${reason})`)));
   });
   let closing: Promise<void> | undefined;
   let forget = (): void => {};
@@ -128,14 +130,8 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
     unavailableReason,
     close,
     writeFailure: (key) => {
-      if (key === '' || cache === undefined) return undefined;
-      const store = { kind: cache.kind, location: cache.location };
-      const lookup = keyForLog(key);
-      if (log.writes.has(lookup)) return describeStoreFailure(log.writes.get(lookup), store);
-      // Not attributable to the key (a log without it): no write landed at all, yet operations failed.
-      const metrics = client.responseCache?.getMetrics();
-      if (metrics !== undefined && metrics.sets === 0 && metrics.errors > 0) return describeStoreFailure(log.first(), store);
-      return undefined;
+      if (key === '' || cache === undefined || !failedWrites.has(key)) return undefined;
+      return describeStoreFailure(failedWrites.get(key), { kind: cache.kind, location: cache.location });
     },
   };
 }
@@ -146,12 +142,18 @@ const textOf = (kind: AskRequest['kind'], chunk: JsonObject): string => {
   return typeof message?.content === 'string' ? message.content : '';
 };
 
+const thinkingOf = (kind: AskRequest['kind'], chunk: JsonObject): string => {
+  const thinking = kind === 'generate' ? chunk.thinking : (chunk.message as { thinking?: unknown } | undefined)?.thinking;
+  return typeof thinking === 'string' ? thinking : '';
+};
+
 const BYPASS: CacheInfo = { status: 'bypass', key: '' };
 
 /** Asks one request through the session's client; with onText the answer streams. */
 export async function ask(session: Session, { kind, request }: AskRequest, options: AskOptions = {}): Promise<Answer> {
   const controls = {
     ...(options.forceRefresh ? { forceRefresh: true } : {}),
+    ...(options.noStore ? { noStore: true } : {}),
     ...(options.cacheTtl === undefined ? {} : { cacheTtl: options.cacheTtl }),
   };
   const client = session.client;
@@ -159,7 +161,7 @@ export async function ask(session: Session, { kind, request }: AskRequest, optio
     const response = (kind === 'generate'
       ? await client.generate({ ...(request as JsonObject & { model: string; prompt: string }), ...controls, stream: false })
       : await client.chat({ ...(request as JsonObject & { model: string }), ...controls, stream: false })) as unknown as JsonObject;
-    return { response, text: textOf(kind, response), info: cacheInfo(response) ?? BYPASS };
+    return { response, text: textOf(kind, response), thinking: thinkingOf(kind, response), info: cacheInfo(response) ?? BYPASS };
   }
   const stream =
     kind === 'generate'
@@ -167,8 +169,14 @@ export async function ask(session: Session, { kind, request }: AskRequest, optio
       : await client.chat({ ...(request as JsonObject & { model: string }), ...controls, stream: true });
   const info = cacheInfo(stream) ?? BYPASS;
   let text = '';
+  let thinking = '';
   let last: JsonObject = {};
   for await (const chunk of stream as AsyncIterable<JsonObject>) {
+    const thought = thinkingOf(kind, chunk);
+    if (thought !== '') {
+      thinking += thought;
+      options.onThinking?.(thought);
+    }
     const piece = textOf(kind, chunk);
     if (piece !== '') {
       text += piece;
@@ -176,7 +184,10 @@ export async function ask(session: Session, { kind, request }: AskRequest, optio
     }
     last = chunk;
   }
+  const thought = thinking === '' ? {} : { thinking };
   const response: JsonObject =
-    kind === 'generate' ? { ...last, response: text } : { ...last, message: { ...(last.message as JsonObject | undefined), content: text } };
-  return { response, text, info };
+    kind === 'generate'
+      ? { ...last, response: text, ...thought }
+      : { ...last, message: { ...(last.message as JsonObject | undefined), content: text, ...thought } };
+  return { response, text, thinking, info };
 }

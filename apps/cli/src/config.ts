@@ -24,6 +24,12 @@ export const DEFAULTS = {
   redisKeyPrefix: 'tinyllm:cache:',
   output: 'text' as OutputFormat,
   concurrency: 4,
+  /** Deadline of each Ollama request, ms (the same as @tinyllm/ollama-cached's own default). */
+  timeoutMs: 300_000,
+  /** The stores' own bounds, for help and docs (the command passes a bound only when one is given). */
+  sqliteMaxEntries: 10_000,
+  sqliteMaxBytes: 256 * 1024 * 1024,
+  memoryMaxEntries: 1_000,
 } as const;
 
 /** Environment variables the command reads (flags win over them). */
@@ -42,52 +48,136 @@ export const ENV = {
   sqlitePath: 'TINYLLM_SQLITE_PATH',
   output: 'TINYLLM_OUTPUT',
   concurrency: 'TINYLLM_CONCURRENCY',
+  timeoutMs: 'TINYLLM_TIMEOUT_MS',
+  maxEntries: 'TINYLLM_MAX_ENTRIES',
+  maxBytes: 'TINYLLM_MAX_BYTES',
 } as const;
+
+/**
+ * Empty TINYLLM_* variables mean unset (`TINYLLM_MODEL= tinyllm run hi` uses the default model),
+ * whatever the variable. Commander reads option variables from process.env, so they are removed
+ * from `env` (process.env by default) before the command line is parsed.
+ */
+export function unsetEmptyVariables(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('TINYLLM_') && value === '') delete env[name];
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Value parsers: commander calls them for flags and TINYLLM_* variables alike; a bad value throws
 // InvalidArgumentError, which commander reports naming the flag (or the variable), exit code 2.
 // ---------------------------------------------------------------------------------------------
 
-const WHOLE = /^\s*\d+\s*$/;
+const WHOLE = /^\s*-?\d+\s*$/;
 
-function wholeNumber(value: string, min: number, max: number, expected: string): number {
-  if (!WHOLE.test(value)) throw new InvalidArgumentError(`Expected ${expected}.`);
+/** "1,048,576" for a bound in a message. */
+const bound = (n: number): string => n.toLocaleString('en-US');
+
+/** A whole number from min to max; the message of a bad value states both bounds. */
+function wholeNumber(value: string, min: number, max: number, what: string): number {
+  const expected = `Expected ${what}: a whole number from ${bound(min)} to ${bound(max)}.`;
+  if (!WHOLE.test(value)) throw new InvalidArgumentError(expected);
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`Expected ${expected}.`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(expected);
   return n;
 }
 
-/** --cache-ttl: whole seconds >= 0; 0 means the entry never expires. */
-export function parseTtl(value: string): number {
-  return wholeNumber(value, 0, 10 * 365 * 24 * 3600, 'a whole number of seconds >= 0 (0 = never expire)');
+/** A finite number from min to max; the message of a bad value states both bounds and an example. */
+function decimalNumber(value: string, min: number, max: number, what: string, example: string): number {
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new InvalidArgumentError(`Expected ${what}: a number from ${bound(min)} to ${bound(max)}, such as ${example}.`);
+  }
+  return n;
+}
+
+/** The longest TTL the command accepts: 10 years, in seconds. */
+export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
+/** The spelling of "this entry never expires" for --cache-ttl. */
+export const NEVER = 'never';
+
+/**
+ * --cache-ttl: whole seconds from 1 to 10 years, or "never" (no expiry; kept as the word, because
+ * commander turns a parser's null into ''). 0 is refused: the CLI once read it as "never expires"
+ * and the library as "store nothing", so it means neither.
+ */
+export function parseTtl(value: string): number | typeof NEVER {
+  if (value.trim().toLowerCase() === NEVER) return NEVER;
+  if (WHOLE.test(value) && Number(value) === 0) {
+    throw new InvalidArgumentError('A TTL of 0 is ambiguous: use --cache-ttl never for entries that never expire, or --no-store to not store the answer.');
+  }
+  if (!WHOLE.test(value) || Number(value) < 1 || Number(value) > MAX_TTL_SECONDS) {
+    throw new InvalidArgumentError(`Expected a whole number of seconds from 1 to ${bound(MAX_TTL_SECONDS)} (10 years), or never.`);
+  }
+  return Number(value);
 }
 
 /** --redis-port: an integer port 1-65535. */
 export function parsePort(value: string): number {
-  return wholeNumber(value, 1, 65535, 'a port number between 1 and 65535');
+  return wholeNumber(value, 1, 65535, 'a port number');
 }
 
 /** --redis-db: a database index >= 0. */
 export function parseDb(value: string): number {
-  return wholeNumber(value, 0, 1_000_000, 'a database index >= 0');
+  return wholeNumber(value, 0, 1_000_000, 'a database index');
 }
 
 /** --concurrency: 1-64 requests at once. */
 export function parseConcurrency(value: string): number {
-  return wholeNumber(value, 1, 64, 'a whole number between 1 and 64');
+  return wholeNumber(value, 1, 64, 'a number of requests in flight');
 }
 
-/** --max-tokens: the most tokens to generate, >= 1. */
+/** The largest whole number a 32-bit signed integer holds (Ollama's int options, Node's longest timer). */
+const INT32_MAX = 2_147_483_647;
+
+/** --max-tokens: the most tokens to generate (num_predict). */
 export function parseMaxTokens(value: string): number {
-  return wholeNumber(value, 1, 1_000_000_000, 'a whole number of tokens >= 1');
+  return wholeNumber(value, 1, INT32_MAX, 'a number of tokens');
 }
 
-/** --temperature: a finite number >= 0. */
+/** --temperature: a number from 0 to 100. */
 export function parseTemperature(value: string): number {
-  const n = value.trim() === '' ? Number.NaN : Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('Expected a number >= 0, such as 0.7.');
-  return n;
+  return decimalNumber(value, 0, 100, 'a temperature', '0.7');
+}
+
+/** --top-p: a probability from 0 to 1. */
+export function parseTopP(value: string): number {
+  return decimalNumber(value, 0, 1, 'a top-p probability', '0.9');
+}
+
+/** --seed: a whole number (Ollama's seed is a 32-bit integer). */
+export function parseSeed(value: string): number {
+  return wholeNumber(value, -INT32_MAX - 1, INT32_MAX, 'a seed');
+}
+
+/** --num-ctx: the context window in tokens. */
+export function parseNumCtx(value: string): number {
+  return wholeNumber(value, 1, INT32_MAX, 'a context size in tokens');
+}
+
+/** --timeout-ms: the deadline of each Ollama request, in ms (Node's timers hold at most 2^31-1 ms). */
+export function parseTimeoutMs(value: string): number {
+  return wholeNumber(value, 1, INT32_MAX, 'a timeout in milliseconds');
+}
+
+/** --max-entries: the most entries the store keeps. */
+export function parseMaxEntries(value: string): number {
+  return wholeNumber(value, 1, 1_000_000_000, 'a number of entries');
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+const MAX_BYTES = 2 ** 50;
+
+/** --max-bytes: a byte budget, in bytes or with a binary unit (512MiB, 2GiB, 100KiB). */
+export function parseMaxBytes(value: string): number {
+  const expected = `Expected a size in bytes from 1 to ${bound(MAX_BYTES)} (1 PiB), optionally with a unit: 100KiB, 512MiB, 2GiB.`;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (match === null || unit === undefined) throw new InvalidArgumentError(expected);
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > MAX_BYTES) throw new InvalidArgumentError(expected);
+  return bytes;
 }
 
 /** Any non-empty string (--model, --sqlite-path, --system...). */
@@ -160,8 +250,8 @@ export interface RawCacheOptions {
   cacheBackend?: BackendName;
   /** --backend: alias of --cache-backend. */
   backend?: BackendName;
-  /** --cache-ttl in seconds. */
-  cacheTtl?: number;
+  /** --cache-ttl in seconds, or "never". */
+  cacheTtl?: number | typeof NEVER;
   /** --redis-host. */
   redisHost?: string;
   /** --redis-port. */
@@ -176,6 +266,10 @@ export interface RawCacheOptions {
   redisKeyPrefix?: string;
   /** --sqlite-path. */
   sqlitePath?: string;
+  /** --max-entries (run, chat, warm). */
+  maxEntries?: number;
+  /** --max-bytes (run, chat, warm). */
+  maxBytes?: number;
 }
 
 /** How to reach Redis; unset fields come from the URL, then from the defaults. */
@@ -200,12 +294,16 @@ export interface CacheConfig {
   enabled: boolean;
   /** Which store. */
   backend: BackendName;
-  /** TTL of new entries in seconds; null = never expire. */
+  /** TTL of new entries in seconds; null = never expire ("--cache-ttl never"). */
   ttl: number | null;
   /** SQLite file; undefined = the default path ($XDG_CACHE_HOME/tinyllm/cache.sqlite or ~/.cache/...). */
   sqlitePath: string | undefined;
   /** Redis connection settings. */
   redis: RedisConfig;
+  /** Most entries the store keeps (SQLite, memory); undefined = the store's default. */
+  maxEntries: number | undefined;
+  /** Most bytes the store keeps (SQLite, memory); undefined = the store's default. */
+  maxBytes: number | undefined;
 }
 
 /** Options of resolveCacheConfig. */
@@ -230,15 +328,34 @@ export function resolveCacheConfig(
     else if (env[ENV.cache] !== undefined && env[ENV.cache] !== '') enabled = parseBooleanEnv(ENV.cache, env[ENV.cache] as string);
   }
 
-  // --backend is an alias; an explicit flag beats the variable, which beats the default.
-  const backend =
-    (sourceOf('backend') === 'cli' ? raw.backend : undefined) ??
-    (sourceOf('cacheBackend') === 'cli' ? raw.cacheBackend : undefined) ??
-    raw.cacheBackend ??
-    raw.backend ??
-    DEFAULTS.cacheBackend;
+  // --backend is an alias; an explicit flag beats the variable, which beats the default. Both
+  // flags with different values is a contradiction, not a precedence question.
+  const backendFlag = sourceOf('backend') === 'cli' ? raw.backend : undefined;
+  const cacheBackendFlag = sourceOf('cacheBackend') === 'cli' ? raw.cacheBackend : undefined;
+  if (backendFlag !== undefined && cacheBackendFlag !== undefined && backendFlag !== cacheBackendFlag) {
+    throw new UsageError(
+      `--backend ${backendFlag} and --cache-backend ${cacheBackendFlag} disagree: --backend is another name for --cache-backend, so give one of them.`,
+    );
+  }
+  const backend = backendFlag ?? cacheBackendFlag ?? raw.cacheBackend ?? raw.backend ?? DEFAULTS.cacheBackend;
 
-  const ttl = raw.cacheTtl ?? DEFAULTS.cacheTtl;
+  // Redis evicts by its own maxmemory policy: a bound given on the command line cannot apply. One
+  // from the environment is ignored there, so a shell that sets it for SQLite can still use Redis.
+  if (backend === 'redis') {
+    for (const [key, flag] of [
+      ['maxEntries', '--max-entries'],
+      ['maxBytes', '--max-bytes'],
+    ] as const) {
+      if (sourceOf(key) === 'cli' && raw[key] !== undefined) {
+        throw new UsageError(
+          `${flag} bounds the sqlite and memory stores; Redis evicts by its own maxmemory setting (redis.conf), so drop ${flag} or use another --cache-backend.`,
+        );
+      }
+    }
+  }
+  const bounded = backend !== 'redis';
+
+  const ttl = raw.cacheTtl === NEVER ? null : (raw.cacheTtl ?? DEFAULTS.cacheTtl);
   const redis: RedisConfig = {};
   if (raw.redisHost !== undefined) redis.host = raw.redisHost;
   if (raw.redisPort !== undefined) redis.port = raw.redisPort;
@@ -246,7 +363,15 @@ export function resolveCacheConfig(
   if (raw.redisPassword !== undefined) redis.password = raw.redisPassword;
   if (raw.redisUrl !== undefined) redis.url = raw.redisUrl;
   if (raw.redisKeyPrefix !== undefined) redis.keyPrefix = raw.redisKeyPrefix;
-  return { enabled, backend, ttl: ttl === 0 ? null : ttl, sqlitePath: raw.sqlitePath, redis };
+  return {
+    enabled,
+    backend,
+    ttl,
+    sqlitePath: raw.sqlitePath,
+    redis,
+    maxEntries: bounded ? raw.maxEntries : undefined,
+    maxBytes: bounded ? raw.maxBytes : undefined,
+  };
 }
 
 /** "host:port" of the Redis server the config points at, for messages. */

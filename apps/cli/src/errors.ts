@@ -6,6 +6,8 @@ export const EXIT = {
   failure: 1,
   /** A usage error: unknown flag, bad flag value, missing argument, refused confirmation. */
   usage: 2,
+  /** Interrupted (Ctrl-C, SIGINT): 128 + 2, as a shell reports a command that SIGINT ended. */
+  interrupted: 130,
 } as const;
 
 /** An exit code of the command. */
@@ -95,9 +97,28 @@ function isNetworkFailure(error: unknown, depth = 0): boolean {
 
 const plain = (value: unknown): string => (typeof value === 'string' ? value : value instanceof Error ? value.message : String(value));
 
-/** Pulls the model name out of an Ollama "model 'x' not found" message. */
-function modelFromMessage(message: string): string | undefined {
-  return /model ['"]([^'"]+)['"] not found/i.exec(message)?.[1];
+/**
+ * Ollama's own "model not found" error text: `model 'x' not found` (generate, chat, show) or
+ * `model "x" not found, try pulling it first` (embed). Only that text means "pull it": any other
+ * 404 comes from something else (another server, or a path prefix in --ollama-host). Returns the
+ * model it names ('' when the request named none), or undefined for any other text.
+ */
+export function modelNotFound(message: string): string | undefined {
+  return /^model ['"]([^'"]*)['"] not found/i.exec(message.trim())?.[1];
+}
+
+/** Text for the end of a message: one line, at most 160 characters, without a trailing period (the caller adds its own). */
+export function clause(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  const short = line.length > 160 ? `${line.slice(0, 157)}...` : line;
+  return short.replace(/(?<!\.)\.$/, '');
+}
+
+/** An HTTP error from a server that is not Ollama: an HTML page, or a 404 without Ollama's model text. */
+function describeForeignReply(host: string, status: number | undefined, body: string): string {
+  const what = status === undefined ? 'an error' : `HTTP ${status}`;
+  const detail = /^\s*</.test(body) ? 'an HTML page' : clause(body);
+  return `${host} answered ${what} (${detail}): is this an Ollama server? Check --ollama-host (e.g. http://127.0.0.1:11434)`;
 }
 
 /** The codes of an error and its causes (TINYLLM_*, SQLITE_*, ECONNREFUSED...). */
@@ -142,6 +163,9 @@ export function describeStoreFailure(error: unknown, store?: StoreContext): Stor
     if (is(['SQLITE_CORRUPT', 'SQLITE_NOTADB'], /malformed|not a database|corrupt/i) || fields.code === 'TINYLLM_DECODE_ERROR') {
       return { message: `${where} is damaged (${detail})`, hint: `delete it (rm ${path === undefined ? '<file>' : shellQuote(path)}) to start afresh` };
     }
+    if (/cannot create the directory/i.test(plain(fields.message ?? ''))) {
+      return { message: `cannot create the directory of ${where} (${detail})`, hint: 'choose another --sqlite-path (or XDG_CACHE_HOME)' };
+    }
     if (is(['SQLITE_BUSY', 'SQLITE_LOCKED'], /locked/i)) {
       return {
         message: `${where} is locked by another process (${detail})`,
@@ -160,6 +184,10 @@ export function describeStoreFailure(error: unknown, store?: StoreContext): Stor
       return { message: `an entry in ${where} cannot be read (${detail})`, hint: 'remove the entries with tinyllm cache-clear --no-confirm' };
     }
     if (fields.code === 'TINYLLM_CACHE_TIMEOUT') return { message: `${where} did not answer in time (${detail})`, hint: 'is it overloaded or paused?' };
+    // ioredis's parser asks to "report this" when the reply is not Redis's protocol: it is not a bug to report.
+    if (/Protocol error/i.test(text)) {
+      return { message: `${where} does not answer in Redis's protocol`, hint: 'is this a Redis server? Check --redis-url / --redis-host / --redis-port' };
+    }
     return { message: `${where} failed${operation === undefined ? '' : ` during ${operation}`}: ${detail}`, hint: 'is it still running and reachable?' };
   }
   const where = store === undefined ? 'the cache store' : `the ${store.kind} cache at ${store.location}`;
@@ -167,6 +195,18 @@ export function describeStoreFailure(error: unknown, store?: StoreContext): Stor
 }
 
 const withHint = (failure: StoreFailure): string => (failure.hint === undefined ? failure.message : `${failure.message}: ${failure.hint}`);
+
+/** An HTTP error from Ollama (or from whatever answered at --ollama-host), keyed on the error text, not the status alone. */
+function describeHttpError(host: string, status: number | undefined, message: string, context: ErrorContext): string {
+  const missing = modelNotFound(message);
+  if (missing !== undefined) {
+    // The name as the user spelled it; Ollama's text may show it normalised (or empty).
+    const model = context.model ?? (missing === '' ? '<model>' : missing);
+    return `model "${model}" not found at ${host}: pull it with \`ollama pull ${model}\``;
+  }
+  if (status === 404 || /^\s*</.test(message)) return describeForeignReply(host, status, message);
+  return `Ollama at ${host} refused the request${status === undefined ? '' : ` (HTTP ${status})`}: ${clause(message)}`;
+}
 
 /**
  * Maps any error to a message that says what to do, and an exit code: the typed errors of
@@ -184,16 +224,10 @@ export function describeError(error: unknown, context: ErrorContext): DescribedE
       const after = typeof fields.timeoutMs === 'number' ? ` within ${Math.round(fields.timeoutMs / 100) / 10} s` : ' in time';
       return { message: `Ollama at ${host} did not answer${after}: is the machine busy, or the model still loading? Try again.`, exitCode: EXIT.failure };
     }
-    case 'TINYLLM_OLLAMA_HTTP': {
-      if (fields.status === 404) {
-        const model = (typeof fields.model === 'string' ? fields.model : undefined) ?? context.model ?? modelFromMessage(message) ?? '<model>';
-        return { message: `model "${model}" not found at ${host}: pull it with \`ollama pull ${model}\``, exitCode: EXIT.failure };
-      }
-      const status = typeof fields.status === 'number' ? ` (HTTP ${fields.status})` : '';
-      return { message: `Ollama at ${host} refused the request${status}: ${message}`, exitCode: EXIT.failure };
-    }
+    case 'TINYLLM_OLLAMA_HTTP':
+      return { message: describeHttpError(host, typeof fields.status === 'number' ? fields.status : undefined, message, context), exitCode: EXIT.failure };
     case 'TINYLLM_OLLAMA_STREAM':
-      return { message: `the answer from Ollama at ${host} broke off: ${message}. Nothing was cached; try again.`, exitCode: EXIT.failure };
+      return { message: `the answer from Ollama at ${host} broke off: ${clause(message)}. Nothing was cached; try again.`, exitCode: EXIT.failure };
     case 'TINYLLM_INVALID_OPTION':
     case 'TINYLLM_INVALID_REQUEST':
       return { message, exitCode: EXIT.usage };
@@ -208,10 +242,7 @@ export function describeError(error: unknown, context: ErrorContext): DescribedE
   }
   // Errors of the official client (ResponseError carries status_code) or of fetch itself.
   const statusCode = (error as { status_code?: unknown } | null)?.status_code;
-  if (statusCode === 404) {
-    const model = context.model ?? modelFromMessage(message) ?? '<model>';
-    return { message: `model "${model}" not found at ${host}: pull it with \`ollama pull ${model}\``, exitCode: EXIT.failure };
-  }
+  if (typeof statusCode === 'number') return { message: describeHttpError(host, statusCode, message, context), exitCode: EXIT.failure };
   if (isNetworkFailure(error)) return { message: `cannot reach Ollama at ${host}: is \`ollama serve\` running?`, exitCode: EXIT.failure };
   return { message: `unexpected error: ${message}`, exitCode: EXIT.failure };
 }

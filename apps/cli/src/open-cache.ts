@@ -47,6 +47,8 @@ export class CacheUnavailableError extends Error {
 export interface OpenCacheOptions {
   /** Do not create a missing SQLite file: resolve undefined instead (for cache-stats and cache-clear). */
   mustExist?: boolean;
+  /** Receives the warnings of the store's driver, in the command's words (e.g. a Redis password the server does not need). Default: dropped. */
+  onWarning?: (text: string) => void;
 }
 
 function wrap(kind: BackendName, location: string, backend: CacheBackend): OpenedCache {
@@ -86,7 +88,11 @@ async function openSqlite(config: CacheConfig, options: OpenCacheOptions): Promi
   if (options.mustExist && !existsSync(path)) return undefined;
   const { SqliteBackend } = await import('@tinyllm/cache-sqlite');
   try {
-    return wrap('sqlite', path, new SqliteBackend({ path }));
+    const bounds = {
+      ...(config.maxEntries === undefined ? {} : { maxEntries: config.maxEntries }),
+      ...(config.maxBytes === undefined ? {} : { maxBytes: config.maxBytes }),
+    };
+    return wrap('sqlite', path, new SqliteBackend({ path, ...bounds }));
   } catch (error) {
     // A damaged file (delete it), a locked one (try again), one that cannot be written, another application's database...
     const failure = describeStoreFailure(error, { kind: 'sqlite', location: path });
@@ -100,9 +106,13 @@ async function openSqlite(config: CacheConfig, options: OpenCacheOptions): Promi
   }
 }
 
-async function openMemory(): Promise<OpenedCache> {
+async function openMemory(config: CacheConfig): Promise<OpenedCache> {
   const { MemoryBackend } = await import('@tinyllm/cache-memory');
-  return wrap('memory', 'this process', new MemoryBackend());
+  const bounds = {
+    ...(config.maxEntries === undefined ? {} : { maxSize: config.maxEntries }),
+    ...(config.maxBytes === undefined ? {} : { maxBytes: config.maxBytes }),
+  };
+  return wrap('memory', 'this process', new MemoryBackend(bounds));
 }
 
 /** Why a Redis connection failed, in words, and what the user should check. */
@@ -114,6 +124,14 @@ interface RedisFailure {
 }
 
 const REACH_HINT = 'is redis-server running there? Check --redis-url / --redis-host / --redis-port';
+const NOT_REDIS_HINT = 'is this a Redis server? Check --redis-url / --redis-host / --redis-port';
+
+/** True for the parser error of a reply that is not Redis's protocol (an HTTP server on that port, say). */
+export function isProtocolError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  const message = error instanceof Error ? error.message : String(error);
+  return name === 'ParserError' || /^Protocol error\b/i.test(message);
+}
 
 /**
  * Classifies a failed Redis connection: nothing answering (refused, timed out, unknown host) gets the
@@ -128,6 +146,8 @@ function redisFailure(error: unknown, address: string, db: number, describe: (er
   if (code === 'ECONNREFUSED') return unreachable('connection refused');
   if (code === 'ETIMEDOUT' || /\bETIMEDOUT\b/.test(message)) return unreachable('connection timed out');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return unreachable('unknown host');
+  // Something answered, but not in Redis's protocol (ioredis's own text asks to report a bug: it is not one).
+  if (isProtocolError(error)) return { message: `${address} does not answer in Redis's protocol`, hint: NOT_REDIS_HINT };
   // Something accepted the connection but never answered: a hung server or not Redis at all.
   if (/Ready check failed/i.test(message)) return unreachable(`it accepted the connection but did not answer: ${message}`);
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH .*without any password/i.test(message)) {
@@ -145,32 +165,75 @@ function redisFailure(error: unknown, address: string, db: number, describe: (er
   return { message: `cannot use Redis at ${address} (${describe(error, address)})` };
 }
 
-async function openRedis(config: CacheConfig): Promise<OpenedCache> {
+/**
+ * ioredis writes some warnings straight to the console (`[WARN] Redis server does not require a
+ * password, but a password was supplied.`). While a command uses Redis, those lines are caught and
+ * said in the command's words instead; any other console output passes through untouched.
+ */
+function catchDriverWarnings(address: string, onWarning: (text: string) => void): () => void {
+  const original = console.warn;
+  const said = new Set<string>();
+  console.warn = (...args: unknown[]): void => {
+    const text = args.map(String).join(' ');
+    if (!text.startsWith('[WARN]')) {
+      original.apply(console, args);
+      return;
+    }
+    const warning = /does not require a password, but a password was supplied/i.test(text)
+      ? `Redis at ${address} needs no password, but one was given (--redis-password, TINYLLM_REDIS_PASSWORD or the URL): it was ignored`
+      : `Redis at ${address}: ${text.replace(/^\[WARN\]\s*/, '')}`;
+    if (said.has(warning)) return;
+    said.add(warning);
+    onWarning(warning);
+  };
+  return () => {
+    console.warn = original;
+  };
+}
+
+async function openRedis(config: CacheConfig, options: OpenCacheOptions): Promise<OpenedCache> {
   const address = redisAddress(config.redis);
   // Loaded only here: ioredis costs start-up time every other command should not pay.
   const { RedisBackend, describeConnectionError } = await import('@tinyllm/cache-redis');
   const { host, port, db, password, url, keyPrefix } = config.redis;
-  const backend = new RedisBackend({
-    ...(url === undefined ? {} : { url }),
-    ...(host === undefined ? {} : { host }),
-    ...(port === undefined ? {} : { port }),
-    ...(db === undefined ? {} : { db }),
-    ...(password === undefined ? {} : { password }),
-    ...(keyPrefix === undefined ? {} : { keyPrefix }),
-  });
-  let firstError: unknown;
-  const onError = (error: unknown): void => {
-    firstError ??= error;
-  };
-  backend.client.on('error', onError);
-  const ready = await backend.ready();
-  backend.client.off('error', onError);
-  if (!ready) {
-    await backend.close();
-    const failure = redisFailure(firstError, address, redisDatabase(config.redis), describeConnectionError);
-    throw new CacheUnavailableError('redis', address, failure.message, failure.hint);
+  const release = catchDriverWarnings(address, options.onWarning ?? (() => {}));
+  let backend: InstanceType<typeof RedisBackend> | undefined;
+  try {
+    backend = new RedisBackend({
+      ...(url === undefined ? {} : { url }),
+      ...(host === undefined ? {} : { host }),
+      ...(port === undefined ? {} : { port }),
+      ...(db === undefined ? {} : { db }),
+      ...(password === undefined ? {} : { password }),
+      ...(keyPrefix === undefined ? {} : { keyPrefix }),
+    });
+    let firstError: unknown;
+    const onError = (error: unknown): void => {
+      firstError ??= error;
+    };
+    backend.client.on('error', onError);
+    const ready = await backend.ready();
+    backend.client.off('error', onError);
+    if (!ready) {
+      const failure = redisFailure(firstError, address, redisDatabase(config.redis), describeConnectionError);
+      throw new CacheUnavailableError('redis', address, failure.message, failure.hint);
+    }
+  } catch (error) {
+    await backend?.close();
+    release();
+    throw error;
   }
-  return wrap('redis', address, backend);
+  const opened = wrap('redis', address, backend);
+  return {
+    ...opened,
+    close: async () => {
+      try {
+        await opened.close();
+      } finally {
+        release();
+      }
+    },
+  };
 }
 
 /**
@@ -183,9 +246,9 @@ export async function openCache(config: CacheConfig, options: OpenCacheOptions =
     case 'sqlite':
       return openSqlite(config, options);
     case 'memory':
-      return openMemory();
+      return openMemory(config);
     case 'redis':
-      return openRedis(config);
+      return openRedis(config, options);
   }
 }
 
@@ -193,9 +256,9 @@ export async function openCache(config: CacheConfig, options: OpenCacheOptions =
 export type ExistingStore = { kind: 'open'; opened: OpenedCache } | { kind: 'missing' } | { kind: 'failed' };
 
 /** Opens the store for cache-stats and cache-clear: never creates a missing SQLite file, and says on stderr why a store is unavailable. */
-export async function openExistingStore(config: CacheConfig, output: Pick<Output, 'error'>): Promise<ExistingStore> {
+export async function openExistingStore(config: CacheConfig, output: Pick<Output, 'error' | 'warn'>): Promise<ExistingStore> {
   try {
-    const opened = await openCache(config, { mustExist: true });
+    const opened = await openCache(config, { mustExist: true, onWarning: output.warn });
     return opened === undefined ? { kind: 'missing' } : { kind: 'open', opened };
   } catch (error) {
     if (!(error instanceof CacheUnavailableError)) throw error;

@@ -135,7 +135,7 @@ describe('help and version', () => {
     expect(result.stdout.trim()).toBe(version);
   });
 
-  for (const command of ['run', 'cache-stats', 'cache-clear', 'warm']) {
+  for (const command of ['run', 'chat', 'cache-stats', 'cache-clear', 'warm']) {
     it(`${command} --help shows usage and examples`, async () => {
       const result = await runCli([command, '--help']);
       expect(result.code).toBe(0);

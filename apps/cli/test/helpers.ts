@@ -29,9 +29,13 @@ export interface RunCliOptions {
   /** Extra environment (over the clean base). */
   env?: Record<string, string | undefined>;
   /** Written to stdin, which is then closed (stdin is always a pipe, never a terminal). */
-  input?: string;
+  input?: string | Buffer;
+  /** Keep stdin open (nothing written) until the child exits, like a user who has not answered yet. */
+  holdStdin?: boolean;
   /** Kill the child after this long. Default 20 s. */
   timeoutMs?: number;
+  /** Sends `signal` to the child once `when` holds for what it wrote so far (checked on every write and every 20 ms). */
+  interrupt?: { signal: NodeJS.Signals; when: (output: { stdout: string; stderr: string }) => boolean };
 }
 
 /** The parent's environment without anything that would configure the command. */
@@ -76,16 +80,69 @@ function spawnCli(args: readonly string[], options: RunCliOptions, closeStdoutAf
       stderr += chunk;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    const interrupt = options.interrupt;
+    let poll: ReturnType<typeof setInterval> | undefined;
+    if (interrupt !== undefined) {
+      poll = setInterval(() => {
+        if (!interrupt.when({ stdout, stderr })) return;
+        clearInterval(poll);
+        child.kill(interrupt.signal);
+      }, 20);
+    }
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve({ code, stdout, stderr, exitMsAfterClose: closedAt === undefined ? Number.NaN : performance.now() - closedAt });
+    });
+    child.stdin.on('error', () => {});
+    if (options.holdStdin) return;
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/**
+ * Runs the command on a real terminal (a pseudo-terminal from util-linux `script`), typing `keys`
+ * once its stderr or stdout shows `after`. Resolves the exit code and everything the terminal showed.
+ */
+export function runCliOnTerminal(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; after: string; keys: string; timeoutMs?: number },
+): Promise<{ code: number | null; screen: string }> {
+  const env: Record<string, string> = cleanEnv();
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  const quote = (arg: string): string => `'${arg.replaceAll("'", "'\\''")}'`;
+  const commandLine = [process.execPath, BIN, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    // -q quiet, -e the child's exit code, -f flush at once, -c the command; no typescript file.
+    const child = spawn('script', ['-qefc', commandLine, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let typed = false;
+    const onData = (chunk: string): void => {
+      screen += chunk;
+      if (!typed && screen.includes(options.after)) {
+        typed = true;
+        child.stdin.write(options.keys);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, exitMsAfterClose: closedAt === undefined ? Number.NaN : performance.now() - closedAt });
+      resolve({ code, screen });
     });
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
   });
 }
 

@@ -158,6 +158,27 @@ describe.skipIf(!canSpawn)('a Redis server that fails', () => {
     }
   });
 
+  it("a password the server does not need: one warning in the command's words, never ioredis's [WARN] line", async () => {
+    const redis = await startRedisServer({ local: true });
+    try {
+      const address = `${redis.host}:${redis.port}`;
+      const stats = await runCli(['cache-stats', '--backend', 'redis', '--redis-port', String(redis.port), '--redis-password', 'not-needed']);
+      expect(stats.code).toBe(0);
+      expect(stats.stdout).toContain(`redis cache  ${address}`);
+      expect(stats.stderr).toContain(
+        `warning: Redis at ${address} needs no password, but one was given (--redis-password, TINYLLM_REDIS_PASSWORD or the URL): it was ignored`,
+      );
+      expect(stats.stderr).not.toContain('[WARN]');
+      const run = await runCli(['run', 'password not needed'], { env: { ...envOf(redis), TINYLLM_REDIS_PASSWORD: 'not-needed' } });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('cache miss');
+      expect(run.stderr.match(/needs no password/g)?.length).toBe(1);
+      expect(run.stderr).not.toContain('[WARN]');
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('a database index the server does not have points at --redis-db', async () => {
     const redis = await startRedisServer({ local: true });
     try {

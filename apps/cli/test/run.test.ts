@@ -62,7 +62,7 @@ describe('tinyllm run', () => {
     const missBody = JSON.parse(miss.stdout) as Record<string, unknown> & { cache: Record<string, unknown> };
     expect(missBody).toMatchObject({ model: MODEL, done: true, response: fakeAnswer({ model: MODEL, prompt: 'json output prompt' }).text });
     expect(typeof missBody.total_duration).toBe('number');
-    expect(missBody.cache).toEqual({ status: 'miss', key: expect.any(String), ageMs: null, savedMs: null });
+    expect(missBody.cache).toEqual({ status: 'miss', key: expect.any(String), ageMs: null, savedMs: null, stored: true });
 
     const hit = await runCli(['run', '--output', 'json', 'json output prompt'], { env });
     const hitBody = JSON.parse(hit.stdout) as { response: string; cache: { status: string; key: string; ageMs: number; savedMs: number } };

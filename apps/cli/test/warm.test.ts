@@ -88,7 +88,7 @@ describe('tinyllm warm', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('failed 3');
     expect(result.stdout).toContain('line 1: cannot reach Ollama at http://127.0.0.1:9');
-    expect(result.stdout).toContain('line 3: not tried: cannot reach Ollama');
+    expect(result.stdout).toContain('lines 2-3 (2 lines): not tried: cannot reach Ollama');
   });
 
   it('ignores a UTF-8 byte order mark at the start of the file', async () => {

@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runConformanceSuite } from '@tinyllm/cache-core/conformance';
+import { createTempDir } from '@tinyllm/test-utils';
 import { afterAll } from 'vitest';
-import { FileBackend } from './file-backend.js';
+import { createFileBackend } from './file-backend.js';
 
-const directory = mkdtempSync(join(tmpdir(), 'tinyllm-file-backend-'));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = createTempDir('tinyllm-file-backend-');
+afterAll(() => directory.remove());
 
-runConformanceSuite('file (example third-party backend)', { createBackend: ({ namespace }) => new FileBackend(directory, namespace) });
+runConformanceSuite('file (example third-party backend)', {
+  createBackend: ({ namespace }) => createFileBackend(directory.path, namespace),
+  shared: true,
+});

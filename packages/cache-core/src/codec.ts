@@ -1,5 +1,5 @@
 import type { CacheEntry } from './entry.js';
-import { CacheDecodeError } from './errors.js';
+import { CacheDecodeError, UnstorableValueError } from './errors.js';
 
 /** Version of the stored entry format; bump it when the layout changes (old entries become misses). */
 export const CODEC_VERSION = 1;
@@ -7,13 +7,33 @@ export const CODEC_VERSION = 1;
 /** Every encoded entry starts with this tag, so a foreign or older value is recognised cheaply. */
 export const CODEC_TAG = `tlc${CODEC_VERSION}:`;
 
+/** Matches the tag of an entry of any codec version (what clear() and stats() count as an entry). */
+export const ANY_CODEC_TAG = /^tlc\d+:/;
+
+/**
+ * The JSON text of a value the cache can store, or undefined when JSON cannot carry it: undefined,
+ * a function or a symbol (at the top level), a BigInt at any depth, or a cycle. One rule for every
+ * backend: such values are refused, never stored as something else (`null`, `{}`, the function).
+ */
+export function jsonTextOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Encodes an entry for backends that store strings (Redis, SQLite, files).
  * Layout: the tag, then a JSON array [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, model, value];
- * an array parses faster than an object and carries no field names.
+ * an array parses faster than an object and carries no field names. Pass valueJson when the value's
+ * JSON text is already at hand (BackendBase does), so it is not serialised twice. A value JSON cannot
+ * carry throws UnstorableValueError.
  */
-export function encodeEntry(entry: CacheEntry): string {
-  return CODEC_TAG + JSON.stringify([entry.createdAt, entry.expiresAt, entry.accessCount, entry.lastAccess, entry.sizeBytes, entry.model ?? null, entry.value]);
+export function encodeEntry(entry: CacheEntry, valueJson: string | undefined = jsonTextOf(entry.value)): string {
+  if (valueJson === undefined) throw new UnstorableValueError(entry.value);
+  const metadata = JSON.stringify([entry.createdAt, entry.expiresAt, entry.accessCount, entry.lastAccess, entry.sizeBytes, entry.model ?? null]);
+  return `${CODEC_TAG}${metadata.slice(0, -1)},${valueJson}]`;
 }
 
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

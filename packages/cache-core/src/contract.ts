@@ -3,6 +3,13 @@ import type { CacheEntry } from './entry.js';
 /** A value or a promise of it: in-process backends answer synchronously and skip the deadline timer. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * What a backend's set() answers: false when it refused the entry, anything else (nothing at all,
+ * for a backend written as returning void) when it stored it.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: backends written as `set(): void` (or Promise<void>) must still fit the contract
+export type SetResult = boolean | void;
+
 /** What a backend can do; the conformance suite runs the cases that apply. */
 export interface BackendCapabilities {
   /** Drops entries on its own when a bound (entries or bytes) is reached. */
@@ -21,6 +28,15 @@ export interface BackendCapabilities {
   settlesWithinMs?: number;
 }
 
+/** Narrows clear() and stats() to the entries of one key namespace. */
+export interface ScopeOptions {
+  /**
+   * Only entries whose key starts with `namespace + ":"` (the form generateCacheKey writes for a
+   * namespace) are cleared or counted. @default every entry of the backend's own namespace
+   */
+  namespace?: string;
+}
+
 /** Size figures of one backend's own namespace. */
 export interface BackendStats {
   /** Entries currently stored (expired ones may be counted until they are purged). */
@@ -33,6 +49,8 @@ export interface BackendStats {
   oldestCreatedAt?: number | null;
   /** Creation time of the newest stored entry (ms since the epoch), where known. */
   newestCreatedAt?: number | null;
+  /** Keys under the backend's namespace that are not cache entries (left alone by clear), where the store can hold such keys. */
+  foreignKeys?: number;
 }
 
 /** Counters a shared backend keeps in the store, so another process can read them. */
@@ -65,16 +83,21 @@ export interface CacheBackend {
   readonly capabilities: BackendCapabilities;
   /** The entry under key, or undefined when absent or expired. */
   get(key: string): MaybePromise<CacheEntry | undefined>;
-  /** Stores the entry until entry.expiresAt (null = no expiry); an already elapsed expiry stores nothing and removes any old value. */
-  set(key: string, entry: CacheEntry): MaybePromise<void>;
+  /**
+   * Stores the entry until entry.expiresAt (null = no expiry). An already elapsed expiry stores
+   * nothing and removes any old value. Resolves false when the backend refuses the entry (larger
+   * than its bounds, or a value JSON cannot carry: undefined, a function, a symbol, a BigInt); a
+   * refused entry is not stored and any old value under the key is removed.
+   */
+  set(key: string, entry: CacheEntry): MaybePromise<SetResult>;
   /** Removes the entry; true when one was there. */
   delete(key: string): MaybePromise<boolean>;
   /** True when an unexpired entry is stored under key. */
   has(key: string): MaybePromise<boolean>;
-  /** Removes every entry of this backend's namespace (and nothing else); returns how many went. */
-  clear(): MaybePromise<number>;
-  /** Entry count and, where known, bytes and evictions of this namespace. */
-  stats(): MaybePromise<BackendStats>;
+  /** Removes every entry of this backend's namespace (and nothing else), or only those of options.namespace; returns how many went. */
+  clear(options?: ScopeOptions): MaybePromise<number>;
+  /** Entry count and, where known, bytes and evictions of this namespace (or only of options.namespace's entries). */
+  stats(options?: ScopeOptions): MaybePromise<BackendStats>;
   /** Releases connections and handles; idempotent. Later calls fail with BackendClosedError. */
   close(): MaybePromise<void>;
   /** Calls listener for each entry the backend evicts to respect its bounds (backends that evict). */

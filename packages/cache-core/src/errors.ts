@@ -1,7 +1,10 @@
 const MARKER = Symbol.for('tinyllm.cache.error');
 
-/** Stable machine-readable codes of every error TinyLLM cache throws. */
-export type TinyLLMErrorCode =
+/**
+ * The codes of the errors cache-core throws. Other packages own their codes: a subclass of
+ * TinyLLMError elsewhere passes its own string union as the type parameter.
+ */
+export type CacheCoreErrorCode =
   | 'TINYLLM_INVALID_OPTION'
   | 'TINYLLM_INVALID_KEY'
   | 'TINYLLM_INVALID_REQUEST'
@@ -9,26 +12,20 @@ export type TinyLLMErrorCode =
   | 'TINYLLM_BACKEND_ERROR'
   | 'TINYLLM_CACHE_TIMEOUT'
   | 'TINYLLM_DECODE_ERROR'
-  | 'TINYLLM_MISSING_PACKAGE'
-  | 'TINYLLM_OLLAMA_HTTP'
-  | 'TINYLLM_OLLAMA_UNREACHABLE'
-  | 'TINYLLM_OLLAMA_TIMEOUT'
-  | 'TINYLLM_OLLAMA_STREAM'
-  | 'TINYLLM_INVALID_CONTROL'
-  | 'TINYLLM_BODY_TOO_LARGE'
-  | 'TINYLLM_UPSTREAM_UNREACHABLE'
-  | 'TINYLLM_UPSTREAM_TIMEOUT';
+  | 'TINYLLM_UNSTORABLE_VALUE'
+  | 'TINYLLM_MISSING_PACKAGE';
 
 /**
  * Base class of every TinyLLM error. `isInstance()` works across duplicated package copies
- * (a marker symbol, not `instanceof`), like the Vercel AI SDK's errors.
+ * (a marker symbol, not `instanceof`), like the Vercel AI SDK's errors. `Code` is the string
+ * union of the subclass's codes; by convention every code starts with `TINYLLM_`.
  */
-export class TinyLLMError extends Error {
+export class TinyLLMError<Code extends string = string> extends Error {
   /** Stable code: match on this, not on the message. */
-  readonly code: TinyLLMErrorCode;
+  readonly code: Code;
   readonly [MARKER] = true;
 
-  constructor(code: TinyLLMErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -40,7 +37,7 @@ export class TinyLLMError extends Error {
   }
 }
 
-function hasCode(error: unknown, code: TinyLLMErrorCode): boolean {
+function hasCode(error: unknown, code: CacheCoreErrorCode): boolean {
   return TinyLLMError.isInstance(error) && error.code === code;
 }
 
@@ -57,7 +54,7 @@ function describe(value: unknown): string {
 }
 
 /** An option or argument has a value it cannot take; the message names both. */
-export class InvalidOptionError extends TinyLLMError {
+export class InvalidOptionError extends TinyLLMError<'TINYLLM_INVALID_OPTION'> {
   /** Name of the offending option, e.g. "defaultTtl". */
   readonly option: string;
   /** The value that was rejected. */
@@ -74,7 +71,7 @@ export class InvalidOptionError extends TinyLLMError {
 }
 
 /** A cache key that is not a non-empty string. */
-export class InvalidKeyError extends TinyLLMError {
+export class InvalidKeyError extends TinyLLMError<'TINYLLM_INVALID_KEY'> {
   /** The key that was rejected. */
   readonly key: unknown;
   constructor(key: unknown) {
@@ -88,7 +85,7 @@ export class InvalidKeyError extends TinyLLMError {
 }
 
 /** A request that cannot be turned into a cache key (for example, no model). */
-export class InvalidRequestError extends TinyLLMError {
+export class InvalidRequestError extends TinyLLMError<'TINYLLM_INVALID_REQUEST'> {
   /** The request field that was wrong, e.g. "model". */
   readonly field: string;
   constructor(field: string, message: string) {
@@ -102,12 +99,15 @@ export class InvalidRequestError extends TinyLLMError {
 }
 
 /** A call on a backend (or cache) after close(). */
-export class BackendClosedError extends TinyLLMError {
-  /** Name of the backend, e.g. "redis". */
+export class BackendClosedError extends TinyLLMError<'TINYLLM_BACKEND_CLOSED'> {
+  /** Name of the backend, e.g. "redis" ("cache" for a closed ResponseCache). */
   readonly backend: string;
+  /** The operation that was called, e.g. "get". */
+  readonly operation: string;
   constructor(backend: string, operation: string) {
     super('TINYLLM_BACKEND_CLOSED', `${backend} backend: ${operation}() called after close()`);
     this.backend = backend;
+    this.operation = operation;
   }
   /** True for a BackendClosedError from any copy of this package. */
   static override isInstance(error: unknown): error is BackendClosedError {
@@ -116,7 +116,7 @@ export class BackendClosedError extends TinyLLMError {
 }
 
 /** A backend operation failed; `cause` holds the driver's own error. */
-export class BackendError extends TinyLLMError {
+export class BackendError extends TinyLLMError<'TINYLLM_BACKEND_ERROR'> {
   /** Name of the backend, e.g. "redis". */
   readonly backend: string;
   /** The operation that failed, e.g. "get". */
@@ -133,13 +133,16 @@ export class BackendError extends TinyLLMError {
 }
 
 /** A backend operation did not settle within its deadline. */
-export class CacheTimeoutError extends TinyLLMError {
+export class CacheTimeoutError extends TinyLLMError<'TINYLLM_CACHE_TIMEOUT'> {
+  /** Name of the backend, e.g. "redis". */
+  readonly backend: string;
   /** The operation that timed out, e.g. "get". */
   readonly operation: string;
   /** The deadline that elapsed, in milliseconds. */
   readonly timeoutMs: number;
   constructor(backend: string, operation: string, timeoutMs: number) {
     super('TINYLLM_CACHE_TIMEOUT', `${backend} backend: ${operation} did not answer within ${timeoutMs} ms`);
+    this.backend = backend;
     this.operation = operation;
     this.timeoutMs = timeoutMs;
   }
@@ -149,10 +152,34 @@ export class CacheTimeoutError extends TinyLLMError {
   }
 }
 
-/** A stored value that is not a valid entry of this codec version (corrupt, foreign, truncated). */
-export class CacheDecodeError extends TinyLLMError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('TINYLLM_DECODE_ERROR', `Cannot decode cache entry: ${message}`, options);
+/** Where a CacheDecodeError happened, when known, and what caused it. */
+export interface CacheDecodeErrorOptions {
+  /** The underlying error (a JSON SyntaxError, for example). */
+  cause?: unknown;
+  /** Name of the backend that read the value, e.g. "redis". */
+  backend?: string;
+  /** The operation that read it, e.g. "get". */
+  operation?: string;
+}
+
+/**
+ * A stored value that is not a valid entry of this codec version (corrupt, foreign, truncated).
+ * decodeEntry() does not know where the value came from; a backend built on BackendBase adds its
+ * name and the operation before the error leaves it.
+ */
+export class CacheDecodeError extends TinyLLMError<'TINYLLM_DECODE_ERROR'> {
+  /** What is wrong with the value, e.g. "malformed JSON (truncated or corrupt)". */
+  readonly detail: string;
+  /** Name of the backend that read the value, when known. */
+  readonly backend: string | undefined;
+  /** The operation that read it, when known. */
+  readonly operation: string | undefined;
+  constructor(detail: string, options: CacheDecodeErrorOptions = {}) {
+    const where = options.backend === undefined ? '' : `${options.backend} backend: ${options.operation ?? 'read'}: `;
+    super('TINYLLM_DECODE_ERROR', `${where}Cannot decode cache entry: ${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.detail = detail;
+    this.backend = options.backend;
+    this.operation = options.operation;
   }
   /** True for a CacheDecodeError from any copy of this package. */
   static override isInstance(error: unknown): error is CacheDecodeError {
@@ -160,8 +187,23 @@ export class CacheDecodeError extends TinyLLMError {
   }
 }
 
+/**
+ * A value the cache cannot store because JSON cannot carry it: undefined, a function, a symbol,
+ * a BigInt (at any depth) or a cyclic structure. Stored values are JSON on every backend, so a hit
+ * never depends on which backend served it.
+ */
+export class UnstorableValueError extends TinyLLMError<'TINYLLM_UNSTORABLE_VALUE'> {
+  constructor(value: unknown) {
+    super('TINYLLM_UNSTORABLE_VALUE', `Cannot store ${describe(value)}: cached values must be JSON (no undefined, functions, symbols, BigInts or cycles)`);
+  }
+  /** True for an UnstorableValueError from any copy of this package. */
+  static override isInstance(error: unknown): error is UnstorableValueError {
+    return hasCode(error, 'TINYLLM_UNSTORABLE_VALUE');
+  }
+}
+
 /** An optional package (for example @tinyllm/cache-redis) is needed but not installed. */
-export class MissingPackageError extends TinyLLMError {
+export class MissingPackageError extends TinyLLMError<'TINYLLM_MISSING_PACKAGE'> {
   /** The npm package to install. */
   readonly packageName: string;
   constructor(packageName: string, feature: string, options?: { cause?: unknown }) {

@@ -6,19 +6,19 @@ import { sha256Hex } from './hash.js';
  * Version of the key rules. Bump it whenever a change below would map a request to a different
  * key: old entries then simply stop being found instead of being served for the wrong request.
  */
-export const KEY_SCHEMA_VERSION = 1;
+export const KEY_SCHEMA_VERSION = 2;
 
 /**
- * The endpoints whose answers are cached: Ollama's native ones (embeddings is the legacy
- * /api/embeddings) and its OpenAI-compatible /v1 ones, each in a key space of its own (their
- * answers have different shapes).
+ * The endpoints whose answers are cached: Ollama's /api/generate, /api/chat, /api/embed and the
+ * legacy /api/embeddings, and its OpenAI-compatible /v1 ones, each in a key space of its own
+ * (their answers have different shapes).
  */
 export type CacheEndpoint = 'generate' | 'chat' | 'embed' | 'embeddings' | 'v1/chat/completions' | 'v1/completions' | 'v1/embeddings';
 
 /** An image as Ollama clients take it: base64 text or raw bytes. */
 export type ImageInput = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 
-/** The seed's simple request form; it maps onto the Ollama shape (max_tokens is num_predict, json_mode is format "json"). */
+/** The simple request form; it maps onto the Ollama shape (max_tokens is num_predict, json_mode is format "json"). */
 export interface SimpleRequest {
   /** Model name, with or without a tag. */
   model: string;
@@ -44,14 +44,14 @@ export interface CacheKeyRequest {
 
 /** Options of generateCacheKey. */
 export interface CacheKeyOptions {
-  /** The endpoint; inferred when omitted (messages → chat, input → embed, otherwise generate). */
+  /** The endpoint; the legacy `embeddings` must be named. @default inferred: messages → chat, input → embed, otherwise generate */
   endpoint?: CacheEndpoint;
-  /** A tenant or app; written in front of the hash, so one namespace never reads another's entries. */
+  /** A tenant or app; written in front of the hash, so one namespace never reads another's entries. @default none */
   namespace?: string;
   /**
    * The request is exactly what the model receives (as a proxy forwards it): simple-form fields at
    * the top level (temperature, max_tokens...) stay where they are instead of moving into
-   * `options`, since Ollama ignores them there. Default false.
+   * `options`, since Ollama ignores them there. @default false
    */
   exact?: boolean;
 }
@@ -73,7 +73,7 @@ export const EXCLUDED_REQUEST_FIELDS: ReadonlySet<string> = new Set([
 export const EXCLUDED_OPTION_FIELDS: ReadonlySet<string> = new Set(['num_thread', 'num_gpu', 'main_gpu', 'use_mmap', 'use_mlock', 'numa', 'low_vram']);
 
 /**
- * Ollama options that the simple form may put at the top level; they move into `options`.
+ * Ollama options that the simple request form may put at the top level; they move into `options`.
  * Ollama itself ignores top-level options, so the client sends them moved too (see toOllamaRequest).
  */
 const TOP_LEVEL_OPTION_FIELDS: ReadonlySet<string> = new Set([
@@ -125,21 +125,42 @@ function fingerprintImages(images: unknown): unknown {
   return Array.isArray(images) ? images.map((image) => imageFingerprint(image as ImageInput)) : images;
 }
 
-function fingerprintMessages(messages: unknown): unknown {
-  if (!Array.isArray(messages)) return messages;
-  let copy: unknown[] | undefined;
+/**
+ * Canonical JSON of chat messages. Ollama decodes each message into a struct, so a `null` field of
+ * a message is the field left out (dropped here, like undefined); nested values (tool call
+ * arguments, for example) are data and keep their nulls. Images are keyed by fingerprint.
+ */
+function writeMessages(messages: unknown): string | undefined {
+  if (!Array.isArray(messages)) return writeCanonical(messages);
+  let out = '[';
   for (let i = 0; i < messages.length; i++) {
-    const message = messages[i] as { images?: unknown } | null;
-    if (message !== null && typeof message === 'object' && message.images !== undefined) {
-      copy ??= messages.slice();
-      copy[i] = { ...message, images: fingerprintImages(message.images) };
-    }
+    if (i > 0) out += ',';
+    const message = messages[i] as unknown;
+    out += isPlainRecord(message) ? writeMessage(message) : (writeCanonical(message) ?? 'null');
   }
-  return copy ?? messages;
+  return `${out}]`;
 }
 
+function writeMessage(message: Record<string, unknown>): string {
+  const names = Object.keys(message).sort();
+  let out = '{';
+  let first = true;
+  for (const name of names) {
+    const value = message[name];
+    if (value === null) continue;
+    const written = name === 'images' ? writeCanonical(fingerprintImages(value)) : writeCanonical(value);
+    if (written === undefined) continue;
+    out += `${first ? '' : ','}${quote(name)}:${written}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+
 /**
- * Turns a simple-form or mixed request into the Ollama shape: top-level sampling fields move into
+ * Turns a simple-form (or mixed) request into the Ollama shape: top-level sampling fields move into
  * `options` (an explicit `options` value wins), max_tokens becomes num_predict and json_mode
  * becomes format "json". The cache's own per-call controls are dropped, and so are the fields in
  * `omit` (e.g. `stream`, which a caller sets per call). Returns a new object.
@@ -199,8 +220,10 @@ function writeOptions(options: unknown): string | undefined {
   let out = '{';
   let first = true;
   for (const name of names) {
-    if (EXCLUDED_OPTION_FIELDS.has(name)) continue;
-    const written = writeCanonical(record[name]);
+    const value = record[name];
+    // Ollama skips a null option (the option left out); runtime options never change the text.
+    if (value === null || EXCLUDED_OPTION_FIELDS.has(name)) continue;
+    const written = writeCanonical(value);
     if (written === undefined) continue;
     out += `${first ? '' : ','}${quote(name)}:${written}`;
     first = false;
@@ -209,8 +232,9 @@ function writeOptions(options: unknown): string | undefined {
 }
 
 /**
- * Canonical JSON of a request in the Ollama shape, normalised on the way: excluded fields dropped,
- * the model normalised, runtime options dropped, images replaced by their fingerprints. One pass,
+ * Canonical JSON of a request in the Ollama shape, normalised on the way: excluded and null fields
+ * dropped (at the top level, in options and in messages), the model normalised, runtime options
+ * dropped, images replaced by their fingerprints. One pass,
  * no intermediate copies: this runs on every lookup. Returns undefined when the request still has
  * simple-form fields (temperature at the top level, max_tokens, json_mode) to lift first.
  */
@@ -221,7 +245,8 @@ function writeRequest(request: CacheKeyRequest, prefix: string, exact = false): 
   let first = true;
   for (const field of fields) {
     const value = request[field];
-    if (value === undefined || EXCLUDED_REQUEST_FIELDS.has(field)) continue;
+    // Ollama decodes the body into a struct: a null field is the field left out.
+    if (value === undefined || value === null || EXCLUDED_REQUEST_FIELDS.has(field)) continue;
     let written: string | undefined;
     switch (field) {
       case 'model':
@@ -239,7 +264,7 @@ function writeRequest(request: CacheKeyRequest, prefix: string, exact = false): 
         written = JSON.stringify(value);
         break;
       case 'messages':
-        written = writeCanonical(fingerprintMessages(value));
+        written = writeMessages(value);
         break;
       case 'max_tokens':
       case 'json_mode':
@@ -260,7 +285,7 @@ function writeRequest(request: CacheKeyRequest, prefix: string, exact = false): 
 /**
  * Exactly the text that is hashed into a key: the key-schema version, the endpoint, then the
  * canonical JSON of the normalised request (sorted keys at every depth, no whitespace, undefined
- * dropped, -0 as 0). The version and endpoint sit outside the JSON, so no request field can
+ * dropped, null fields dropped where Ollama reads null as absent, -0 as 0). The version and endpoint sit outside the JSON, so no request field can
  * collide with them.
  */
 export function cacheKeyMaterial(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
@@ -294,8 +319,8 @@ export function assertNamespace(namespace: unknown, option = 'namespace'): asser
 
 /**
  * The cache key of a request: `[namespace:]` + sha256 of cacheKeyMaterial (the key-schema version,
- * the endpoint and the canonical JSON of the normalised request). Key order, stream, keep_alive and performance options never
- * change it; every field that can change the answer does.
+ * the endpoint and the canonical JSON of the normalised request). Key order, stream, keep_alive,
+ * performance options and null fields never change it; every field that can change the answer does.
  */
 export function generateCacheKey(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
   const hash = sha256Hex(cacheKeyMaterial(request, options));

@@ -1,99 +1,71 @@
+import { BackendBase } from './backend-base.js';
 import { decodeEntry, encodeEntry } from './codec.js';
-import type { BackendCapabilities, BackendStats, CacheBackend } from './contract.js';
-import { type CacheEntry, isExpired } from './entry.js';
-import { BackendClosedError } from './errors.js';
+import type { BackendCapabilities, BackendStats } from './contract.js';
+import type { CacheEntry } from './entry.js';
 
 /** Options of ReferenceBackend. */
 export interface ReferenceBackendOptions {
-  /** The map holding encoded entries; pass one map to several backends to share a store. Default: a new map. */
+  /** The map holding encoded entries; pass one map to several backends to share a store. @default a new map */
   store?: Map<string, string>;
-  /** Prefix that scopes this backend's keys in the store. Default "default". */
+  /** Prefix that scopes this backend's keys in the store. @default "default" */
   namespace?: string;
 }
 
 /**
  * The smallest complete backend: encoded entries in a Map, scoped by namespace. It is the
  * executable reading of the contract (the conformance suite runs against it) and a starting
- * point for writing a backend of your own.
+ * point for writing a backend of your own: BackendBase supplies the closed state, expiry, the
+ * JSON rule and has(), so only the storage is left.
  */
-export class ReferenceBackend implements CacheBackend {
+export class ReferenceBackend extends BackendBase {
   /** Name used in logs and errors. */
   readonly name = 'reference';
   /** Several instances on one map see each other's writes. */
   readonly capabilities: BackendCapabilities = { shared: true };
   readonly #store: Map<string, string>;
   readonly #prefix: string;
-  #closed = false;
 
   constructor(options: ReferenceBackendOptions = {}) {
+    super();
     this.#store = options.store ?? new Map();
     this.#prefix = `${options.namespace ?? 'default'}\u0000`;
   }
 
-  /** The entry under key, or undefined. */
-  async get(key: string): Promise<CacheEntry | undefined> {
-    this.#open('get');
+  protected read(key: string): CacheEntry | undefined {
     const raw = this.#store.get(this.#prefix + key);
-    if (raw === undefined) return undefined;
-    const entry = decodeEntry(raw);
-    if (isExpired(entry)) {
-      this.#store.delete(this.#prefix + key);
-      return undefined;
-    }
-    return entry;
+    return raw === undefined ? undefined : decodeEntry(raw);
   }
 
-  /** Stores the entry; an elapsed expiry removes the key instead. */
-  async set(key: string, entry: CacheEntry): Promise<void> {
-    this.#open('set');
-    if (isExpired(entry)) this.#store.delete(this.#prefix + key);
-    else this.#store.set(this.#prefix + key, encodeEntry(entry));
+  protected write(key: string, entry: CacheEntry, valueJson: string): void {
+    this.#store.set(this.#prefix + key, encodeEntry(entry, valueJson));
   }
 
-  /** Removes the entry; true when one was there. */
-  async delete(key: string): Promise<boolean> {
-    this.#open('delete');
+  protected remove(key: string): boolean {
     return this.#store.delete(this.#prefix + key);
   }
 
-  /** True when an unexpired entry is stored. */
-  async has(key: string): Promise<boolean> {
-    return (await this.get(key)) !== undefined;
-  }
-
-  /** Removes this namespace's entries and returns how many went. */
-  async clear(): Promise<number> {
-    this.#open('clear');
+  protected removeAll(keyPrefix: string | undefined): number {
     let removed = 0;
-    for (const key of [...this.#store.keys()]) {
-      if (key.startsWith(this.#prefix)) {
-        this.#store.delete(key);
-        removed++;
-      }
+    for (const [key] of this.#entries(keyPrefix)) {
+      this.#store.delete(key);
+      removed++;
     }
     return removed;
   }
 
-  /** Entry count and bytes of this namespace. */
-  async stats(): Promise<BackendStats> {
-    this.#open('stats');
+  protected measure(keyPrefix: string | undefined): BackendStats {
     let entries = 0;
     let bytes = 0;
-    for (const [key, raw] of this.#store) {
-      if (key.startsWith(this.#prefix)) {
-        entries++;
-        bytes += Buffer.byteLength(raw);
-      }
+    for (const [, raw] of this.#entries(keyPrefix)) {
+      entries++;
+      bytes += Buffer.byteLength(raw);
     }
     return { entries, bytes };
   }
 
-  /** Marks the backend closed; idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true;
-  }
-
-  #open(operation: string): void {
-    if (this.#closed) throw new BackendClosedError(this.name, operation);
+  // A snapshot, so removeAll can delete while iterating.
+  #entries(keyPrefix: string | undefined): Array<[string, string]> {
+    const start = this.#prefix + (keyPrefix ?? '');
+    return [...this.#store].filter(([key]) => key.startsWith(start));
   }
 }

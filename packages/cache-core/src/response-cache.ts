@@ -1,68 +1,49 @@
-import type { BackendStats, CacheBackend, MaybePromise, SharedCounters } from './contract.js';
+import { CHECKS_EXPIRY } from './backend-base.js';
+import { type CacheOptions, isCacheBackend, resolveCacheOptions, type Savings } from './cache-options.js';
+import type { BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult, SharedCounters } from './contract.js';
 import { assertTtl, createEntry } from './create-entry.js';
 import { DeadlineQueue, withDeadline } from './deadline.js';
 import type { CacheEntry } from './entry.js';
 import { BackendClosedError, CacheDecodeError, InvalidKeyError, InvalidOptionError } from './errors.js';
+import { CacheEvents, type ResponseCacheEvents, type WriteFailure } from './events.js';
 import { assertNamespace, type CacheKeyOptions, type CacheKeyRequest, generateCacheKey } from './keys.js';
 import { type CacheLogger, keyForLog, silentLogger } from './logger.js';
 import { type CacheMetrics, MetricsRecorder } from './metrics.js';
 
-/** What a hit saved upstream: time in ns and tokens. */
-export interface Savings {
-  /** Upstream time the hit avoided, in ns (Ollama's total_duration). */
-  durationNs?: number;
-  /** Tokens the hit avoided generating or reading (eval_count + prompt_eval_count). */
-  tokens?: number;
-}
-
-/** Options of ResponseCache; every one but backend has a default. */
-export interface ResponseCacheOptions<T = unknown> {
-  /** Where entries live. */
+/** Options of ResponseCache: a backend plus every CacheOptions setting. */
+export interface ResponseCacheOptions<T = unknown> extends CacheOptions<T> {
+  /** Where entries live. @default (required) */
   backend: CacheBackend;
-  /** TTL of entries set without one, in seconds; null = no expiry. Default 3600. */
-  defaultTtl?: number | null;
-  /** Count hits, misses, sets, evictions, errors and coalesced calls. Default true. */
-  enableMetrics?: boolean;
-  /** Deadline of every backend operation, in ms; past it the operation counts as an error and the call falls through. Default 250. */
-  timeoutMs?: number;
-  /** A pino-compatible logger. Default: silent. */
-  logger?: CacheLogger;
-  /** Tenant or app written into every key this cache derives (generateCacheKey). Default: none. */
-  namespace?: string;
-  /** Reads what a hit on a stored value saved (for getStats); default: nothing counted. */
-  savingsOf?: (value: T) => Savings | undefined;
-  /** Checks a stored value before it is served; a value that fails (a foreign or outdated format) is a miss plus an error. Default: every value passes. */
-  validate?: (value: unknown) => boolean;
 }
 
 /** Per-call options of set. */
 export interface SetOptions {
-  /** TTL of this entry in seconds; null = no expiry; default: the cache's defaultTtl. */
+  /** TTL of this entry in seconds (> 0, at most MAX_TTL_SECONDS); null = no expiry; 0 is refused (use noStore). @default the cache's defaultTtl */
   ttl?: number | null;
-  /** The model that produced the value (kept as entry metadata). */
+  /** The model that produced the value (kept as entry metadata). @default none */
   model?: string;
 }
 
 /** Per-call options of getOrSet and resolve. */
 export interface GetOrSetOptions<T> extends SetOptions {
-  /** Skip the read and compute a fresh value, which replaces the stored one. Default false. */
+  /** Skip the read and compute a fresh value, which replaces the stored one. @default false */
   forceRefresh?: boolean;
-  /** Do not store the computed value. Default false. */
+  /** Do not store the computed value. @default false */
   noStore?: boolean;
-  /** Decides whether a computed value may be stored (e.g. only complete answers). Default: always. */
+  /** Decides whether a computed value may be stored (e.g. only complete answers). @default always */
   shouldStore?: (value: T) => boolean;
   /**
    * Checks a stored value for this call (on top of the cache's own validate), e.g. that a record
    * under a chat key is a chat answer. A value that fails is a miss plus an error, and the computed
-   * value overwrites it. Default: every value passes.
+   * value overwrites it. @default every value passes
    */
   validate?: (value: T) => boolean;
-  /** Serve a stored entry only when it is at most this many seconds old; an older one is a miss (not an error) and is replaced. Default: any age. */
+  /** Serve a stored entry only when it is at most this many seconds old; an older one is a miss (not an error) and is replaced. @default any age */
   maxAgeSeconds?: number;
   /**
    * Called when this call joins a computation already in flight, with the handle its leader
    * published (see FlightControl.publish), as soon as there is one. Lets a joiner follow the
-   * leader's progress (a live stream) instead of waiting for the final value. Default: none.
+   * leader's progress (a live stream) instead of waiting for the final value. @default none
    */
   onJoin?: (handle: unknown) => void;
 }
@@ -71,15 +52,6 @@ export interface GetOrSetOptions<T> extends SetOptions {
 export interface FlightControl {
   /** Hands joiners (their onJoin) a handle on this computation, e.g. a live stream they can read from. */
   publish(handle: unknown): void;
-}
-
-// One computation in flight: its value, the outcome of its write, and what joiners can follow.
-interface InFlight<T> {
-  readonly value: Promise<T>;
-  readonly stored: Promise<boolean>;
-  handle: unknown;
-  published: boolean;
-  readonly joiners: Array<(handle: unknown) => void>;
 }
 
 /** How a resolve() call was answered. */
@@ -94,9 +66,9 @@ export interface CacheResult<T> {
   /** The stored entry on a hit (its metadata: createdAt, accessCount...). */
   entry?: CacheEntry<T>;
   /**
-   * On miss, refresh and coalesced: resolves true once the computed value landed in the store,
-   * false when it was not stored (noStore, shouldStore declined, the write failed or the cache
-   * closed). Never rejects.
+   * On a miss, a refresh and a coalesced call: resolves true once the computed value's background
+   * write landed, false when nothing was stored (noStore, shouldStore said no, the write failed or
+   * was refused, the cache closed first). Never rejects. Callers that coalesced share one promise.
    */
   stored?: Promise<boolean>;
 }
@@ -119,16 +91,19 @@ export interface CacheStats {
   shared: SharedCounters | undefined;
 }
 
-// setTimeout's limit; a longer delay would fire at once.
-const MAX_TIMER_MS = 2_147_483_647;
-
-function safely<T>(check: (value: T) => boolean, value: T): boolean {
-  try {
-    return check(value);
-  } catch {
-    return false;
-  }
+/** A computation in flight and the outcome of its write, shared by the callers that join it. */
+interface Flight<T> {
+  value: Promise<T>;
+  stored: Promise<boolean>;
+  /** What the leader published for joiners (FlightControl.publish), once it did. */
+  handle: unknown;
+  published: boolean;
+  /** Joiners waiting for the handle. */
+  joiners: Array<(handle: unknown) => void>;
 }
+
+/** What became of one write. */
+type WriteOutcome = true | WriteFailure;
 
 const entryValue = <T>(entry: CacheEntry<T> | undefined): T | undefined => entry?.value;
 
@@ -138,25 +113,31 @@ function assertKey(key: unknown): asserts key is string {
 
 /**
  * The cache every package uses: a backend behind a deadline, fail-open error handling, TTLs in
- * seconds, metrics and single flight. A failing backend never fails the caller: the lookup is a
- * miss (or the write is skipped), `errors` grows and the logger hears about it.
+ * seconds, metrics, typed events and single flight. A failing backend never fails the caller: the
+ * lookup is a miss (or the write is skipped), `errors` grows, the logger and the `error` event
+ * hear about it.
  */
 export class ResponseCache<T = unknown> {
   /** The storage backend. */
   readonly backend: CacheBackend;
   /** TTL in seconds of entries set without one; null = no expiry. */
   readonly defaultTtl: number | null;
-  /** Deadline of each backend operation, in ms. */
+  /** Deadline of each get/set/delete/has backend call, in ms. */
   readonly timeoutMs: number;
+  /** Deadline of clear() and getStats(), in ms. */
+  readonly bulkTimeoutMs: number;
   /** Namespace written into keys derived by generateCacheKey. */
   readonly namespace: string | undefined;
   readonly #metrics = new MetricsRecorder();
   readonly #enableMetrics: boolean;
   readonly #logger: CacheLogger;
   readonly #debug: boolean;
+  readonly #events: CacheEvents<T>;
   readonly #savingsOf: ((value: T) => Savings | undefined) | undefined;
   readonly #validate: ((value: unknown) => boolean) | undefined;
-  readonly #inflight = new Map<string, InFlight<T>>();
+  // Backends built on BackendBase never return an expired entry; any other gets the check here.
+  readonly #checkExpiry: boolean;
+  readonly #inflight = new Map<string, Flight<T>>();
   readonly #pendingWrites = new Set<Promise<unknown>>();
   readonly #deadlines: DeadlineQueue;
   #savedDurationNs = 0;
@@ -164,31 +145,38 @@ export class ResponseCache<T = unknown> {
   #closed = false;
 
   constructor(options: ResponseCacheOptions<T>) {
-    if (options === null || typeof options !== 'object' || options.backend === null || typeof options.backend !== 'object') {
-      throw new InvalidOptionError('backend', options?.backend, 'a CacheBackend');
+    if (options === null || typeof options !== 'object' || !isCacheBackend(options.backend)) {
+      throw new InvalidOptionError('backend', options?.backend, 'a CacheBackend (get, set, delete, has, clear, stats, close)');
     }
-    const { defaultTtl = 3600, timeoutMs = 250, enableMetrics = true } = options;
-    assertTtl(defaultTtl, 'defaultTtl');
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
-      throw new InvalidOptionError('timeoutMs', timeoutMs, `a number of milliseconds > 0 and <= ${MAX_TIMER_MS}`);
-    }
-    assertNamespace(options.namespace);
+    const resolved = resolveCacheOptions(options);
     this.backend = options.backend;
-    this.defaultTtl = defaultTtl;
-    this.timeoutMs = timeoutMs;
-    this.#deadlines = new DeadlineQueue(timeoutMs);
-    this.namespace = options.namespace;
-    this.#enableMetrics = enableMetrics !== false;
-    this.#logger = options.logger ?? silentLogger;
+    this.defaultTtl = resolved.defaultTtl;
+    this.timeoutMs = resolved.timeoutMs;
+    this.bulkTimeoutMs = resolved.bulkTimeoutMs;
+    this.#deadlines = new DeadlineQueue(resolved.timeoutMs);
+    this.namespace = resolved.namespace;
+    this.#enableMetrics = resolved.enableMetrics;
+    this.#logger = resolved.logger;
+    this.#events = new CacheEvents<T>(resolved.logger);
     const levelCheck = (this.#logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
     // Building log contexts costs time on the hit path: only do it when someone listens.
-    this.#debug = this.#logger !== silentLogger && (typeof levelCheck !== 'function' || levelCheck.call(this.#logger, 'debug'));
-    this.#savingsOf = options.savingsOf;
-    this.#validate = options.validate;
+    this.#debug = resolved.logger !== silentLogger && (typeof levelCheck !== 'function' || levelCheck.call(this.#logger, 'debug'));
+    this.#savingsOf = resolved.savingsOf;
+    this.#validate = resolved.validate;
+    this.#checkExpiry = (this.backend as { [CHECKS_EXPIRY]?: unknown })[CHECKS_EXPIRY] !== true;
     this.backend.onEviction?.((key) => {
       if (this.#enableMetrics) this.#metrics.evictions++;
       if (this.#debug) this.#logger.debug({ event: 'cache_eviction', key: keyForLog(key) }, 'cache eviction');
+      if (this.#events.listeners.eviction !== undefined) this.#events.emit('eviction', { key });
     });
+  }
+
+  /**
+   * Calls listener, synchronously, on every `event` of this cache (see ResponseCacheEvents);
+   * returns the function that removes it. A throwing listener is logged and never breaks the cache.
+   */
+  on<E extends keyof ResponseCacheEvents<T>>(event: E, listener: (payload: ResponseCacheEvents<T>[E]) => void): () => void {
+    return this.#events.on(event, listener);
   }
 
   /** The key of a request under this cache's namespace (see the standalone generateCacheKey). */
@@ -239,45 +227,62 @@ export class ResponseCache<T = unknown> {
   }
 
   #found(key: string, entry: CacheEntry | undefined, accept?: (entry: CacheEntry<T>) => boolean): CacheEntry<T> | undefined {
+    if (entry !== undefined && this.#checkExpiry && entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
+      // A backend that returned an expired entry: a miss, and the entry goes in the background.
+      void this.#run('delete', key, () => this.backend.delete(key), false);
+      entry = undefined;
+    }
     if (entry !== undefined && this.#validate !== undefined && !this.#isValid(entry.value)) {
       this.#failed('get', key, new CacheDecodeError('the stored value failed validation (a foreign or outdated format)'));
       entry = undefined;
     }
     if (entry !== undefined && accept !== undefined && !accept(entry as CacheEntry<T>)) entry = undefined;
     if (entry === undefined) {
-      if (this.#enableMetrics) {
-        this.#metrics.misses++;
-        this.backend.recordCounters?.({ misses: 1 });
-      }
-      if (this.#debug) this.#logger.debug({ event: 'cache_miss', key: keyForLog(key) }, 'cache miss');
+      this.#countMiss(key);
       return undefined;
     }
     if (this.#enableMetrics) this.#countHit(entry as CacheEntry<T>);
     if (this.#debug) this.#logger.debug({ event: 'cache_hit', key: keyForLog(key), accessCount: entry.accessCount }, 'cache hit');
+    if (this.#events.listeners.hit !== undefined) this.#events.emit('hit', { key, entry: entry as CacheEntry<T> });
     return entry as CacheEntry<T>;
   }
 
-  /** Stores value under key with the given or default TTL; resolves false when nothing was stored (TTL 0, or a failing backend). */
+  /**
+   * Stores value under key with the given or default TTL; resolves false when nothing was stored
+   * (a failing backend, or an entry the backend refused: larger than its bounds, or a value JSON
+   * cannot carry). Throws InvalidOptionError for a bad TTL, BackendClosedError after close().
+   */
   async set(key: string, value: T, options: SetOptions = {}): Promise<boolean> {
     assertKey(key);
     assertTtl(options.ttl, 'ttl');
     this.#assertOpen('set');
+    return (await this.#write(key, value, options)) === true;
+  }
+
+  // The write path of set and of background writes: never rejects; says what became of the write.
+  async #write(key: string, value: T, options: SetOptions): Promise<WriteOutcome> {
     const ttl = options.ttl === undefined ? this.defaultTtl : options.ttl;
-    let entry: CacheEntry<T>;
+    const entry = createEntry(value, { ttl, ...(options.model === undefined ? {} : { model: options.model }) });
+    let stored: SetResult;
     try {
-      entry = createEntry(value, { ttl, ...(options.model === undefined ? {} : { model: options.model }) });
+      const pending = this.backend.set(key, entry);
+      stored = pending instanceof Promise ? await this.#bounded(pending, 'set') : pending;
     } catch (error) {
-      // A value that cannot be serialised (a cycle, a BigInt) is skipped like any failed write.
       this.#failed('set', key, error);
-      return false;
+      const reason: WriteFailure = BackendClosedError.isInstance(error) ? 'closed' : 'error';
+      this.#writeFailed(key, reason, error);
+      return reason;
     }
-    const ok = await this.#run<unknown, false>('set', key, () => this.backend.set(key, entry), false, true);
-    if (!ok || ttl === 0) return false;
+    if (stored === false) {
+      this.#refused(key, entry.sizeBytes);
+      return 'refused';
+    }
     if (this.#enableMetrics) {
       this.#metrics.sets++;
       this.backend.recordCounters?.({ sets: 1 });
     }
     if (this.#debug) this.#logger.debug({ event: 'cache_set', key: keyForLog(key), ttl, sizeBytes: entry.sizeBytes }, 'cache set');
+    if (this.#events.listeners.set !== undefined) this.#events.emit('set', { key, entry });
     return true;
   }
 
@@ -295,11 +300,11 @@ export class ResponseCache<T = unknown> {
     return this.#run('has', key, () => this.backend.has(key), false);
   }
 
-  /** Removes every entry of the backend's namespace; returns how many went (0 when the backend failed). */
-  async clear(): Promise<number> {
+  /** Removes every entry of the backend's namespace (only the entries of options.namespace, when given); returns how many went (0 when the backend failed). */
+  async clear(options?: ScopeOptions): Promise<number> {
+    assertNamespace(options?.namespace, 'options.namespace');
     this.#assertOpen('clear');
-    // Clearing can take longer than a lookup (a SCAN over a large store): allow it 20 deadlines.
-    return this.#run('clear', '', () => this.backend.clear(), 0, undefined, this.timeoutMs * 20);
+    return this.#run('clear', undefined, () => this.backend.clear(options), 0, this.bulkTimeoutMs);
   }
 
   /** The stored value, or compute()'s (stored unless told not to). Identical concurrent misses run compute once. */
@@ -307,7 +312,7 @@ export class ResponseCache<T = unknown> {
     return (await this.resolve(key, compute, options)).value;
   }
 
-  /** Like getOrSet, and says whether the value was a hit, a miss, a coalesced miss or a forced refresh. */
+  /** Like getOrSet, and says whether the value was a hit, a miss, a coalesced miss or a forced refresh, and whether it was stored. */
   async resolve(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
     assertKey(key);
     assertTtl(options.ttl, 'ttl');
@@ -318,10 +323,7 @@ export class ResponseCache<T = unknown> {
     if (!options.forceRefresh) {
       const joined = this.#inflight.get(key);
       if (joined) {
-        if (this.#enableMetrics) {
-          this.#metrics.misses++;
-          this.backend.recordCounters?.({ misses: 1 });
-        }
+        this.#countMiss(key);
         return this.#join(joined, options);
       }
       const entry = await this.#readFor(key, options);
@@ -332,10 +334,7 @@ export class ResponseCache<T = unknown> {
     } else {
       this.#assertOpen('resolve');
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
-      if (this.#enableMetrics) {
-        this.#metrics.misses++;
-        this.backend.recordCounters?.({ misses: 1 });
-      }
+      this.#countMiss(key);
     }
     const flight = this.#fly(key, compute, options);
     return { value: await flight.value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
@@ -370,15 +369,20 @@ export class ResponseCache<T = unknown> {
     this.#metrics.reset();
     this.#savedDurationNs = this.#savedTokens = 0;
     const resetCounters = this.backend.resetCounters;
-    if (resetCounters) await this.#run('resetCounters', '', () => resetCounters.call(this.backend), false);
+    if (resetCounters) await this.#run('resetCounters', undefined, () => resetCounters.call(this.backend), false);
   }
 
-  /** Metrics, backend size and, for shared backends, the store-wide counters. Never throws for a failing backend. */
-  async getStats(): Promise<CacheStats> {
+  /**
+   * Metrics, backend size (only of options.namespace's entries, when given) and, for shared
+   * backends, the store-wide counters (kept per store, not per namespace). Never throws for a
+   * failing backend.
+   */
+  async getStats(options?: ScopeOptions): Promise<CacheStats> {
+    assertNamespace(options?.namespace, 'options.namespace');
     this.#assertOpen('getStats');
-    const backend = await this.#run('stats', '', () => this.backend.stats(), undefined, undefined, this.timeoutMs * 20);
+    const backend = await this.#run('stats', undefined, () => this.backend.stats(options), undefined, this.bulkTimeoutMs);
     const readCounters = this.backend.readCounters;
-    const shared = readCounters ? await this.#run('readCounters', '', () => readCounters.call(this.backend), undefined) : undefined;
+    const shared = readCounters ? await this.#run('readCounters', undefined, () => readCounters.call(this.backend), undefined) : undefined;
     return { metrics: this.getMetrics(), backend, shared };
   }
 
@@ -419,7 +423,16 @@ export class ResponseCache<T = unknown> {
     }
   }
 
-  async #join(flight: InFlight<T>, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
+  #countMiss(key: string): void {
+    if (this.#enableMetrics) {
+      this.#metrics.misses++;
+      this.backend.recordCounters?.({ misses: 1 });
+    }
+    if (this.#debug) this.#logger.debug({ event: 'cache_miss', key: keyForLog(key) }, 'cache miss');
+    if (this.#events.listeners.miss !== undefined) this.#events.emit('miss', { key });
+  }
+
+  async #join(flight: Flight<T>, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
     if (this.#enableMetrics) this.#metrics.coalesced++;
     const onJoin = options.onJoin;
     if (onJoin !== undefined) {
@@ -434,16 +447,16 @@ export class ResponseCache<T = unknown> {
   // delays an answer. The flight stays registered until the write lands, so a caller arriving
   // in between joins it instead of computing again. Only writes are tracked: close() does not
   // wait for computations still in flight (their answers are then not stored).
-  #fly(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>): InFlight<T> {
-    let settleStored: (stored: boolean) => void = () => {};
-    const stored = new Promise<boolean>((resolve) => {
-      settleStored = resolve;
-    });
+  #fly(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>): Flight<T> {
     let settleValue: (value: Promise<T>) => void = () => {};
     const value = new Promise<T>((resolve) => {
       settleValue = resolve;
     });
-    const flight: InFlight<T> = { value, stored, handle: undefined, published: false, joiners: [] };
+    let settle: (stored: boolean) => void = () => {};
+    const stored = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    const flight: Flight<T> = { value, stored, handle: undefined, published: false, joiners: [] };
     const control: FlightControl = {
       publish: (handle) => {
         if (flight.published) return;
@@ -452,32 +465,27 @@ export class ResponseCache<T = unknown> {
         for (const joiner of flight.joiners.splice(0)) joiner(handle);
       },
     };
-    // Registered before compute runs, so a compute that publishes synchronously is already joinable.
+    // Registered before compute runs, so a compute that publishes at once is already joinable.
     this.#inflight.set(key, flight);
     settleValue((async () => compute(control))());
     const forget = (): void => {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     };
     value.then(
-      (result) => {
-        if (!this.#shouldWrite(key, result, options)) {
-          settleStored(false);
+      (computed) => {
+        if (!this.#shouldWrite(key, computed, options)) {
+          settle(false);
           return forget();
         }
-        const write = this.set(key, result, options).catch((error: unknown) => {
-          this.#failed('set', key, error);
-          return false;
-        });
+        const write = this.#write(key, computed, options).then((outcome) => settle(outcome === true));
         this.#pendingWrites.add(write);
-        void write
-          .then(settleStored, () => settleStored(false))
-          .finally(() => {
-            this.#pendingWrites.delete(write);
-            forget();
-          });
+        void write.finally(() => {
+          this.#pendingWrites.delete(write);
+          forget();
+        });
       },
       () => {
-        settleStored(false);
+        settle(false);
         forget();
       },
     );
@@ -485,25 +493,27 @@ export class ResponseCache<T = unknown> {
   }
 
   // Whether a computed value goes to the store; a throwing shouldStore is a failed write, never an
-  // unhandled rejection.
+  // unhandled rejection. A cache closed meanwhile stores nothing (a writeFailed event says so).
   #shouldWrite(key: string, value: T, options: GetOrSetOptions<T>): boolean {
-    if (options.noStore || this.#closed) return false;
+    if (options.noStore) return false;
+    if (this.#closed) {
+      this.#writeFailed(key, 'closed', undefined);
+      return false;
+    }
     try {
       return options.shouldStore === undefined || options.shouldStore(value);
     } catch (error) {
       this.#failed('set', key, error);
+      this.#writeFailed(key, 'error', error);
       return false;
     }
   }
 
-  async #run<R, F>(operation: string, key: string, call: () => MaybePromise<R>, fallback: F, success?: R, deadlineMs?: number): Promise<R | F> {
+  async #run<R, F>(operation: string, key: string | undefined, call: () => MaybePromise<R>, fallback: F, deadlineMs?: number): Promise<R | F> {
     try {
       const pending = call();
-      const result =
-        pending instanceof Promise
-          ? await (deadlineMs === undefined ? this.#bounded(pending, operation) : withDeadline(pending, deadlineMs, this.backend.name, operation))
-          : pending;
-      return success === undefined ? result : success;
+      if (!(pending instanceof Promise)) return pending;
+      return await (deadlineMs === undefined ? this.#bounded(pending, operation) : withDeadline(pending, deadlineMs, this.backend.name, operation));
     } catch (error) {
       this.#failed(operation, key, error);
       return fallback;
@@ -518,7 +528,7 @@ export class ResponseCache<T = unknown> {
     return this.#deadlines.run(operation, this.backend.name, name) as Promise<R>;
   }
 
-  #failed(operation: string, key: string, error: unknown): void {
+  #failed(operation: string, key: string | undefined, error: unknown): void {
     if (this.#enableMetrics) {
       this.#metrics.errors++;
       this.backend.recordCounters?.({ errors: 1 });
@@ -527,9 +537,55 @@ export class ResponseCache<T = unknown> {
       { event: 'cache_error', operation, backend: this.backend.name, ...(key ? { key: keyForLog(key) } : {}), err: error },
       `cache ${operation} failed; falling through`,
     );
+    if (this.#events.listeners.error !== undefined) this.#events.emit('error', { operation, key, error });
+  }
+
+  // A write the backend refused (larger than its bounds, or a value JSON cannot carry): counted
+  // with the errors, since the answer was not kept, but logged as a warning: nothing is broken.
+  #refused(key: string, sizeBytes: number): void {
+    if (this.#enableMetrics) {
+      this.#metrics.errors++;
+      this.backend.recordCounters?.({ errors: 1 });
+    }
+    this.#logger.warn(
+      { event: 'cache_refused', backend: this.backend.name, key: keyForLog(key), sizeBytes },
+      'cache set refused by the backend (larger than its bounds, or a value JSON cannot carry); not stored',
+    );
+    this.#writeFailed(key, 'refused', undefined);
+  }
+
+  #writeFailed(key: string, reason: WriteFailure, error: unknown): void {
+    if (this.#events.listeners.writeFailed === undefined) return;
+    this.#events.emit('writeFailed', error === undefined ? { key, reason } : { key, reason, error });
   }
 
   #assertOpen(operation: string): void {
     if (this.#closed) throw new BackendClosedError('cache', operation);
+  }
+}
+
+/**
+ * A ResponseCache over the backend that openBackend() returns, for create*Cache factories: the
+ * cache options are checked first (a bad one opens no connection or file), and the backend is
+ * closed again when the cache cannot be built.
+ */
+export function createResponseCache<T>(options: CacheOptions<T>, openBackend: () => CacheBackend): ResponseCache<T> {
+  resolveCacheOptions(options);
+  const backend = openBackend();
+  try {
+    return new ResponseCache<T>({ ...options, backend });
+  } catch (error) {
+    void Promise.resolve()
+      .then(() => backend.close())
+      .catch(() => {});
+    throw error;
+  }
+}
+
+function safely<T>(check: (value: T) => boolean, value: T): boolean {
+  try {
+    return check(value);
+  } catch {
+    return false;
   }
 }

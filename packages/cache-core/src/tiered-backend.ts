@@ -1,16 +1,23 @@
-import type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, SharedCounters } from './contract.js';
+import { BackendBase } from './backend-base.js';
+import type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SharedCounters } from './contract.js';
 import { withDeadline } from './deadline.js';
-import { type CacheEntry, isExpired } from './entry.js';
-import { BackendClosedError, InvalidOptionError } from './errors.js';
+import type { CacheEntry } from './entry.js';
+import { InvalidOptionError } from './errors.js';
 import { type CacheLogger, keyForLog, silentLogger } from './logger.js';
 
 /** Options of createTieredCache. */
 export interface TieredBackendOptions {
-  /** Deadline of each tier's operation, in ms; a tier past it is skipped for that call. Default 200. */
+  /** Deadline of each tier's operation, in ms; a tier past it is skipped for that call. @default 200 */
   tierTimeoutMs?: number;
-  /** A pino-compatible logger for skipped tiers. Default: silent. */
+  /** A pino-compatible logger for skipped tiers. @default silent */
   logger?: CacheLogger;
 }
+
+/** clear() and stats() visit every entry of a tier: they get this many tier deadlines. */
+const BULK_DEADLINES = 20;
+
+// BackendBase hands scoped calls a key prefix (`namespace:`); the tiers take the namespace back.
+const scopeOf = (keyPrefix: string | undefined): ScopeOptions | undefined => (keyPrefix === undefined ? undefined : { namespace: keyPrefix.slice(0, -1) });
 
 /**
  * Several backends as one, fastest first (for example memory, then Redis). Reads try each tier
@@ -21,7 +28,7 @@ export interface TieredBackendOptions {
  * Coherency: a fast in-process tier is not told about another process's writes, so the tiered
  * backend does not claim `shared`; keep the fast tier's bounds small or its TTLs short.
  */
-export class TieredBackend implements CacheBackend {
+export class TieredBackend extends BackendBase<'async'> {
   /** "tiered(memory+redis)" and the like. */
   readonly name: string;
   /** persistent/network when any tier is; evicts only as a single evicting tier (slower tiers keep what a fast one drops). */
@@ -30,10 +37,9 @@ export class TieredBackend implements CacheBackend {
   readonly tiers: readonly CacheBackend[];
   readonly #timeoutMs: number;
   readonly #logger: CacheLogger;
-  readonly #counters: CacheBackend | undefined;
-  #closed = false;
 
   constructor(tiers: readonly CacheBackend[], options: TieredBackendOptions = {}) {
+    super('async');
     if (!Array.isArray(tiers) || tiers.length === 0) throw new InvalidOptionError('tiers', tiers, 'a non-empty array of backends');
     const { tierTimeoutMs = 200 } = options;
     if (!Number.isFinite(tierTimeoutMs) || tierTimeoutMs <= 0) throw new InvalidOptionError('tierTimeoutMs', tierTimeoutMs, 'a number of milliseconds > 0');
@@ -46,9 +52,8 @@ export class TieredBackend implements CacheBackend {
     };
     this.#timeoutMs = tierTimeoutMs;
     this.#logger = options.logger ?? silentLogger;
-    this.#counters = tiers.find((tier) => tier.readCounters !== undefined);
-    if (this.#counters) {
-      const counters = this.#counters;
+    const counters = tiers.find((tier) => tier.readCounters !== undefined);
+    if (counters) {
       this.readCounters = async () => (counters.readCounters as () => MaybePromise<SharedCounters>).call(counters);
       this.recordCounters = (delta) => counters.recordCounters?.(delta);
       if (counters.resetCounters) this.resetCounters = () => counters.resetCounters?.();
@@ -62,9 +67,13 @@ export class TieredBackend implements CacheBackend {
   /** Resets counters in the first tier that keeps them. */
   resetCounters?: () => MaybePromise<void>;
 
-  /** The first tier's entry that is there; slower tiers' hits fill the faster tiers. */
-  async get(key: string): Promise<CacheEntry | undefined> {
-    this.#open('get');
+  /** Eviction events of every tier. */
+  onEviction(listener: (key: string) => void): void {
+    for (const tier of this.tiers) tier.onEviction?.(listener);
+  }
+
+  // The first tier's entry that is there; slower tiers' hits fill the faster tiers.
+  protected async read(key: string): Promise<CacheEntry | undefined> {
     let failures = 0;
     let lastError: unknown;
     for (let i = 0; i < this.tiers.length; i++) {
@@ -78,7 +87,7 @@ export class TieredBackend implements CacheBackend {
         this.#skipped(tier, 'get', key, error);
         continue;
       }
-      if (entry === undefined || isExpired(entry)) continue;
+      if (entry === undefined) continue;
       // Fill the faster tiers in the background: the caller does not wait for them.
       for (let j = 0; j < i; j++) {
         const faster = this.tiers[j] as CacheBackend;
@@ -90,34 +99,30 @@ export class TieredBackend implements CacheBackend {
     return undefined;
   }
 
-  /** Writes to every tier; fails only when every tier failed. */
-  async set(key: string, entry: CacheEntry): Promise<void> {
-    this.#open('set');
-    await this.#all('set', key, (tier) => tier.set(key, entry));
+  // Every tier; fails only when every tier failed, refuses only when every tier refused.
+  protected async write(key: string, entry: CacheEntry): Promise<false | undefined> {
+    const results = await this.#all('set', key, (tier) => tier.set(key, entry));
+    return results.some((stored) => stored !== false) ? undefined : false;
   }
 
-  /** Deletes from every tier; true when any tier had the entry. */
-  async delete(key: string): Promise<boolean> {
-    this.#open('delete');
+  protected async remove(key: string): Promise<boolean> {
     return (await this.#all('delete', key, (tier) => tier.delete(key))).some(Boolean);
   }
 
-  /** True when any tier has an unexpired entry. */
-  async has(key: string): Promise<boolean> {
-    this.#open('has');
+  protected override async contains(key: string): Promise<boolean> {
     return (await this.#all('has', key, (tier) => tier.has(key))).some(Boolean);
   }
 
-  /** Clears every tier; returns the largest count (the tiers hold copies of one set of entries). */
-  async clear(): Promise<number> {
-    this.#open('clear');
-    return Math.max(0, ...(await this.#all('clear', '', (tier) => tier.clear(), this.#timeoutMs * 20)));
+  // The largest count: the tiers hold copies of one set of entries.
+  protected async removeAll(keyPrefix: string | undefined): Promise<number> {
+    const scope = scopeOf(keyPrefix);
+    return Math.max(0, ...(await this.#all('clear', '', (tier) => tier.clear(scope), this.#timeoutMs * BULK_DEADLINES)));
   }
 
-  /** The stats of the slowest tier that answers (the most complete one), with the first tier's evictions. */
-  async stats(): Promise<BackendStats> {
-    this.#open('stats');
-    const answers = await Promise.allSettled(this.tiers.map((tier) => this.#call(tier, 'stats', () => tier.stats(), this.#timeoutMs * 20)));
+  // The stats of the slowest tier that answers (the most complete one).
+  protected async measure(keyPrefix: string | undefined): Promise<BackendStats> {
+    const scope = scopeOf(keyPrefix);
+    const answers = await Promise.allSettled(this.tiers.map((tier) => this.#call(tier, 'stats', () => tier.stats(scope), this.#timeoutMs * BULK_DEADLINES)));
     for (let i = answers.length - 1; i >= 0; i--) {
       const answer = answers[i];
       if (answer?.status === 'fulfilled') return answer.value;
@@ -125,16 +130,8 @@ export class TieredBackend implements CacheBackend {
     throw (answers[0] as PromiseRejectedResult).reason;
   }
 
-  /** Closes every tier; idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override async shutdown(): Promise<void> {
     await Promise.allSettled(this.tiers.map((tier) => tier.close()));
-  }
-
-  /** Eviction events of every tier. */
-  onEviction(listener: (key: string) => void): void {
-    for (const tier of this.tiers) tier.onEviction?.(listener);
   }
 
   async #all<R>(operation: string, key: string, call: (tier: CacheBackend) => MaybePromise<R>, timeoutMs = this.#timeoutMs): Promise<R[]> {
@@ -157,10 +154,6 @@ export class TieredBackend implements CacheBackend {
       { event: 'tier_error', tier: tier.name, operation, ...(key ? { key: keyForLog(key) } : {}), err: error },
       `cache tier ${tier.name} skipped`,
     );
-  }
-
-  #open(operation: string): void {
-    if (this.#closed) throw new BackendClosedError(this.name, operation);
   }
 }
 

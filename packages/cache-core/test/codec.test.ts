@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CODEC_TAG, decodeEntry, encodeEntry } from '../src/codec.js';
 import { createEntry } from '../src/create-entry.js';
-import { CacheDecodeError } from '../src/errors.js';
+import { CacheDecodeError, UnstorableValueError } from '../src/errors.js';
 
 describe('entry codec', () => {
   const entry = createEntry({ response: 'hi', done: true }, { ttl: 60, model: 'm:latest', now: 1_700_000_000_000 });
@@ -22,6 +22,19 @@ describe('entry codec', () => {
     ['wrong metadata types', `${CODEC_TAG}["x",null,0,0,0,null,1]`],
   ])('rejects %s with CacheDecodeError', (_name, raw) => {
     expect(() => decodeEntry(raw)).toThrow(CacheDecodeError);
+  });
+
+  it('takes the value’s JSON text when the caller has it, and writes the same bytes', () => {
+    expect(encodeEntry(entry, JSON.stringify(entry.value))).toBe(encodeEntry(entry));
+    expect(decodeEntry(encodeEntry(entry, '{"done":true,"response":"hi"}')).value).toEqual({ done: true, response: 'hi' });
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['a function', () => 1],
+    ['a BigInt', 10n],
+  ])('refuses %s with UnstorableValueError instead of writing null', (_name, value) => {
+    expect(() => encodeEntry({ ...entry, value })).toThrow(UnstorableValueError);
   });
 
   it('names the version it found', () => {

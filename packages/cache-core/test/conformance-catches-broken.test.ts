@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { encodeEntry } from '../src/codec.js';
 import { conformanceCases } from '../src/conformance/cases.js';
-import type { CacheBackend } from '../src/contract.js';
+import type { ConformanceOptions } from '../src/conformance/options.js';
+import type { CacheBackend, ScopeOptions } from '../src/contract.js';
 import type { CacheEntry } from '../src/entry.js';
 import { ReferenceBackend } from '../src/reference-backend.js';
 
 /** Runs every case and returns the names of the failing ones. */
-async function failingCases(createBackend: (namespace: string) => CacheBackend): Promise<string[]> {
+async function failingCases(createBackend: (namespace: string) => CacheBackend, options: Partial<ConformanceOptions> = { shared: true }): Promise<string[]> {
   const failed: string[] = [];
-  for (const testCase of conformanceCases({ createBackend: ({ namespace }) => createBackend(namespace), ttlMs: 100 })) {
+  for (const testCase of conformanceCases({ createBackend: ({ namespace }) => createBackend(namespace), ttlMs: 100, ...options })) {
     try {
       await testCase.run();
     } catch {
@@ -16,6 +18,9 @@ async function failingCases(createBackend: (namespace: string) => CacheBackend):
   }
   return failed;
 }
+
+const caseNames = (options: Partial<ConformanceOptions>): string[] =>
+  conformanceCases({ createBackend: () => new ReferenceBackend(), ...options }).map((testCase) => testCase.name);
 
 const store = new Map<string, string>();
 const reference = (namespace: string) => new ReferenceBackend({ store, namespace });
@@ -56,5 +61,83 @@ describe('the conformance suite catches broken backends', () => {
       return inner;
     });
     expect(failed).toEqual(['close is idempotent and later calls fail with BackendClosedError']);
+  });
+
+  it('fails a backend that stores what JSON cannot carry (as null, or as is)', async () => {
+    const failed = await failingCases((namespace) => {
+      const inner = reference(namespace);
+      // Writes straight to the store, as a hand-written backend without BackendBase might: a function becomes null.
+      inner.set = (key: string, entry: CacheEntry) => {
+        store.set(`${namespace}\u0000${key}`, encodeEntry(entry, JSON.stringify(entry.value) ?? 'null'));
+      };
+      return inner;
+    });
+    expect(failed).toContain(
+      'a value JSON cannot carry (undefined, a function, a symbol, a BigInt) is refused: set resolves false, nothing is stored, the old value goes',
+    );
+  });
+
+  it('fails a backend whose clear and stats ignore the namespace they are given', async () => {
+    const failed = await failingCases((namespace) => {
+      const inner = reference(namespace);
+      const clear = inner.clear.bind(inner);
+      const stats = inner.stats.bind(inner);
+      inner.clear = (_options?: ScopeOptions) => clear();
+      inner.stats = (_options?: ScopeOptions) => stats();
+      return inner;
+    });
+    expect(failed).toContain('clear({ namespace }) and stats({ namespace }) touch only the keys that start with "namespace:"');
+  });
+
+  it('fails a backend that matches a namespace as a pattern instead of a literal prefix', async () => {
+    const failed = await failingCases((namespace) => {
+      const inner = reference(namespace);
+      const stats = inner.stats.bind(inner);
+      inner.clear = async (options?: ScopeOptions) => {
+        if (options?.namespace === undefined) return 0;
+        // A glob written without escaping: "q*[x]:" also matches "qzx:1".
+        const pattern = new RegExp(`^${options.namespace.replace(/\*/g, '.*')}:`);
+        let removed = 0;
+        for (const key of [...store.keys()]) {
+          const own = key.startsWith(`${namespace}\u0000`) ? key.slice(namespace.length + 1) : undefined;
+          if (own !== undefined && pattern.test(own)) {
+            store.delete(key);
+            removed++;
+          }
+        }
+        return removed;
+      };
+      inner.stats = (options?: ScopeOptions) => stats(options);
+      return inner;
+    });
+    expect(failed).toContain('clear({ namespace }) and stats({ namespace }) touch only the keys that start with "namespace:"');
+  });
+
+  it('fails a shared backend run without shared: true, instead of quietly not testing sharing', async () => {
+    const failed = await failingCases(reference, {});
+    expect(failed).toEqual(['declares capabilities.shared false (or leaves it out), as the suite was told']);
+  });
+
+  it('fails a backend that claims to be shared but is not', async () => {
+    const failed = await failingCases((namespace) => new ReferenceBackend({ namespace }));
+    expect(failed).toContain('shared: another instance on the same namespace sees writes, deletes and clears');
+  });
+});
+
+describe('the conformance suite registers only the cases that apply', () => {
+  it('registers the shared case only for a shared backend, so nothing reports "passed" without running', () => {
+    const shared = 'shared: another instance on the same namespace sees writes, deletes and clears';
+    expect(caseNames({ shared: true })).toContain(shared);
+    expect(caseNames({})).not.toContain(shared);
+    expect(caseNames({ shared: false })).not.toContain(shared);
+  });
+
+  it('registers the eviction and unreachable cases only with their factories', () => {
+    const names = caseNames({});
+    expect(names.some((name) => name.includes('evicts'))).toBe(false);
+    expect(names.some((name) => name.includes('unreachable'))).toBe(false);
+    const all = caseNames({ createBoundedBackend: () => new ReferenceBackend(), createUnreachableBackend: () => new ReferenceBackend() });
+    expect(all.some((name) => name.includes('evicts'))).toBe(true);
+    expect(all.some((name) => name.includes('unreachable'))).toBe(true);
   });
 });

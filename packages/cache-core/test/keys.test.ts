@@ -54,7 +54,7 @@ describe('generateCacheKey: what does not change the key', () => {
   it('writes -0 as 0', () => {
     expect(generateCacheKey({ ...base, options: { ...base.options, temperature: -0 } })).toBe(key);
   });
-  it('maps the seed simple form onto the Ollama form', () => {
+  it('maps the simple request form onto the Ollama form', () => {
     const simple = { model: 'llama3.2', prompt: 'Hi', temperature: 0.2, max_tokens: 50, system: 'S', json_mode: true };
     const ollama = { model: 'llama3.2:latest', prompt: 'Hi', system: 'S', format: 'json', options: { temperature: 0.2, num_predict: 50 } };
     expect(generateCacheKey(simple)).toBe(generateCacheKey(ollama));
@@ -74,6 +74,43 @@ describe('generateCacheKey: what does not change the key', () => {
     expect(generateCacheKey({ ...base, images: [bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)] })).toBe(fromBase64);
     expect(generateCacheKey({ ...base, images: [PNG_BASE64.replace(/(.{8})/g, '$1\n')] })).toBe(fromBase64);
     expect(imageFingerprint(PNG_BASE64)).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('generateCacheKey: a null field is the field left out (Ollama reads null as absent)', () => {
+  const key = generateCacheKey(base);
+  it.each([
+    ['system: null on the simple request form', { model: 'm', prompt: 'p', system: null }, { model: 'm', prompt: 'p' }],
+    ['top-level fields', { ...base, suffix: null, format: null, images: null, think: null, template: null }, base],
+    ['options: null', { model: 'm', prompt: 'p', options: null }, { model: 'm', prompt: 'p' }],
+    ['a null option value', { ...base, options: { ...base.options, min_p: null } }, base],
+    ['simple-form fields', { model: 'm', prompt: 'p', temperature: null, max_tokens: null, json_mode: null }, { model: 'm', prompt: 'p' }],
+    [
+      'message fields',
+      { model: 'm', messages: [{ role: 'user', content: 'Q', images: null, tool_calls: null, thinking: null }] },
+      { model: 'm', messages: [{ role: 'user', content: 'Q' }] },
+    ],
+  ])('%s', (_name, withNulls, without) => {
+    expect(generateCacheKey(withNulls as never)).toBe(generateCacheKey(without as never));
+  });
+  it('the base request is unchanged by it', () => {
+    expect(generateCacheKey({ ...base, suffix: null })).toBe(key);
+  });
+  it.each([
+    ['inside an options array', { ...base, options: { ...base.options, stop: ['\n\n', null] } }, base],
+    [
+      'inside a JSON-schema format',
+      { ...base, format: { type: 'object', properties: { a: { type: 'string', default: null } } } },
+      { ...base, format: { type: 'object', properties: { a: { type: 'string' } } } },
+    ],
+    [
+      'inside tool call arguments',
+      { model: 'm', messages: [{ role: 'assistant', content: '', tool_calls: [{ function: { name: 'f', arguments: { a: null } } }] }] },
+      { model: 'm', messages: [{ role: 'assistant', content: '', tool_calls: [{ function: { name: 'f', arguments: {} } }] }] },
+    ],
+    ['as a message of its own', { model: 'm', messages: [{ role: 'user', content: 'Q' }, null] }, { model: 'm', messages: [{ role: 'user', content: 'Q' }] }],
+  ])('but a null %s is data and changes the key', (_name, withNull, without) => {
+    expect(generateCacheKey(withNull as never)).not.toBe(generateCacheKey(without as never));
   });
 });
 
@@ -144,6 +181,12 @@ describe('generateCacheKey: what changes the key', () => {
     const embed = generateCacheKey({ model: 'm', input: 'hello' });
     expect(new Set([generate, chat, embed]).size).toBe(3);
     expect(generateCacheKey({ model: 'm', prompt: 'hello' }, { endpoint: 'embed' })).not.toBe(generate);
+  });
+  it('the legacy embeddings endpoint is an endpoint of its own, named explicitly', () => {
+    const legacy = generateCacheKey({ model: 'm', prompt: 'hello' }, { endpoint: 'embeddings' });
+    expect(legacy).not.toBe(generateCacheKey({ model: 'm', prompt: 'hello' }));
+    expect(legacy).not.toBe(generateCacheKey({ model: 'm', input: 'hello' }));
+    expect(cacheKeyMaterial({ model: 'm', prompt: 'hello' }, { endpoint: 'embeddings' })).toMatch(/^tinyllm-key\/v2 embeddings \{/);
   });
   it('every field of every chat message, tools and message images', () => {
     const chat = {
@@ -225,7 +268,7 @@ describe('generateCacheKey: bad input', () => {
 describe('generateCacheKey: the documented format', () => {
   it('is sha256 of the version, the endpoint and the canonical JSON of the normalised request', async () => {
     const { createHash } = await import('node:crypto');
-    const material = 'tinyllm-key/v1 generate {"model":"qwen2.5:0.5b","options":{"temperature":0},"prompt":"Hello"}';
+    const material = 'tinyllm-key/v2 generate {"model":"qwen2.5:0.5b","options":{"temperature":0},"prompt":"Hello"}';
     const request = { prompt: 'Hello', model: 'Qwen2.5:0.5b', stream: false, options: { temperature: -0, num_gpu: 1 } };
     expect(cacheKeyMaterial(request)).toBe(material);
     expect(generateCacheKey(request)).toBe(createHash('sha256').update(material).digest('hex'));

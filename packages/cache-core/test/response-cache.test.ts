@@ -1,20 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { recordingLogger, sleep } from '@tinyllm/test-utils';
 import { describe, expect, it } from 'vitest';
-import type { CacheBackend } from '../src/contract.js';
+import type { CacheBackend, SetResult } from '../src/contract.js';
 import { BackendClosedError, InvalidKeyError, InvalidOptionError } from '../src/errors.js';
-import type { CacheLogger } from '../src/logger.js';
 import { ReferenceBackend } from '../src/reference-backend.js';
 import { ResponseCache } from '../src/response-cache.js';
-
-/** A logger that remembers every event, for asserting what was logged. */
-function recordingLogger() {
-  const events: Array<{ level: string; context: Record<string, unknown>; message: string }> = [];
-  const at = (level: string) => (context: Record<string, unknown>, message: string) => {
-    events.push({ level, context, message });
-  };
-  const logger: CacheLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, events };
-}
 
 const failingBackend = (mode: 'throw' | 'hang'): CacheBackend => {
   const call = () => (mode === 'throw' ? Promise.reject(new Error('ECONNREFUSED')) : new Promise<never>(() => {}));
@@ -54,13 +43,6 @@ describe('ResponseCache: get, set and metrics', () => {
     await sleep(350);
     expect(await cache.get('short')).toBeUndefined();
     expect(await cache.get('default')).toBe('v');
-  });
-
-  it('stores nothing for a TTL of 0', async () => {
-    const cache = new ResponseCache({ backend: new ReferenceBackend() });
-    expect(await cache.set('k', 'v', { ttl: 0 })).toBe(false);
-    expect(await cache.has('k')).toBe(false);
-    expect(cache.getMetrics().sets).toBe(0);
   });
 
   it('disables counting with enableMetrics: false', async () => {
@@ -136,7 +118,8 @@ describe('ResponseCache: bad input is a typed error naming what was wrong', () =
 
 describe('ResponseCache: fail open', () => {
   it.each(['throw', 'hang'] as const)('a backend that %ss is a miss, a skipped write and a counted, logged error', async (mode) => {
-    const { logger, events } = recordingLogger();
+    const logger = recordingLogger();
+    const events = logger.records;
     const cache = new ResponseCache({ backend: failingBackend(mode), timeoutMs: 50, logger });
     expect(await cache.get('k')).toBeUndefined();
     expect(await cache.set('k', 'v')).toBe(false);
@@ -185,12 +168,12 @@ describe('ResponseCache: fail open', () => {
     expect(cache.getMetrics().errors).toBe(2);
   });
 
-  it('a value that cannot be serialised is a skipped write, not a thrown error', async () => {
+  it('a value that cannot be serialised is a refused write, not a thrown error', async () => {
     const cache = new ResponseCache({ backend: new ReferenceBackend() });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(await cache.set('k', cyclic)).toBe(false);
-    expect(cache.getMetrics().errors).toBe(1);
+    expect(cache.getMetrics()).toMatchObject({ errors: 1, sets: 0 });
   });
 });
 
@@ -231,16 +214,14 @@ describe('ResponseCache: getOrSet and single flight', () => {
     const set = backend.set.bind(backend);
     let releaseWrite: () => void = () => {};
     backend.set = (key, entry) =>
-      new Promise<void>((resolve) => {
+      new Promise<SetResult>((resolve) => {
         releaseWrite = () => resolve(set(key, entry));
       });
     const cache = new ResponseCache({ backend });
     let calls = 0;
     expect(await cache.getOrSet('k', () => ++calls)).toBe(1);
-    const joined = await cache.resolve('k', () => ++calls);
-    expect(joined).toMatchObject({ value: 1, status: 'coalesced' });
+    expect(await cache.resolve('k', () => ++calls)).toMatchObject({ value: 1, status: 'coalesced' });
     releaseWrite();
-    expect(await joined.stored).toBe(true);
     await cache.flush();
     expect((await cache.resolve('k', () => ++calls)).status).toBe('hit');
     expect(calls).toBe(1);
@@ -274,7 +255,6 @@ describe('ResponseCache: getOrSet and single flight', () => {
     await cache.set('k', 'old');
     const result = await cache.resolve('k', () => 'new', { forceRefresh: true });
     expect(result).toMatchObject({ value: 'new', status: 'refresh' });
-    expect(await result.stored).toBe(true);
     expect(cache.getMetrics()).toMatchObject({ hits: 0, misses: 1 });
     await cache.flush();
     expect(await cache.get('k')).toBe('new');
@@ -301,7 +281,8 @@ describe('ResponseCache: getOrSet and single flight', () => {
 
 describe('ResponseCache: logging', () => {
   it('logs hits with the key prefix and access count, misses and sets with the TTL; never the whole key', async () => {
-    const { logger, events } = recordingLogger();
+    const logger = recordingLogger();
+    const events = logger.records;
     const cache = new ResponseCache({ backend: new ReferenceBackend(), logger });
     const key = cache.generateCacheKey({ model: 'm', prompt: 'a secret prompt' });
     await cache.get(key);
@@ -317,7 +298,8 @@ describe('ResponseCache: logging', () => {
   });
 
   it('respects a pino-style isLevelEnabled', async () => {
-    const { logger, events } = recordingLogger();
+    const logger = recordingLogger();
+    const events = logger.records;
     const cache = new ResponseCache({
       backend: new ReferenceBackend(),
       logger: Object.assign(logger, { isLevelEnabled: (level: string) => level !== 'debug' }),

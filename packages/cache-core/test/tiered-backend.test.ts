@@ -1,3 +1,4 @@
+import { sleep } from '@tinyllm/test-utils';
 import { describe, expect, it } from 'vitest';
 import { runConformanceSuite } from '../src/conformance/index.js';
 import type { CacheBackend } from '../src/contract.js';
@@ -24,7 +25,7 @@ describe('tiered cache', () => {
     await slow.set('k', createEntry('from slow', { ttl: 60 }));
     const tiered = createTieredCache([fast, slow]);
     expect((await tiered.get('k'))?.value).toBe('from slow');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
     const filled = await fast.get('k');
     expect(filled?.value).toBe('from slow');
     expect(filled?.expiresAt).toBe((await slow.get('k'))?.expiresAt);

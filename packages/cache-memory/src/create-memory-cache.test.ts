@@ -1,7 +1,10 @@
 import { InvalidOptionError } from '@tinyllm/cache-core';
+import { describeCacheOptions, sleep } from '@tinyllm/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createMemoryCache } from './create-memory-cache.js';
 import { ENTRY_OVERHEAD_BYTES, MemoryBackend } from './memory-backend.js';
+
+describeCacheOptions('createMemoryCache', (options) => createMemoryCache(options));
 
 describe('createMemoryCache', () => {
   it('evicts the least recently used entry beyond maxSize and counts it', async () => {
@@ -29,12 +32,26 @@ describe('createMemoryCache', () => {
     expect(bytes).toBeGreaterThan(maxBytes * 0.95);
   });
 
-  it('refuses an entry larger than the whole budget instead of exceeding it', async () => {
+  it('refuses an entry larger than the whole budget: set resolves false, counts it, and drops the old value', async () => {
     const cache = createMemoryCache({ maxBytes: 1000 });
-    expect(await cache.set('big', 'y'.repeat(2000))).toBe(true);
+    const refusals: string[] = [];
+    cache.on('writeFailed', ({ key, reason }) => refusals.push(`${key} ${reason}`));
+    expect(await cache.set('big', 'small at first')).toBe(true);
+    expect(await cache.set('big', 'y'.repeat(2000))).toBe(false);
     expect(await cache.has('big')).toBe(false);
     expect((await cache.getStats()).backend?.bytes).toBe(0);
+    expect(cache.getMetrics()).toMatchObject({ sets: 1, errors: 1 });
+    expect(refusals).toEqual(['big refused']);
     expect(ENTRY_OVERHEAD_BYTES).toBeGreaterThan(0);
+  });
+
+  it('refuses a value JSON cannot carry instead of returning it as is', async () => {
+    const cache = createMemoryCache<unknown>();
+    const fn = () => 'a function';
+    expect(await cache.set('k', fn)).toBe(false);
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.set('u', undefined)).toBe(false);
+    expect(await cache.has('u')).toBe(false);
   });
 
   it('returns values no caller can change', async () => {
@@ -55,7 +72,7 @@ describe('createMemoryCache', () => {
     await cache.set('k', 'v');
     await cache.get('k');
     expect((await cache.getEntry('k'))?.accessCount).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(await cache.get('k')).toBeUndefined();
     expect((await cache.getStats()).backend?.entries).toBe(0);
   });
@@ -65,6 +82,8 @@ describe('createMemoryCache', () => {
     ['maxSize', { maxSize: 1.5 }],
     ['maxBytes', { maxBytes: -1 }],
     ['defaultTtl', { defaultTtl: -1 }],
+    ['defaultTtl', { defaultTtl: 0 }],
+    ['timeoutMs', { timeoutMs: 0 }],
   ])('rejects a bad %s with InvalidOptionError naming it', (option, options) => {
     expect(() => createMemoryCache(options)).toThrow(InvalidOptionError);
     expect(() => createMemoryCache(options)).toThrow(new RegExp(`Invalid option ${option}`));

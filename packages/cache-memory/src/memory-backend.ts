@@ -1,11 +1,11 @@
-import { type BackendCapabilities, BackendClosedError, type BackendStats, type CacheBackend, type CacheEntry, InvalidOptionError } from '@tinyllm/cache-core';
+import { BackendBase, type BackendCapabilities, type BackendStats, type CacheEntry, InvalidOptionError } from '@tinyllm/cache-core';
 import { LRUCache } from 'lru-cache';
 
 /** Options of MemoryBackend; all optional. */
 export interface MemoryBackendOptions {
-  /** Most entries kept; the least recently used goes first. Default 1000. */
+  /** Most entries kept (a count of entries, not bytes); the least recently used goes first. @default 1000 */
   maxSize?: number;
-  /** Byte budget over the entries' accounted size (payload + key + overhead); never exceeded. Default: none. */
+  /** Byte budget over the entries' accounted size (UTF-8 JSON of the value + key + 290 B); never exceeded; a larger entry is refused. @default none */
   maxBytes?: number;
 }
 
@@ -22,12 +22,6 @@ function positiveInteger(name: string, value: unknown): void {
   }
 }
 
-/** Deep-freezes a fresh JSON copy so no caller can change what later hits return. */
-function frozenCopy<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  return deepFreeze(JSON.parse(JSON.stringify(value)) as T);
-}
-
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
     for (const child of Object.values(value)) deepFreeze(child);
@@ -36,34 +30,34 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const accountedBytes = (key: string, entry: CacheEntry): number => entry.sizeBytes + key.length + ENTRY_OVERHEAD_BYTES;
+
 /**
  * In-process LRU backend on lru-cache, bounded by entries and optionally by bytes. Answers
  * synchronously, so the ResponseCache above it needs no deadline timer. Stored values are frozen
- * JSON copies: what a hit returns is exactly what was set, and cannot be changed by a caller.
+ * JSON copies: what a hit returns is exactly what was set (as JSON carries it), and no caller can
+ * change it.
  */
-export class MemoryBackend implements CacheBackend {
+export class MemoryBackend extends BackendBase<'sync'> {
   /** Name used in logs and errors. */
   readonly name = 'memory';
   /** It evicts; it is neither shared nor persistent. */
   readonly capabilities: BackendCapabilities = { evicts: true };
   readonly #lru: LRUCache<string, CacheEntry>;
+  readonly #maxBytes: number | undefined;
   readonly #listeners: Array<(key: string) => void> = [];
   #evictions = 0;
-  #closed = false;
 
   constructor(options: MemoryBackendOptions = {}) {
+    super('sync');
     const { maxSize = 1000, maxBytes } = options;
     positiveInteger('maxSize', maxSize);
     positiveInteger('maxBytes', maxBytes);
+    this.#maxBytes = maxBytes;
     this.#lru = new LRUCache<string, CacheEntry>({
+      // lru-cache's `max` is an entry count (our maxSize); its own `maxSize` is a size budget, here bytes (our maxBytes).
       max: maxSize,
-      ...(maxBytes === undefined
-        ? {}
-        : {
-            maxSize: maxBytes,
-            // An entry larger than the whole budget is refused by lru-cache (maxEntrySize), never stored over budget.
-            sizeCalculation: (entry: CacheEntry, key: string) => entry.sizeBytes + key.length + ENTRY_OVERHEAD_BYTES,
-          }),
+      ...(maxBytes === undefined ? {} : { maxSize: maxBytes, sizeCalculation: (entry: CacheEntry, key: string) => accountedBytes(key, entry) }),
       dispose: (_entry, key, reason) => {
         if (reason !== 'evict') return;
         this.#evictions++;
@@ -72,79 +66,76 @@ export class MemoryBackend implements CacheBackend {
     });
   }
 
-  /** The entry, or undefined when absent or expired (an expired one is dropped). Counts the access. */
-  get(key: string): CacheEntry | undefined {
-    if (this.#closed) throw new BackendClosedError(this.name, 'get');
+  /** Calls listener with the key of every entry evicted to respect the bounds. */
+  onEviction(listener: (key: string) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  // Counts the access (BackendBase drops the entry if it has expired).
+  protected read(key: string, now: number): CacheEntry | undefined {
     const entry = this.#lru.get(key);
-    if (entry === undefined) return undefined;
-    const now = Date.now();
-    if (entry.expiresAt !== null && entry.expiresAt <= now) {
-      this.#lru.delete(key);
-      return undefined;
+    if (entry !== undefined) {
+      entry.accessCount++;
+      entry.lastAccess = now;
     }
-    entry.accessCount++;
-    entry.lastAccess = now;
     return entry;
   }
 
-  /** Stores a frozen copy of the entry; an elapsed expiry removes the key instead. */
-  set(key: string, entry: CacheEntry): void {
-    if (this.#closed) throw new BackendClosedError(this.name, 'set');
-    if (entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
+  // A frozen copy; an entry larger than the whole byte budget is refused rather than stored over it.
+  protected write(key: string, entry: CacheEntry, valueJson: string): boolean | undefined {
+    if (this.#maxBytes !== undefined && accountedBytes(key, entry) > this.#maxBytes) {
       this.#lru.delete(key);
-      return;
+      return false;
     }
+    const value = typeof entry.value === 'string' ? entry.value : deepFreeze(JSON.parse(valueJson));
     // The record itself stays mutable (access count, last access); its value is frozen.
-    this.#lru.set(key, { ...entry, value: frozenCopy(entry.value) });
+    this.#lru.set(key, { ...entry, value });
+    return undefined;
   }
 
-  /** Removes the entry; true when one was there. */
-  delete(key: string): boolean {
-    if (this.#closed) throw new BackendClosedError(this.name, 'delete');
+  protected remove(key: string): boolean {
     return this.#lru.delete(key);
   }
 
-  /** True when an unexpired entry is stored. Does not count as an access. */
-  has(key: string): boolean {
-    if (this.#closed) throw new BackendClosedError(this.name, 'has');
+  // Does not count as an access.
+  protected override contains(key: string): boolean {
     const entry = this.#lru.peek(key);
     return entry !== undefined && (entry.expiresAt === null || entry.expiresAt > Date.now());
   }
 
-  /** Removes every entry; returns how many went. */
-  clear(): number {
-    if (this.#closed) throw new BackendClosedError(this.name, 'clear');
+  protected removeAll(keyPrefix: string | undefined): number {
     this.#purgeExpired();
-    const removed = this.#lru.size;
-    this.#lru.clear();
+    if (keyPrefix === undefined) {
+      const removed = this.#lru.size;
+      this.#lru.clear();
+      return removed;
+    }
+    let removed = 0;
+    for (const key of [...this.#lru.keys()]) {
+      if (key.startsWith(keyPrefix) && this.#lru.delete(key)) removed++;
+    }
     return removed;
   }
 
-  /** Entries, accounted bytes (payload + key + overhead), evictions, oldest and newest entry. */
-  stats(): BackendStats {
-    if (this.#closed) throw new BackendClosedError(this.name, 'stats');
+  // Entries, accounted bytes (payload + key + overhead), evictions, oldest and newest entry.
+  protected measure(keyPrefix: string | undefined): BackendStats {
     this.#purgeExpired();
+    let entries = 0;
     let bytes = 0;
     let oldest: number | null = null;
     let newest: number | null = null;
     for (const [key, entry] of this.#lru.entries()) {
-      bytes += entry.sizeBytes + key.length + ENTRY_OVERHEAD_BYTES;
+      if (keyPrefix !== undefined && !key.startsWith(keyPrefix)) continue;
+      entries++;
+      bytes += accountedBytes(key, entry);
       if (oldest === null || entry.createdAt < oldest) oldest = entry.createdAt;
       if (newest === null || entry.createdAt > newest) newest = entry.createdAt;
     }
-    return { entries: this.#lru.size, bytes, evictions: this.#evictions, oldestCreatedAt: oldest, newestCreatedAt: newest };
+    return { entries, bytes, evictions: this.#evictions, oldestCreatedAt: oldest, newestCreatedAt: newest };
   }
 
-  /** Drops every entry and refuses later calls; idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override shutdown(): void {
     this.#lru.clear();
-  }
-
-  /** Calls listener with the key of every entry evicted to respect the bounds. */
-  onEviction(listener: (key: string) => void): void {
-    this.#listeners.push(listener);
   }
 
   #purgeExpired(): void {

@@ -26,7 +26,7 @@ export function openConnection(options: ResolvedRedisOptions): Connection {
   if (options.password !== undefined) auth.password = options.password;
   if (options.username !== undefined) auth.username = options.username;
   if (options.tls !== undefined) auth.tls = options.tls;
-  const safe = safeRedisOptions(options.timeoutMs, options.connectTimeoutMs);
+  const safe = safeRedisOptions(options.commandTimeoutMs, options.connectTimeoutMs);
   if (options.clusterNodes) {
     const {
       retryStrategy: _retry,

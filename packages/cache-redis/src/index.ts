@@ -1,5 +1,4 @@
-export { type Connection, describeConnectionError, type RedisClient } from './connect.js';
+export { describeConnectionError, type RedisClient } from './connect.js';
 export { createRedisCache, type RedisCacheOptions } from './create-redis-cache.js';
-export { REDIS_DEFAULTS, type RedisAddress, type RedisBackendOptions, reconnectDelay, safeClusterOptions, safeRedisOptions } from './options.js';
-export { COUNTERS_SUFFIX, RedisBackend } from './redis-backend.js';
-export { escapeGlob } from './scan.js';
+export { REDIS_DEFAULTS, type RedisAddress, type RedisBackendOptions, safeClusterOptions, safeRedisOptions } from './options.js';
+export { RedisBackend } from './redis-backend.js';

@@ -12,43 +12,43 @@ export interface RedisAddress {
 
 /** Options of RedisBackend; every one has a default (see REDIS_DEFAULTS and the README's table). */
 export interface RedisBackendOptions {
-  /** Redis host. Default "127.0.0.1" (or the url's host). */
+  /** Redis host (standalone). @default "127.0.0.1" */
   host?: string;
-  /** Redis port. Default 6379 (or the url's port). */
+  /** Redis port, 1-65535. @default 6379 */
   port?: number;
-  /** Database index (standalone and Sentinel only; a cluster has only db 0). Default 0. */
+  /** Database index (standalone and Sentinel; a cluster has only 0). @default 0 */
   db?: number;
-  /** Password (AUTH). Default: none. */
+  /** AUTH password. @default none */
   password?: string;
-  /** ACL user name (AUTH user password, Redis 6+). Default: none. */
+  /** ACL user (Redis 6+). @default none */
   username?: string;
-  /** A redis:// or rediss:// URL; its parts are defaults that the explicit options above override. */
+  /** `redis://[user:pass@]host[:port][/db]` or `rediss://` (TLS); its parts are defaults that the explicit options above override. @default none */
   url?: string;
-  /** TLS: true for defaults, or node:tls connection options. Default: off (on for rediss:// URLs). */
+  /** TLS: true for defaults, or node:tls connection options. @default off (on for rediss://) */
   tls?: boolean | TlsOptions;
-  /** Prefix of every key this backend writes, scans and clears; must not be empty. Default "tinyllm:cache:". */
+  /** Prefix of every key written, scanned and cleared; must not be empty. @default "tinyllm:cache:" */
   keyPrefix?: string;
-  /** Seed nodes of a Redis Cluster: when set, an ioredis Cluster is used. */
+  /** Seed nodes `{ host, port }[]`: use an ioredis Cluster. @default none */
   clusterNodes?: RedisAddress[];
-  /** Sentinels to ask for the master named sentinelName: when set, Sentinel mode is used. */
+  /** Sentinels `{ host, port }[]`: use Sentinel mode (requires sentinelName). @default none */
   sentinels?: RedisAddress[];
-  /** Name of the master the sentinels monitor (required with sentinels). */
+  /** Name of the master the sentinels monitor. @default none */
   sentinelName?: string;
-  /** ioredis options merged over the safe defaults (for a cluster: the per-node options). */
+  /** ioredis options merged over the safe defaults (per-node options for a cluster); `keyPrefix` is refused. @default {} */
   redisOptions?: RedisOptions;
-  /** ioredis Cluster options merged over the safe cluster defaults. */
+  /** ioredis Cluster options merged over the safe cluster defaults. @default {} */
   clusterOptions?: ClusterOptions;
-  /** A ready ioredis Redis or Cluster to use instead of connecting; close() leaves it open unless closeClient. */
+  /** Use this ioredis client instead of connecting; close() leaves it open unless closeClient. @default none */
   client?: Redis | Cluster;
-  /** Quit the supplied client on close(). Default false (a client this backend created is always closed). */
+  /** Quit a supplied client on close() (a client the backend created is always quit). @default false */
   closeClient?: boolean;
-  /** A pino-compatible logger for connection events and background failures. Default: silent. */
+  /** A pino-compatible logger for connection events and background failures. @default silent */
   logger?: CacheLogger;
-  /** Per-command timeout in ms (ioredis commandTimeout). Default 200. */
-  timeoutMs?: number;
-  /** Connect timeout in ms (ioredis connectTimeout); also bounds how long the first calls wait for the first connection. Default 1000. */
+  /** Per-command timeout (ioredis commandTimeout), in ms; createRedisCache sets it to its timeoutMs when only that is given. @default 200 */
+  commandTimeoutMs?: number;
+  /** Connect timeout (ioredis connectTimeout and sentinelCommandTimeout), in ms; the first calls wait at most this plus commandTimeoutMs for it. @default 1000 */
   connectTimeoutMs?: number;
-  /** How often buffered shared-counter deltas are flushed to Redis, in ms. Default 100. */
+  /** How often buffered shared-counter deltas are written to Redis, in ms. @default 100 */
   counterFlushMs?: number;
 }
 
@@ -58,7 +58,7 @@ export const REDIS_DEFAULTS = {
   port: 6379,
   db: 0,
   keyPrefix: 'tinyllm:cache:',
-  timeoutMs: 200,
+  commandTimeoutMs: 200,
   connectTimeoutMs: 1000,
   counterFlushMs: 100,
   /** Longest pause between reconnect attempts, in ms. */
@@ -86,11 +86,11 @@ export function reconnectDelay(attempt: number): number {
  * - lazyConnect: the backend starts the connection itself to learn when it is ready;
  * - reconnectOnError READONLY: a demoted master (failover) makes the client reconnect to the new one.
  */
-export function safeRedisOptions(timeoutMs: number, connectTimeoutMs: number): RedisOptions {
+export function safeRedisOptions(commandTimeoutMs: number, connectTimeoutMs: number): RedisOptions {
   return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: timeoutMs,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: connectTimeoutMs,
     sentinelCommandTimeout: connectTimeoutMs,
     autoResendUnfulfilledCommands: false,
@@ -131,7 +131,7 @@ export interface ResolvedRedisOptions {
   clusterOptions: ClusterOptions;
   client: Redis | Cluster | undefined;
   closeClient: boolean;
-  timeoutMs: number;
+  commandTimeoutMs: number;
   connectTimeoutMs: number;
   counterFlushMs: number;
 }
@@ -260,6 +260,13 @@ export function resolveRedisOptions(options: RedisBackendOptions = {}): Resolved
   if (options.closeClient !== undefined && typeof options.closeClient !== 'boolean')
     throw new InvalidOptionError('closeClient', options.closeClient, 'a boolean');
   checkLogger(options.logger);
+  if ((options as { timeoutMs?: unknown }).timeoutMs !== undefined) {
+    throw new InvalidOptionError(
+      'timeoutMs',
+      (options as { timeoutMs?: unknown }).timeoutMs,
+      'commandTimeoutMs: the backend option was renamed; timeoutMs is the ResponseCache deadline, which createRedisCache takes',
+    );
+  }
   return {
     host,
     port,
@@ -275,7 +282,7 @@ export function resolveRedisOptions(options: RedisBackendOptions = {}): Resolved
     clusterOptions: options.clusterOptions ?? {},
     client: options.client,
     closeClient: options.closeClient ?? false,
-    timeoutMs: checkMs('timeoutMs', options.timeoutMs ?? REDIS_DEFAULTS.timeoutMs),
+    commandTimeoutMs: checkMs('commandTimeoutMs', options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs),
     connectTimeoutMs: checkMs('connectTimeoutMs', options.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs),
     counterFlushMs: checkMs('counterFlushMs', options.counterFlushMs ?? REDIS_DEFAULTS.counterFlushMs),
   };

@@ -1,23 +1,21 @@
 import {
+  BackendBase,
   type BackendCapabilities,
-  BackendClosedError,
   BackendError,
   type BackendStats,
-  type CacheBackend,
   type CacheEntry,
   type CacheLogger,
-  CODEC_TAG,
   decodeEntry,
   encodeEntry,
-  isExpired,
   type SharedCounters,
   silentLogger,
   TinyLLMError,
 } from '@tinyllm/cache-core';
+import { CODEC_TAG } from '@tinyllm/cache-core/internal';
 import { type Connection, effectiveCommandTimeout, firstConnection, openConnection, openStreams, type RedisClient, watchConnection } from './connect.js';
 import { COUNTER_FIELDS, CounterBuffer, parseCounters } from './counters.js';
 import { REDIS_DEFAULTS, type RedisBackendOptions, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
-import { ScanFailure, scanPrefix, unlinkKeys } from './scan.js';
+import { inspectKeys, ScanFailure, scanPrefix, unlinkKeys } from './scan.js';
 
 /** Suffix of the hash (under keyPrefix) holding the shared counters; the cache key "__stats" is reserved. */
 export const COUNTERS_SUFFIX = '__stats';
@@ -54,15 +52,16 @@ function createdAtOf(head: string): number | undefined {
 /**
  * A CacheBackend on Redis through ioredis: standalone, Cluster or Sentinel. Entries are stored as
  * `keyPrefix + key` strings in the cache-core codec with a PX expiry; clear() and stats() SCAN the
- * prefix on every master. Shared counters live in the hash `keyPrefix + "__stats"`.
+ * prefix on every master and touch only values that are cache entries. Shared counters live in the
+ * hash `keyPrefix + "__stats"`.
  */
-export class RedisBackend implements CacheBackend {
+export class RedisBackend extends BackendBase<'async'> {
   /** "redis". */
   readonly name = 'redis';
   /**
    * shared, persistent, network; once the first connection has settled, and when this backend
    * created the client and that client's effective commandTimeout (after redisOptions /
-   * clusterOptions.redisOptions overrides) is at most timeoutMs, also settlesWithinMs (that
+   * clusterOptions.redisOptions overrides) is at most commandTimeoutMs, also settlesWithinMs (that
    * timeout), so a ResponseCache with a deadline at least as long runs no timer of its own per call.
    */
   get capabilities(): BackendCapabilities {
@@ -80,10 +79,10 @@ export class RedisBackend implements CacheBackend {
   readonly #unwatch: () => void;
   readonly #bounded: BackendCapabilities | undefined;
   #connecting: Promise<void> | undefined;
-  #closing: Promise<void> | undefined;
 
   /** Connects with the given options (or adopts options.client); throws InvalidOptionError for a bad option. */
   constructor(options: RedisBackendOptions = {}) {
+    super('async');
     this.#options = resolveRedisOptions(options);
     this.#logger = options.logger ?? silentLogger;
     this.keyPrefix = this.#options.keyPrefix;
@@ -94,10 +93,10 @@ export class RedisBackend implements CacheBackend {
     // ioredis's commandTimeout bounds every command of a client this backend configured (with the
     // offline queue off, a command on a down connection fails at once); a client handed in may not.
     // The bound is the client's effective timeout (an override may raise or remove it), and none is
-    // advertised when that is missing or longer than timeoutMs: ResponseCache trusts it blindly.
+    // advertised when that is missing or longer than commandTimeoutMs: ResponseCache trusts it blindly.
     const commandTimeout = this.#connection.owned ? effectiveCommandTimeout(this.client) : undefined;
     this.#bounded =
-      commandTimeout !== undefined && commandTimeout <= this.#options.timeoutMs
+      commandTimeout !== undefined && commandTimeout <= this.#options.commandTimeoutMs
         ? Object.freeze({ ...CAPABILITIES, settlesWithinMs: commandTimeout })
         : undefined;
     this.#counters = new CounterBuffer(
@@ -110,7 +109,7 @@ export class RedisBackend implements CacheBackend {
       this.#options.counterFlushMs,
       this.#logger,
     );
-    const first = firstConnection(this.client, this.#options.connectTimeoutMs + this.#options.timeoutMs);
+    const first = firstConnection(this.client, this.#options.connectTimeoutMs + this.#options.commandTimeoutMs);
     if (first) {
       this.#connecting = first.then(() => {
         this.#connecting = undefined;
@@ -124,123 +123,6 @@ export class RedisBackend implements CacheBackend {
     return this.client.status === 'ready';
   }
 
-  /** The decoded entry, undefined when absent or expired; a value that does not decode throws CacheDecodeError (ResponseCache: a miss plus an error). */
-  async get(key: string): Promise<CacheEntry | undefined> {
-    this.#assertOpen('get');
-    if (this.#connecting) await this.#connecting;
-    let raw: Buffer | null;
-    try {
-      raw = await this.client.getBuffer(this.keyPrefix + key);
-    } catch (error) {
-      throw this.#wrap('get', error);
-    }
-    if (raw === null) return undefined;
-    const entry = decodeEntry(raw);
-    return isExpired(entry) ? undefined : entry;
-  }
-
-  /** SET with PX until entry.expiresAt (no expiry when null); an elapsed expiry deletes the key instead. */
-  async set(key: string, entry: CacheEntry): Promise<void> {
-    this.#assertOpen('set');
-    if (this.#connecting) await this.#connecting;
-    const redisKey = this.keyPrefix + key;
-    try {
-      if (entry.expiresAt === null) {
-        await this.client.set(redisKey, encodeEntry(entry));
-        return;
-      }
-      const ttlMs = Math.ceil(entry.expiresAt - Date.now());
-      if (ttlMs <= 0) await this.client.unlink(redisKey);
-      else await this.client.set(redisKey, encodeEntry(entry), 'PX', ttlMs);
-    } catch (error) {
-      throw this.#wrap('set', error);
-    }
-  }
-
-  /** UNLINK; true when the key existed. */
-  async delete(key: string): Promise<boolean> {
-    this.#assertOpen('delete');
-    if (this.#connecting) await this.#connecting;
-    try {
-      return (await this.client.unlink(this.keyPrefix + key)) > 0;
-    } catch (error) {
-      throw this.#wrap('delete', error);
-    }
-  }
-
-  /** EXISTS; Redis drops expired keys itself. */
-  async has(key: string): Promise<boolean> {
-    this.#assertOpen('has');
-    if (this.#connecting) await this.#connecting;
-    try {
-      return (await this.client.exists(this.keyPrefix + key)) > 0;
-    } catch (error) {
-      throw this.#wrap('has', error);
-    }
-  }
-
-  /**
-   * Removes every key under keyPrefix (SCAN MATCH + UNLINK in batches, on every master of a cluster;
-   * never FLUSHDB or KEYS) and returns how many entries went. The shared counters are kept: reset them
-   * with resetCounters(). A cluster that is not connected throws BackendError; with a master down,
-   * the others are still cleared and the BackendError says how many entries were removed.
-   */
-  async clear(): Promise<number> {
-    this.#assertOpen('clear');
-    if (this.#connecting) await this.#connecting;
-    let removed = 0;
-    try {
-      await scanPrefix(this.client, this.keyPrefix, async (node, keys) => {
-        // Not `removed += await ...`: that reads `removed` before the await, and nodes run in parallel.
-        const count = await unlinkKeys(
-          node,
-          keys.filter((k) => k !== this.#countersKey),
-          this.client.isCluster,
-        );
-        removed += count;
-      });
-    } catch (error) {
-      throw this.#wrap('clear', error, `${removed} entries removed`);
-    }
-    return removed;
-  }
-
-  /**
-   * Entries under keyPrefix (a SCAN over every master), their bytes (STRLEN) and the oldest/newest
-   * createdAt. O(entries). A cluster that is not connected, or a master that fails, throws BackendError
-   * (never a partial count).
-   */
-  async stats(): Promise<BackendStats> {
-    this.#assertOpen('stats');
-    if (this.#connecting) await this.#connecting;
-    let entries = 0;
-    let bytes = 0;
-    let oldest: number | null = null;
-    let newest: number | null = null;
-    try {
-      await scanPrefix(this.client, this.keyPrefix, async (node, keys) => {
-        const pipeline = node.pipeline();
-        const counted = keys.filter((k) => k !== this.#countersKey);
-        for (const key of counted) pipeline.strlen(key).getrange(key, 0, 31);
-        const results = (await pipeline.exec()) ?? [];
-        for (let i = 0; i < counted.length; i++) {
-          const [lengthError, length] = results[2 * i] ?? [];
-          if (lengthError || typeof length !== 'number' || length === 0) continue; // gone meanwhile, or not a string
-          entries++;
-          bytes += length;
-          const createdAt = createdAtOf(String(results[2 * i + 1]?.[1] ?? ''));
-          if (createdAt !== undefined) {
-            if (oldest === null || createdAt < oldest) oldest = createdAt;
-            if (newest === null || createdAt > newest) newest = createdAt;
-          }
-        }
-      });
-    } catch (error) {
-      throw this.#wrap('stats', error);
-    }
-    return { entries, bytes, oldestCreatedAt: oldest, newestCreatedAt: newest };
-  }
-
   /** Buffers counter deltas; they reach Redis (HINCRBY) within counterFlushMs. Never waits, never throws; ignored after close(). */
   recordCounters(delta: Partial<SharedCounters>): void {
     this.#counters.add(delta);
@@ -248,7 +130,7 @@ export class RedisBackend implements CacheBackend {
 
   /** The counters in Redis (every process's flushed deltas) plus this instance's unflushed ones. */
   async readCounters(): Promise<SharedCounters> {
-    this.#assertOpen('readCounters');
+    this.assertOpen('readCounters');
     if (this.#connecting) await this.#connecting;
     let hash: Record<string, string>;
     try {
@@ -264,7 +146,7 @@ export class RedisBackend implements CacheBackend {
 
   /** Deletes the counters hash (for every process sharing the prefix) and this instance's unflushed deltas. */
   async resetCounters(): Promise<void> {
-    this.#assertOpen('resetCounters');
+    this.assertOpen('resetCounters');
     if (this.#connecting) await this.#connecting;
     this.#counters.discard();
     try {
@@ -274,13 +156,110 @@ export class RedisBackend implements CacheBackend {
     }
   }
 
-  /** Flushes buffered counters, then quits the client if this backend created it (or closeClient); idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= this.#shutdown();
-    return this.#closing;
+  /** The decoded entry (GET), undefined when absent; a value that does not decode throws CacheDecodeError (ResponseCache: a miss plus an error). */
+  protected read(key: string): Promise<CacheEntry | undefined> {
+    // Not async: one promise per hit fewer on the 256-in-flight path.
+    const fetch = (): Promise<CacheEntry | undefined> =>
+      this.client.getBuffer(this.keyPrefix + key).then((raw) => (raw === null ? undefined : decodeEntry(raw)));
+    return this.#connecting ? this.#connecting.then(fetch) : fetch();
   }
 
-  async #shutdown(): Promise<void> {
+  /** SET with PX until entry.expiresAt (no expiry when null). */
+  protected async write(key: string, entry: CacheEntry, valueJson: string): Promise<undefined> {
+    if (this.#connecting) await this.#connecting;
+    const redisKey = this.keyPrefix + key;
+    const encoded = encodeEntry(entry, valueJson);
+    if (entry.expiresAt === null) await this.client.set(redisKey, encoded);
+    else await this.client.set(redisKey, encoded, 'PX', Math.max(1, Math.ceil(entry.expiresAt - Date.now())));
+    return undefined;
+  }
+
+  /** UNLINK; true when the key existed. */
+  protected async remove(key: string): Promise<boolean> {
+    if (this.#connecting) await this.#connecting;
+    return (await this.client.unlink(this.keyPrefix + key)) > 0;
+  }
+
+  /** EXISTS; Redis drops expired keys itself. */
+  protected override async contains(key: string): Promise<boolean> {
+    if (this.#connecting) await this.#connecting;
+    return (await this.client.exists(this.keyPrefix + key)) > 0;
+  }
+
+  /**
+   * Removes the cache entries under keyPrefix (+ scope) (SCAN MATCH + UNLINK in batches, on every
+   * master of a cluster; never FLUSHDB or KEYS) and returns how many went. Keys that are not cache
+   * entries (another type, a value without a codec tag) and the shared counters are left alone; a
+   * warning says how many. A cluster that is not connected throws BackendError; with a master down,
+   * the others are still cleared and the BackendError says how many entries were removed.
+   */
+  protected async removeAll(scope: string | undefined): Promise<number> {
+    if (this.#connecting) await this.#connecting;
+    const prefix = this.keyPrefix + (scope ?? '');
+    let removed = 0;
+    let foreign = 0;
+    try {
+      await scanPrefix(this.client, prefix, async (node, keys) => {
+        const found = await inspectKeys(
+          node,
+          keys.filter((k) => k !== this.#countersKey),
+        );
+        foreign += found.foreign;
+        // Not `removed += await ...`: that reads `removed` before the await, and nodes run in parallel.
+        const count = await unlinkKeys(
+          node,
+          found.entries.map((entry) => entry.key),
+          this.client.isCluster,
+        );
+        removed += count;
+      });
+    } catch (error) {
+      throw this.#wrap('clear', error, `${removed} entries removed`);
+    } finally {
+      this.#warnForeign(foreign, prefix, 'clear');
+    }
+    return removed;
+  }
+
+  /**
+   * Cache entries under keyPrefix (+ scope) (a SCAN over every master), their bytes (STRLEN), the
+   * oldest/newest createdAt, and foreignKeys: keys under the prefix that are not cache entries.
+   * O(entries). A cluster that is not connected, or a master that fails, throws BackendError (never
+   * a partial count).
+   */
+  protected async measure(scope: string | undefined): Promise<BackendStats> {
+    if (this.#connecting) await this.#connecting;
+    const prefix = this.keyPrefix + (scope ?? '');
+    let entries = 0;
+    let bytes = 0;
+    let foreignKeys = 0;
+    let oldest: number | null = null;
+    let newest: number | null = null;
+    try {
+      await scanPrefix(this.client, prefix, async (node, keys) => {
+        const found = await inspectKeys(
+          node,
+          keys.filter((k) => k !== this.#countersKey),
+        );
+        foreignKeys += found.foreign;
+        for (const entry of found.entries) {
+          entries++;
+          bytes += entry.bytes;
+          const createdAt = createdAtOf(entry.head);
+          if (createdAt === undefined) continue;
+          if (oldest === null || createdAt < oldest) oldest = createdAt;
+          if (newest === null || createdAt > newest) newest = createdAt;
+        }
+      });
+    } catch (error) {
+      throw this.#wrap('stats', error);
+    }
+    this.#warnForeign(foreignKeys, prefix, 'stats');
+    return { entries, bytes, oldestCreatedAt: oldest, newestCreatedAt: newest, foreignKeys };
+  }
+
+  /** Flushes buffered counters, then quits the client if this backend created it (or closeClient). */
+  protected override async shutdown(): Promise<void> {
     this.#counters.stop();
     // Bounded: a lost reply is never resent (autoResendUnfulfilledCommands off), so without a
     // commandTimeout (overridden, or a supplied client) the flush could wait forever.
@@ -312,8 +291,12 @@ export class RedisBackend implements CacheBackend {
     }
   }
 
-  #assertOpen(operation: string): void {
-    if (this.#closing) throw new BackendClosedError(this.name, operation);
+  #warnForeign(count: number, prefix: string, operation: string): void {
+    if (count === 0) return;
+    this.#logger.warn(
+      { backend: this.name, event: 'foreign_keys', operation, foreignKeys: count, prefix },
+      `redis: ${count} keys under "${prefix}" are not cache entries; ${operation} left them alone`,
+    );
   }
 
   /** A BackendError for a failed call (detail is appended to the message); cause is ioredis's error. */

@@ -1,3 +1,4 @@
+import { ANY_CODEC_TAG } from '@tinyllm/cache-core/internal';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from './connect.js';
 
@@ -56,6 +57,43 @@ export async function scanPrefix(client: RedisClient, prefix: string, onBatch: (
   if (failures.length === 0) return;
   if (!client.isCluster) throw failures[0];
   throw new ScanFailure(failures, nodes.length);
+}
+
+/** A cache entry found by a scan: its key, its size in bytes and its first 32 bytes. */
+export interface FoundEntry {
+  key: string;
+  bytes: number;
+  head: string;
+}
+
+/**
+ * Sorts a batch of keys under the prefix into cache entries (strings that start with a codec tag,
+ * of any version) and foreign keys (anything else: another type, another application's value),
+ * with one pipelined STRLEN + GETRANGE per key on the node that holds them. A key that vanished
+ * meanwhile is neither. Another failure than WRONGTYPE rejects.
+ */
+export async function inspectKeys(node: Redis, keys: string[]): Promise<{ entries: FoundEntry[]; foreign: number }> {
+  const entries: FoundEntry[] = [];
+  let foreign = 0;
+  if (keys.length === 0) return { entries, foreign };
+  const pipeline = node.pipeline();
+  for (const key of keys) pipeline.strlen(key).getrange(key, 0, 31);
+  const results = (await pipeline.exec()) ?? [];
+  for (let i = 0; i < keys.length; i++) {
+    const [lengthError, length] = results[2 * i] ?? [];
+    const [headError, head] = results[2 * i + 1] ?? [];
+    const error = lengthError ?? headError;
+    if (error) {
+      if (/^WRONGTYPE/.test(error.message)) foreign++;
+      else throw error;
+      continue;
+    }
+    if (typeof length !== 'number' || length === 0) continue; // gone meanwhile
+    const text = String(head ?? '');
+    if (ANY_CODEC_TAG.test(text)) entries.push({ key: keys[i] as string, bytes: length, head: text });
+    else foreign++;
+  }
+  return { entries, foreign };
 }
 
 /**

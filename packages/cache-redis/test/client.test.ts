@@ -2,8 +2,8 @@ import { createEntry, InvalidOptionError } from '@tinyllm/cache-core';
 import { type RedisServerHandle, startRedisServer } from '@tinyllm/redis-harness';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_DEFAULTS, RedisBackend, reconnectDelay } from '../src/index.js';
-import { resolveRedisOptions } from '../src/options.js';
+import { createRedisCache, REDIS_DEFAULTS, RedisBackend } from '../src/index.js';
+import { reconnectDelay, resolveRedisOptions } from '../src/options.js';
 import { redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
 
 describe('options', () => {
@@ -20,7 +20,8 @@ describe('options', () => {
     ['url', { url: 'http://localhost' }],
     ['url', { url: 'not a url' }],
     ['url', { url: 'redis://localhost/abc' }],
-    ['timeoutMs', { timeoutMs: 0 }],
+    ['commandTimeoutMs', { commandTimeoutMs: 0 }],
+    ['timeoutMs', { timeoutMs: 100 }],
     ['connectTimeoutMs', { connectTimeoutMs: Number.NaN }],
     ['sentinelName', { sentinels: [{ host: 'h', port: 26379 }] }],
     ['sentinels[0].port', { sentinels: [{ host: 'h', port: -1 }], sentinelName: 'm' }],
@@ -49,13 +50,19 @@ describe('options', () => {
       port: 6379,
       db: 0,
       keyPrefix: 'tinyllm:cache:',
-      timeoutMs: 200,
+      commandTimeoutMs: 200,
       connectTimeoutMs: 1000,
       counterFlushMs: 100,
     });
     const fromUrl = resolveRedisOptions({ url: 'rediss://me:p%40ss@cache.example:6380/3' });
     expect(fromUrl).toMatchObject({ host: 'cache.example', port: 6380, db: 3, username: 'me', password: 'p@ss', tls: {} });
     expect(resolveRedisOptions({ url: 'redis://cache.example:6380/3', db: 5, port: 7000 })).toMatchObject({ port: 7000, db: 5 });
+  });
+
+  it('the old backend option timeoutMs is refused with the name it has now', () => {
+    expect(() => new RedisBackend({ timeoutMs: 100 } as never)).toThrow(
+      /Invalid option timeoutMs: 100 \(expected commandTimeoutMs: the backend option was renamed/,
+    );
   });
 
   it('reconnects with a capped backoff that is always a number', () => {
@@ -109,6 +116,24 @@ describe.skipIf(!redisAvailable)('a supplied client', () => {
       });
     } finally {
       await backend.close();
+    }
+  });
+
+  it('createRedisCache: timeoutMs is the cache deadline and, unless commandTimeoutMs is given, the command timeout too', async () => {
+    const caches = [
+      createRedisCache({ url: server.url, keyPrefix: uniquePrefix('timeouts'), timeoutMs: 150 }),
+      createRedisCache({ url: server.url, keyPrefix: uniquePrefix('timeouts'), timeoutMs: 400, commandTimeoutMs: 100 }),
+      createRedisCache({ url: server.url, keyPrefix: uniquePrefix('timeouts') }),
+    ];
+    try {
+      const seen = caches.map((cache) => ({ deadline: cache.timeoutMs, command: ((cache.backend as RedisBackend).client as Redis).options.commandTimeout }));
+      expect(seen).toEqual([
+        { deadline: 150, command: 150 },
+        { deadline: 400, command: 100 },
+        { deadline: 250, command: 200 },
+      ]);
+    } finally {
+      await Promise.all(caches.map((cache) => cache.close()));
     }
   });
 

@@ -1,9 +1,10 @@
 import { CacheDecodeError, createEntry, encodeEntry } from '@tinyllm/cache-core';
 import { type RedisServerHandle, startRedisServer } from '@tinyllm/redis-harness';
+import { recordingLogger } from '@tinyllm/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
-import { recordingLogger, redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
+import { redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
 
 const good = encodeEntry(createEntry({ response: 'hello', done: true }, { ttl: 60 }));
 

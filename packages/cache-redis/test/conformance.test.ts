@@ -9,9 +9,10 @@ import {
   startRedisServer,
   startSilentServer,
 } from '@tinyllm/redis-harness';
+import { describeCacheOptions } from '@tinyllm/test-utils';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { RedisBackend } from '../src/index.js';
-import { namespacePrefix, redisAvailable, releaseServer } from './helpers.js';
+import { createRedisCache, RedisBackend } from '../src/index.js';
+import { namespacePrefix, redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
 
 describe.skipIf(!redisAvailable)('RedisBackend', () => {
   let server: RedisServerHandle, cluster: RedisClusterHandle, silent: SilentServerHandle;
@@ -21,12 +22,15 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
   runConformanceSuite('redis standalone', {
     createBackend: ({ namespace }) => new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(namespace) }),
     createUnreachableBackend: () => new RedisBackend({ port: silent.port }),
+    shared: true,
   });
   runConformanceSuite('redis cluster', {
     createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),
+    shared: true,
   });
   runConformanceSuite('tiered memory + redis', {
     createBackend: ({ namespace }) =>
       createTieredCache([new MemoryBackend(), new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`tiered:${namespace}`) })]),
   });
+  describeCacheOptions('createRedisCache', (options) => createRedisCache({ url: server.url, keyPrefix: uniquePrefix('options'), ...options }));
 });

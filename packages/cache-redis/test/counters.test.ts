@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { type RedisClusterHandle, type RedisServerHandle, startRedisCluster, startRedisServer } from '@tinyllm/redis-harness';
+import { sleep, waitFor } from '@tinyllm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
-import { redisAvailable, releaseServer, uniquePrefix, waitFor } from './helpers.js';
+import { redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
 
 /**
  * A TCP proxy in front of a real server that forwards the first HINCRBY it sees, swallows the
@@ -147,7 +148,7 @@ describe.skipIf(!redisAvailable)('shared counters', () => {
       await waitFor(() => proxy.resets() === 1);
       // Reconnected through the (now transparent) proxy, with time for any resend to land.
       await waitFor(() => through.client.status === 'ready');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       expect(await through.client.ping()).toBe('PONG');
       expect((await direct.readCounters()).hits).toBe(1);
     } finally {

@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import type { ResponseCache } from '@tinyllm/cache-core';
 import { type RedisServerHandle, type SilentServerHandle, startRedisServer, startSilentServer, unusedPort } from '@tinyllm/redis-harness';
+import { recordingLogger, sleep, waitFor } from '@tinyllm/test-utils';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
-import { recordingLogger, redisAvailable, uniquePrefix, waitFor } from './helpers.js';
+import { redisAvailable, uniquePrefix } from './helpers.js';
 
 /** The default ResponseCache deadline, plus scheduling slack for a loaded 2-vCPU machine. */
 const DEADLINE_MS = 250;
@@ -72,7 +73,7 @@ describe.skipIf(!redisAvailable)('faults', () => {
     const closing = await timed(() => Promise.all(caches.splice(0).map((c) => c.close())));
     expect(closing.ms, 'close() settles promptly even against a dead server').toBeLessThan(1000);
     // Give late ioredis rejections a chance to surface before checking.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(unhandled).toEqual([]);
   });
   afterAll(async () => {
@@ -101,14 +102,14 @@ describe.skipIf(!redisAvailable)('faults', () => {
         } catch {
           failed++;
         }
-        await new Promise((resolve) => setTimeout(resolve, 2));
+        await sleep(2);
       }
     };
     const load = Promise.all(Array.from({ length: 32 }, (_, id) => worker(id)));
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400);
     const hitsBeforeKill = cache.getMetrics().hits;
     await server.kill();
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(600);
     const errorsWhileDown = cache.getMetrics().errors;
     await server.start();
     restartedAt = performance.now();
@@ -140,7 +141,7 @@ describe.skipIf(!redisAvailable)('faults', () => {
     const cache = track(createRedisCache<string>({ port: silent.port, logger }));
     await expectEveryCallFallsThrough(cache);
     // ...and keeps doing so after the first connection attempt has given up.
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await sleep(800);
     await expectEveryCallFallsThrough(cache);
   });
 
@@ -208,7 +209,7 @@ describe.skipIf(!redisAvailable)('faults', () => {
       }
     };
     expect(await bounded({})).toBe(200);
-    expect(await bounded({ timeoutMs: 120 })).toBe(120);
+    expect(await bounded({ commandTimeoutMs: 120 })).toBe(120);
     expect(await bounded({ redisOptions: { commandTimeout: 80 } })).toBe(80);
     expect(await bounded({ redisOptions: { commandTimeout: 3000 } })).toBeUndefined();
     expect(await bounded({ redisOptions: { commandTimeout: undefined } })).toBeUndefined();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheLogger } from '@tinyllm/cache-core';
 import { type RedisServerHandle, requireRedisServer } from '@tinyllm/redis-harness';
 import { RedisBackend } from '../src/index.js';
 
@@ -24,31 +23,4 @@ export async function releaseServer(server: RedisServerHandle | undefined): Prom
     await sweeper.close();
   }
   await server.stop();
-}
-
-/** One captured log call. */
-export interface LogRecord {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  context: Record<string, unknown>;
-  message: string;
-}
-
-/** A logger that records every call. */
-export function recordingLogger(): CacheLogger & { records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const at =
-    (level: LogRecord['level']) =>
-    (context: Record<string, unknown>, message: string): void => {
-      records.push({ level, context, message });
-    };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-/** Resolves when predicate holds (polling), or rejects after timeoutMs. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

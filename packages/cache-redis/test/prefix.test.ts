@@ -1,8 +1,10 @@
 import { createEntry } from '@tinyllm/cache-core';
 import { type RedisClusterHandle, type RedisServerHandle, startRedisCluster, startRedisServer } from '@tinyllm/redis-harness';
+import { recordingLogger, waitFor } from '@tinyllm/test-utils';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escapeGlob, RedisBackend } from '../src/index.js';
+import { RedisBackend } from '../src/index.js';
+import { escapeGlob } from '../src/scan.js';
 import { redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
 
 describe('escapeGlob', () => {
@@ -33,7 +35,7 @@ describe.skipIf(!redisAvailable)('prefix isolation', () => {
       for (const key of foreign) await raw.set(key, 'keep');
       for (let i = 0; i < 2500; i++) await backend.set(`k${i}`, createEntry(i));
       backend.recordCounters({ hits: 2 });
-      await waitForCounters(backend, 2);
+      await waitFor(async () => Number((await backend.client.hgetall(`${backend.keyPrefix}__stats`)).hits) === 2, 2000);
       expect((await backend.stats()).entries).toBe(2500);
       expect(await backend.clear()).toBe(2500);
       expect((await backend.stats()).entries).toBe(0);
@@ -41,6 +43,45 @@ describe.skipIf(!redisAvailable)('prefix isolation', () => {
       expect((await backend.readCounters()).hits).toBe(2);
       await raw.del(...foreign);
     } finally {
+      await backend.close();
+    }
+  });
+
+  it('clear() and stats() touch only cache entries under the prefix: other keys are counted as foreignKeys, left alone, and a warning says so', async () => {
+    const prefix = uniquePrefix('foreign');
+    const logger = recordingLogger();
+    const backend = new RedisBackend({ url: server.url, keyPrefix: prefix, logger });
+    try {
+      await raw.set(`${prefix}someone-else`, 'not a cache entry');
+      await raw.hset(`${prefix}a-hash`, 'field', 'value');
+      await raw.set(`${prefix}older-codec`, 'tlc0:[1,null,0,1,1,null,"v"]'); // an entry of another codec version is still ours
+      for (let i = 0; i < 3; i++) await backend.set(`k${i}`, createEntry(i));
+      expect(await backend.stats()).toMatchObject({ entries: 4, foreignKeys: 2 });
+      expect(logger.messages('warn')).toContain(`redis: 2 keys under "${prefix}" are not cache entries; stats left them alone`);
+      expect(await backend.clear()).toBe(4);
+      expect(logger.messages('warn')).toContain(`redis: 2 keys under "${prefix}" are not cache entries; clear left them alone`);
+      expect(await raw.get(`${prefix}someone-else`)).toBe('not a cache entry');
+      expect(await raw.hget(`${prefix}a-hash`, 'field')).toBe('value');
+      expect(await raw.exists(`${prefix}older-codec`)).toBe(0);
+      expect(await backend.stats()).toMatchObject({ entries: 0, foreignKeys: 2 });
+      await raw.del(`${prefix}someone-else`, `${prefix}a-hash`);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('clear({ namespace }) on a cluster removes that namespace from every master and nothing else', async () => {
+    const prefix = uniquePrefix('cluster-scope');
+    const backend = new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: prefix });
+    try {
+      for (let i = 0; i < 60; i++) await backend.set(`tenant-a:${i}`, createEntry(i));
+      for (let i = 0; i < 20; i++) await backend.set(`tenant-b:${i}`, createEntry(i));
+      expect((await backend.stats({ namespace: 'tenant-a' })).entries).toBe(60);
+      expect(await backend.clear({ namespace: 'tenant-a' })).toBe(60);
+      expect((await backend.stats()).entries).toBe(20);
+      expect((await backend.get('tenant-b:3'))?.value).toBe(3);
+    } finally {
+      await backend.clear();
       await backend.close();
     }
   });
@@ -85,13 +126,3 @@ describe.skipIf(!redisAvailable)('prefix isolation', () => {
     }
   });
 });
-
-async function waitForCounters(backend: RedisBackend, hits: number): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (Date.now() < deadline) {
-    const hash = await backend.client.hgetall(`${backend.keyPrefix}__stats`);
-    if (Number(hash.hits) === hits) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('counters were not flushed');
-}

@@ -6,10 +6,11 @@ import {
   startRedisServer,
   startSilentServer,
 } from '@tinyllm/redis-harness';
+import { waitFor } from '@tinyllm/test-utils';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
-import { redisAvailable, releaseServer, uniquePrefix, waitFor } from './helpers.js';
+import { redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
 
 describe.skipIf(!redisAvailable)('Sentinel', () => {
   let master: RedisServerHandle;

@@ -9,19 +9,27 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** Namespace used when none is given. */
 export const DEFAULT_NAMESPACE = 'default';
 
+/** Every default of SqliteBackend's options, in one place (the README's table lists the same). */
+export const SQLITE_DEFAULTS = Object.freeze({
+  maxEntries: DEFAULT_MAX_ENTRIES,
+  maxBytes: DEFAULT_MAX_BYTES,
+  busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS,
+  namespace: DEFAULT_NAMESPACE,
+});
+
 /** Options of SqliteBackend. */
 export interface SqliteBackendOptions {
-  /** Database file; created with its directory when missing. Default: defaultCachePath(). */
+  /** Database file; created with its directory when missing; a file that cannot be written is opened read-only. @default defaultCachePath() */
   path?: string;
-  /** Scope of this backend's entries and counters inside the file. Default: "default". */
+  /** Scope of this backend's entries and counters inside the file; with createSqliteCache also written into the keys it derives. @default "default" */
   namespace?: string;
-  /** Most entries kept in the namespace; the least recently used go first. Default: 10,000. */
+  /** Most entries kept in the namespace (integer >= 1); the least recently used go first. @default 10_000 */
   maxEntries?: number;
-  /** Most bytes (encoded entries) kept in the namespace; larger single entries are not stored. Default: 256 MiB. */
+  /** Most bytes of encoded entries kept in the namespace (integer >= 1); a larger entry is refused. @default 268_435_456 (256 MiB) */
   maxBytes?: number;
-  /** How long a write that matters (set, delete, clear, resetCounters, the counter flush of close) waits on another process's write lock before failing, in ms; it blocks the event loop meanwhile. Reads never wait on it. Default: 5,000. */
+  /** How long a write that matters (set, delete, clear, resetCounters) waits on another process's write lock before failing, in ms (integer >= 0); it blocks the event loop meanwhile. Reads never wait on it. @default 5_000 */
   busyTimeoutMs?: number;
-  /** pino-compatible logger. Default: silent. */
+  /** A pino-compatible logger. @default silent */
   logger?: CacheLogger;
 }
 

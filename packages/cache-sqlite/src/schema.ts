@@ -77,6 +77,22 @@ function refuseForeign(path: string): BackendError {
 }
 
 /**
+ * Checks, without writing, that a file opened read-only is a cache of exactly this schema version
+ * (a read-only file cannot be created or migrated).
+ */
+export function checkSchema(db: Database.Database, path: string): void {
+  const version = readPragma(db, 'user_version');
+  if (version > SCHEMA_VERSION) throw refuseNewer(path, version);
+  if (version === 0 && readPragma(db, 'application_id') === 0) {
+    throw new BackendError('sqlite', 'open', `${path} is read-only and holds no TinyLLM cache yet: nothing to read`);
+  }
+  if (readPragma(db, 'application_id') !== APPLICATION_ID) throw refuseForeign(path);
+  if (version < SCHEMA_VERSION) {
+    throw new BackendError('sqlite', 'open', `${path} has cache schema version ${version} and is read-only, so it cannot be upgraded to ${SCHEMA_VERSION}`);
+  }
+}
+
+/**
  * Creates or upgrades the schema. Safe when many processes open one fresh file at once: the work
  * runs in an IMMEDIATE transaction that re-reads the version, so exactly one process creates the
  * tables and the others see version SCHEMA_VERSION. A newer or foreign file is refused with BackendError.

@@ -1,15 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConformanceSuite } from '@tinyllm/cache-core/conformance';
+import { createTempDir, describeCacheOptions } from '@tinyllm/test-utils';
 import { afterAll } from 'vitest';
-import { SqliteBackend } from '../src/index.js';
+import { createSqliteCache, SqliteBackend } from '../src/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tinyllm-sqlite-conformance-'));
-const path = join(dir, 'cache.sqlite');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = createTempDir('tinyllm-sqlite-conformance-');
+const path = join(dir.path, 'cache.sqlite');
+afterAll(() => dir.remove());
 
 runConformanceSuite('sqlite', {
   createBackend: ({ namespace }) => new SqliteBackend({ path, namespace }),
   createBoundedBackend: ({ namespace, maxEntries }) => new SqliteBackend({ path, namespace, maxEntries }),
+  shared: true,
 });
+
+let caches = 0;
+describeCacheOptions('createSqliteCache', (options) => createSqliteCache({ path: join(dir.path, `options-${++caches}.sqlite`), ...options }));

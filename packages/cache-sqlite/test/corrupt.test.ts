@@ -1,8 +1,9 @@
 import { CacheDecodeError, createEntry } from '@tinyllm/cache-core';
+import { test } from '@tinyllm/test-utils';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createSqliteCache, SqliteBackend } from '../src/index.js';
-import { tempDbPath } from './helpers.js';
+import { dbPath } from './helpers.js';
 
 const corrupt = (path: string, key: string, value: string): void => {
   const raw = new Database(path);
@@ -11,8 +12,8 @@ const corrupt = (path: string, key: string, value: string): void => {
 };
 
 describe('corrupt rows', () => {
-  it('are a miss plus a counted error through ResponseCache, and the next set overwrites', async () => {
-    const path = tempDbPath();
+  test('are a miss plus a counted error through ResponseCache, and the next set overwrites', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const cache = createSqliteCache<{ response: string }>({ path });
     await cache.set('k', { response: 'fine' });
     corrupt(path, 'k', 'tlc1:[1,2,'); // truncated
@@ -27,8 +28,8 @@ describe('corrupt rows', () => {
     await cache.close();
   });
 
-  it('make the backend throw CacheDecodeError once, then the row is gone', () => {
-    const path = tempDbPath();
+  test('make the backend throw CacheDecodeError once, then the row is gone', ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const backend = new SqliteBackend({ path });
     backend.set('k', createEntry('v'));
     corrupt(path, 'k', 'not an entry at all');

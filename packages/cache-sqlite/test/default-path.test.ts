@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { test } from '@tinyllm/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultCachePath, SqliteBackend } from '../src/index.js';
-import { tempDir } from './helpers.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -21,8 +21,8 @@ describe('defaultCachePath', () => {
     expect(defaultCachePath({ XDG_CACHE_HOME: 'relative/dir' }, 'linux')).toBe(fallback);
   });
 
-  it('is where a backend without a path creates its directory and file', () => {
-    const xdg = tempDir();
+  test('is where a backend without a path creates its directory and file', ({ tempDir }) => {
+    const xdg = tempDir;
     vi.stubEnv('XDG_CACHE_HOME', xdg);
     const backend = new SqliteBackend();
     expect(backend.path).toBe(join(xdg, 'tinyllm', 'cache.sqlite'));

@@ -1,10 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, createEntry, InvalidOptionError } from '@tinyllm/cache-core';
+import { test } from '@tinyllm/test-utils';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
-import { createSqliteCache, SCHEMA_VERSION, SqliteBackend, type SqliteBackendOptions } from '../src/index.js';
-import { tempDbPath, tempDir } from './helpers.js';
+import { describe, expect } from 'vitest';
+import { createSqliteCache, SqliteBackend, type SqliteBackendOptions } from '../src/index.js';
+import { SCHEMA_VERSION } from '../src/schema.js';
+import { dbPath } from './helpers.js';
 
 const openError = (options: SqliteBackendOptions): unknown => {
   try {
@@ -16,7 +18,7 @@ const openError = (options: SqliteBackendOptions): unknown => {
 };
 
 describe('options', () => {
-  it.each([
+  test.for([
     ['maxEntries', 0],
     ['maxEntries', -5],
     ['maxEntries', Number.NaN],
@@ -31,22 +33,22 @@ describe('options', () => {
     ['path', ''],
     ['namespace', ''],
     ['logger', { info: () => {} }],
-  ])('%s = %s is an InvalidOptionError naming the option', (option, value) => {
-    const error = openError({ path: tempDbPath(), [option]: value } as SqliteBackendOptions);
+  ] as Array<[string, unknown]>)('%s = %s is an InvalidOptionError naming the option', ([option, value], { tempDir }) => {
+    const error = openError({ path: dbPath(tempDir), [option]: value } as SqliteBackendOptions);
     expect(InvalidOptionError.isInstance(error)).toBe(true);
     expect((error as InvalidOptionError).option).toBe(option);
     expect((error as Error).message).toContain(option);
   });
 
-  it('createSqliteCache validates the ResponseCache options too, and closes the backend', () => {
-    expect(() => createSqliteCache({ path: tempDbPath(), defaultTtl: -1 })).toThrow(InvalidOptionError);
-    expect(() => createSqliteCache({ path: tempDbPath(), maxEntries: 0 })).toThrow(/maxEntries/);
+  test('createSqliteCache validates the ResponseCache options too, and closes the backend', ({ tempDir }) => {
+    expect(() => createSqliteCache({ path: dbPath(tempDir), defaultTtl: -1 })).toThrow(InvalidOptionError);
+    expect(() => createSqliteCache({ path: dbPath(tempDir), maxEntries: 0 })).toThrow(/maxEntries/);
   });
 });
 
 describe('files that cannot be used', () => {
-  it('a path under a regular file is a BackendError naming the path, with the cause', () => {
-    const dir = tempDir();
+  test('a path under a regular file is a BackendError naming the path, with the cause', ({ tempDir }) => {
+    const dir = tempDir;
     writeFileSync(join(dir, 'file'), 'x');
     const path = join(dir, 'file', 'cache.sqlite');
     const error = openError({ path });
@@ -56,8 +58,8 @@ describe('files that cannot be used', () => {
     expect((error as Error).cause).toBeInstanceOf(Error);
   });
 
-  it('a directory as path is a BackendError naming the path', () => {
-    const path = join(tempDir(), 'a-directory');
+  test('a directory as path is a BackendError naming the path', ({ tempDir }) => {
+    const path = join(tempDir, 'a-directory');
     mkdirSync(path);
     const error = openError({ path });
     expect(BackendError.isInstance(error)).toBe(true);
@@ -65,8 +67,8 @@ describe('files that cannot be used', () => {
     expect((error as Error).cause).toBeDefined();
   });
 
-  it('a file that is not SQLite is a BackendError naming the path', () => {
-    const path = tempDbPath();
+  test('a file that is not SQLite is a BackendError naming the path', ({ tempDir }) => {
+    const path = dbPath(tempDir);
     writeFileSync(path, 'this is not a database, just some text that is long enough to have a header'.repeat(20));
     const error = openError({ path });
     expect(BackendError.isInstance(error)).toBe(true);
@@ -74,8 +76,8 @@ describe('files that cannot be used', () => {
     expect((error as { cause?: { code?: string } }).cause?.code).toBe('SQLITE_NOTADB');
   });
 
-  it("another application's SQLite file is refused, untouched", () => {
-    const path = tempDbPath();
+  test("another application's SQLite file is refused, untouched", ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const raw = new Database(path);
     raw.exec('CREATE TABLE notes (body TEXT)');
     raw.close();
@@ -87,8 +89,8 @@ describe('files that cannot be used', () => {
     check.close();
   });
 
-  it('a file with a newer schema version is refused with a clear message', () => {
-    const path = tempDbPath();
+  test('a file with a newer schema version is refused with a clear message', ({ tempDir }) => {
+    const path = dbPath(tempDir);
     new SqliteBackend({ path }).close();
     const raw = new Database(path);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
@@ -100,8 +102,8 @@ describe('files that cannot be used', () => {
 });
 
 describe('lock contention', () => {
-  it('reads go on while another connection holds the write lock; writes fail after busyTimeoutMs with BackendError', () => {
-    const path = tempDbPath();
+  test('reads go on while another connection holds the write lock; writes fail after busyTimeoutMs with BackendError', ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const backend = new SqliteBackend({ path, busyTimeoutMs: 100 });
     backend.set('k', createEntry('v'));
     const other = new Database(path);

@@ -1,7 +1,8 @@
 import { createEntry } from '@tinyllm/cache-core';
-import { describe, expect, it } from 'vitest';
+import { sleep, test } from '@tinyllm/test-utils';
+import { describe, expect } from 'vitest';
 import { SqliteBackend } from '../src/index.js';
-import { tempDbPath } from './helpers.js';
+import { dbPath } from './helpers.js';
 
 const bytesOf = (backend: SqliteBackend, key: string, value: unknown): number => {
   backend.set(key, createEntry(value, { ttl: null }));
@@ -11,8 +12,8 @@ const bytesOf = (backend: SqliteBackend, key: string, value: unknown): number =>
 };
 
 describe('eviction', () => {
-  it('evicts the least recently used entry beyond maxEntries, counts it and tells listeners', async () => {
-    const path = tempDbPath();
+  test('evicts the least recently used entry beyond maxEntries, counts it and tells listeners', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const backend = new SqliteBackend({ path, maxEntries: 3 });
     const evicted: string[] = [];
     backend.onEviction((key) => evicted.push(key));
@@ -35,8 +36,8 @@ describe('eviction', () => {
     reopened.close();
   });
 
-  it('evicts by bytes in LRU order and stays within maxBytes', () => {
-    const path = tempDbPath();
+  test('evicts by bytes in LRU order and stays within maxBytes', ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const probe = new SqliteBackend({ path, namespace: 'probe' });
     const value = 'x'.repeat(1000);
     const size = bytesOf(probe, 'probe', value);
@@ -56,24 +57,24 @@ describe('eviction', () => {
     backend.close();
   });
 
-  it('does not store an entry larger than maxBytes, and drops the old value', () => {
-    const backend = new SqliteBackend({ path: tempDbPath(), maxBytes: 500 });
+  test('refuses an entry larger than maxBytes (set returns false), and drops the old value', ({ tempDir }) => {
+    const backend = new SqliteBackend({ path: dbPath(tempDir), maxBytes: 500 });
     backend.set('k', createEntry('small'));
     backend.set('other', createEntry('kept'));
-    backend.set('k', createEntry('z'.repeat(600)));
+    expect(backend.set('k', createEntry('z'.repeat(600)))).toBe(false);
     expect(backend.get('k')).toBeUndefined();
     expect(backend.get('other')?.value).toBe('kept');
     expect(backend.stats()).toMatchObject({ entries: 1, evictions: 0 });
     backend.close();
   });
 
-  it('drops expired entries before evicting live ones, without counting them', async () => {
-    const backend = new SqliteBackend({ path: tempDbPath(), maxEntries: 2 });
+  test('drops expired entries before evicting live ones, without counting them', async ({ tempDir }) => {
+    const backend = new SqliteBackend({ path: dbPath(tempDir), maxEntries: 2 });
     const shortLived = createEntry('soon gone');
     shortLived.expiresAt = Date.now() + 50;
     backend.set('old', shortLived);
     backend.set('live', createEntry('live'));
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     backend.set('new', createEntry('new'));
     expect(backend.has('live')).toBe(true);
     expect(backend.has('new')).toBe(true);
@@ -81,8 +82,8 @@ describe('eviction', () => {
     backend.close();
   });
 
-  it('bounds each namespace on its own', () => {
-    const path = tempDbPath();
+  test('bounds each namespace on its own', ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const a = new SqliteBackend({ path, namespace: 'a', maxEntries: 2 });
     const b = new SqliteBackend({ path, namespace: 'b', maxEntries: 2 });
     b.set('b1', createEntry(1));

@@ -1,79 +1,13 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import type { Readable, Writable } from 'node:stream';
-import { BackendError, type CacheLogger, createEntry } from '@tinyllm/cache-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { BackendError, createEntry, ResponseCache } from '@tinyllm/cache-core';
+import { recordingLogger, test, waitFor } from '@tinyllm/test-utils';
+import { describe, expect } from 'vitest';
 import { createSqliteCache, SqliteBackend } from '../src/index.js';
-import { tempDbPath } from './helpers.js';
-
-const betterSqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-
-// Another process that takes the write lock (BEGIN IMMEDIATE), says "locked", and holds it until its
-// stdin ends (or the test process dies), then commits and says "released".
-const LOCKER = `
-const Database = require(process.argv[1]);
-const db = new Database(process.argv[2]);
-db.exec('BEGIN IMMEDIATE');
-process.stdout.write('locked\\n');
-process.stdin.resume();
-process.stdin.on('end', () => {
-  db.exec('COMMIT');
-  db.close();
-  process.stdout.write('released\\n');
-});
-`;
-
-type Locker = ChildProcessByStdio<Writable, Readable, null>;
-const lockers = new Set<Locker>();
-afterEach(() => {
-  for (const locker of lockers) locker.kill();
-  lockers.clear();
-});
-
-function waitFor(locker: Locker, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: string): void => {
-      out += chunk;
-      if (out.includes(`${line}\n`)) {
-        locker.stdout.off('data', onData);
-        resolve();
-      }
-    };
-    locker.stdout.setEncoding('utf8').on('data', onData);
-    locker.once('exit', (code) => reject(new Error(`the locker exited (${code}) before "${line}": ${out}`)));
-  });
-}
-
-/** Starts a second process holding the write lock of path; resolves once it holds it, with a function that releases it. */
-async function lockInAnotherProcess(path: string): Promise<{ release: () => Promise<void> }> {
-  const locker = spawn(process.execPath, ['-e', LOCKER, betterSqlite, path], { stdio: ['pipe', 'pipe', 'inherit'] });
-  lockers.add(locker);
-  await waitFor(locker, 'locked');
-  return {
-    release: async () => {
-      const released = waitFor(locker, 'released');
-      locker.stdin.end();
-      await released;
-    },
-  };
-}
-
-/** A logger that keeps what was logged at each level. */
-function recordingLogger(): CacheLogger & { logged: Record<'debug' | 'info' | 'warn' | 'error', string[]> } {
-  const logged = { debug: [] as string[], info: [] as string[], warn: [] as string[], error: [] as string[] };
-  return {
-    logged,
-    debug: (_context, message) => logged.debug.push(String(message)),
-    info: (_context, message) => logged.info.push(String(message)),
-    warn: (_context, message) => logged.warn.push(String(message)),
-    error: (_context, message) => logged.error.push(String(message)),
-  };
-}
+import { CLOSE_FLUSH_BUSY_TIMEOUT_MS } from '../src/lock.js';
+import { dbPath, lockInAnotherProcess } from './helpers.js';
 
 describe('while another process holds the write lock', () => {
-  it('get() of an existing entry answers without waiting busyTimeoutMs; the access update is skipped quietly', async () => {
-    const path = tempDbPath();
+  test('get() of an existing entry answers without waiting busyTimeoutMs; the access update is skipped quietly', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const logger = recordingLogger();
     const backend = new SqliteBackend({ path, busyTimeoutMs: 5_000, logger });
     backend.set('k', createEntry('v', { ttl: null }));
@@ -85,9 +19,9 @@ describe('while another process holds the write lock', () => {
       expect(backend.has('k')).toBe(true);
       expect(performance.now() - started).toBeLessThan(1_000);
       expect(entry?.value).toBe('v');
-      expect(logger.logged.warn).toEqual([]);
-      expect(logger.logged.error).toEqual([]);
-      expect(logger.logged.debug.join('\n')).toMatch(/touch skipped/);
+      expect(logger.messages('warn')).toEqual([]);
+      expect(logger.messages('error')).toEqual([]);
+      expect(logger.messages('debug').join('\n')).toMatch(/touch skipped/);
     } finally {
       await lock.release();
     }
@@ -96,8 +30,10 @@ describe('while another process holds the write lock', () => {
     backend.close();
   });
 
-  it('ResponseCache hits, misses and getStats() answer without waiting busyTimeoutMs, and the hits it counted reach the file after close()', async () => {
-    const path = tempDbPath();
+  test('ResponseCache hits, misses and getStats() answer without waiting busyTimeoutMs, and the hits it counted reach the file after close()', async ({
+    tempDir,
+  }) => {
+    const path = dbPath(tempDir);
     const cache = createSqliteCache<string>({ path, busyTimeoutMs: 5_000, defaultTtl: null });
     await cache.set('k', 'v');
     const lock = await lockInAnotherProcess(path);
@@ -122,8 +58,8 @@ describe('while another process holds the write lock', () => {
     fresh.close();
   });
 
-  it('counters recorded during the lock are written by the retry timer once it is released, without close()', async () => {
-    const path = tempDbPath();
+  test('counters recorded during the lock are written by the retry timer once it is released, without close()', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const backend = new SqliteBackend({ path, busyTimeoutMs: 5_000 });
     const lock = await lockInAnotherProcess(path);
     try {
@@ -133,8 +69,7 @@ describe('while another process holds the write lock', () => {
       await lock.release();
     }
     const other = new SqliteBackend({ path });
-    const deadline = Date.now() + 5_000;
-    while ((await other.readCounters()).hits < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    await waitFor(async () => (await other.readCounters()).hits >= 2);
     expect(await other.readCounters()).toMatchObject({ hits: 2, misses: 1, savedTokens: 10 });
     // Written once: closing adds nothing more.
     backend.close();
@@ -142,17 +77,21 @@ describe('while another process holds the write lock', () => {
     other.close();
   });
 
-  it('close() waits up to busyTimeoutMs for pending counters, then drops them with a warning (never throws)', async () => {
-    const path = tempDbPath();
+  test('close() gives up on the counters after a short wait, not busyTimeoutMs, and reports what it dropped (never throws)', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const logger = recordingLogger();
-    const backend = new SqliteBackend({ path, busyTimeoutMs: 200, logger });
+    const backend = new SqliteBackend({ path, busyTimeoutMs: 5_000, logger });
     const lock = await lockInAnotherProcess(path);
     try {
-      backend.recordCounters({ hits: 1 });
+      backend.recordCounters({ hits: 1, savedTokens: 7 });
       const started = performance.now();
       expect(() => backend.close()).not.toThrow();
-      expect(performance.now() - started).toBeGreaterThanOrEqual(150);
-      expect(logger.logged.warn.join('\n')).toMatch(/counters not recorded/);
+      // Bounded by CLOSE_FLUSH_BUSY_TIMEOUT_MS, not by the 5 s busyTimeoutMs (a wide margin for a loaded machine).
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(backend.droppedCounters).toMatchObject({ hits: 1, savedTokens: 7, misses: 0 });
+      expect(logger.messages('warn').join('\n')).toMatch(
+        new RegExp(`locked by another process for ${CLOSE_FLUSH_BUSY_TIMEOUT_MS} ms; this process's counts were not recorded`),
+      );
     } finally {
       await lock.release();
     }
@@ -161,8 +100,34 @@ describe('while another process holds the write lock', () => {
     fresh.close();
   });
 
-  it('writes that matter still wait busyTimeoutMs, then fail with BackendError', async () => {
-    const path = tempDbPath();
+  test('a hit at exit never waits busyTimeoutMs for the lock: the cache closes at once and says its hit was not counted', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
+    const writer = createSqliteCache<string>({ path, defaultTtl: null });
+    await writer.set('k', 'answer');
+    await writer.close();
+    const backend = new SqliteBackend({ path, busyTimeoutMs: 5_000 });
+    const cache = new ResponseCache<string>({ backend });
+    const lock = await lockInAnotherProcess(path);
+    try {
+      const started = performance.now();
+      expect(await cache.get('k')).toBe('answer');
+      await cache.close();
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(backend.droppedCounters).toMatchObject({ hits: 1 });
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test('counts that reach the file before close() are not reported as dropped', async ({ tempDir }) => {
+    const backend = new SqliteBackend({ path: dbPath(tempDir) });
+    backend.recordCounters({ hits: 2 });
+    backend.close();
+    expect(backend.droppedCounters).toBeUndefined();
+  });
+
+  test('writes that matter still wait busyTimeoutMs, then fail with BackendError', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const backend = new SqliteBackend({ path, busyTimeoutMs: 200 });
     const lock = await lockInAnotherProcess(path);
     try {
@@ -179,8 +144,8 @@ describe('while another process holds the write lock', () => {
     backend.close();
   });
 
-  it('resetCounters() drops the deltas still pending', async () => {
-    const path = tempDbPath();
+  test('resetCounters() drops the deltas still pending', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const backend = new SqliteBackend({ path, busyTimeoutMs: 5_000 });
     const lock = await lockInAnotherProcess(path);
     try {

@@ -1,12 +1,14 @@
 import { createEntry } from '@tinyllm/cache-core';
+import { test } from '@tinyllm/test-utils';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
-import { createSqliteCache, SCHEMA_VERSION, SqliteBackend } from '../src/index.js';
-import { tempDbPath } from './helpers.js';
+import { describe, expect } from 'vitest';
+import { createSqliteCache, SqliteBackend } from '../src/index.js';
+import { SCHEMA_VERSION } from '../src/schema.js';
+import { dbPath } from './helpers.js';
 
 describe('persistence', () => {
-  it('keeps entries, metadata and counters across instances', async () => {
-    const path = tempDbPath();
+  test('keeps entries, metadata and counters across instances', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const first = new SqliteBackend({ path, namespace: 'app' });
     const entry = createEntry({ response: 'hi', done: true }, { ttl: null, model: 'llama3:latest' });
     first.set('k1', entry);
@@ -37,8 +39,8 @@ describe('persistence', () => {
     second.close();
   });
 
-  it('a ResponseCache in a new instance sees the hits of an earlier one', async () => {
-    const path = tempDbPath();
+  test('a ResponseCache in a new instance sees the hits of an earlier one', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const a = createSqliteCache<string>({ path });
     await a.set('k', 'v');
     expect(await a.get('k')).toBe('v');
@@ -53,8 +55,8 @@ describe('persistence', () => {
     await b.close();
   });
 
-  it('writes a WAL-mode file with its schema version', () => {
-    const path = tempDbPath();
+  test('writes a WAL-mode file with its schema version', ({ tempDir }) => {
+    const path = dbPath(tempDir);
     new SqliteBackend({ path }).close();
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -62,8 +64,8 @@ describe('persistence', () => {
     raw.close();
   });
 
-  it('counters and entries of one namespace stay out of another', async () => {
-    const path = tempDbPath();
+  test('counters and entries of one namespace stay out of another', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
     const a = new SqliteBackend({ path, namespace: 'a' });
     const b = new SqliteBackend({ path, namespace: 'b' });
     a.set('k', createEntry(1));

@@ -22,7 +22,9 @@ export interface CacheInfo {
 // Kept beside the objects rather than on them, so a response keeps its shape (JSON, deep equality
 // and V8's hidden class unchanged); one registry per process, shared by every copy of the package.
 const REGISTRY = Symbol.for('tinyllm.ollama-cached.cacheInfo');
-const registry: WeakMap<object, CacheInfo> = ((globalThis as { [REGISTRY]?: WeakMap<object, CacheInfo> })[REGISTRY] ??= new WeakMap());
+const shared = globalThis as { [REGISTRY]?: WeakMap<object, CacheInfo> };
+shared[REGISTRY] ??= new WeakMap();
+const registry: WeakMap<object, CacheInfo> = shared[REGISTRY];
 
 /** Records how a response or stream was answered (read back with cacheInfo); returns the target. */
 export function attachCacheInfo<T extends object>(target: T, info: CacheInfo): T {

@@ -1,6 +1,9 @@
 import { TinyLLMError } from '@tinyllm/cache-core';
 
-function hasCode(error: unknown, code: TinyLLMError['code']): boolean {
+/** The codes of the errors this package throws (cache-core's are its own). */
+export type OllamaCachedErrorCode = 'TINYLLM_OLLAMA_HTTP' | 'TINYLLM_OLLAMA_UNREACHABLE' | 'TINYLLM_OLLAMA_TIMEOUT' | 'TINYLLM_OLLAMA_STREAM';
+
+function hasCode(error: unknown, code: OllamaCachedErrorCode): boolean {
   return TinyLLMError.isInstance(error) && error.code === code;
 }
 
@@ -10,7 +13,7 @@ export function redactHost(host: string): string {
 }
 
 /** Ollama answered with a non-2xx status; `message` is Ollama's own error text. */
-export class OllamaHttpError extends TinyLLMError {
+export class OllamaHttpError extends TinyLLMError<'TINYLLM_OLLAMA_HTTP'> {
   /** The HTTP status, e.g. 404. */
   readonly status: number;
   /** Same as status, under the name ollama-js's ResponseError uses. */
@@ -30,7 +33,7 @@ export class OllamaHttpError extends TinyLLMError {
 }
 
 /** No connection to Ollama could be made (refused, reset, DNS...) after the retries. */
-export class OllamaUnreachableError extends TinyLLMError {
+export class OllamaUnreachableError extends TinyLLMError<'TINYLLM_OLLAMA_UNREACHABLE'> {
   /** The Ollama base URL that was tried (credentials removed). */
   readonly host: string;
   constructor(host: string, options?: { cause?: unknown }) {
@@ -45,7 +48,7 @@ export class OllamaUnreachableError extends TinyLLMError {
 }
 
 /** Ollama did not answer within timeoutMs (for streams: did not send the response headers in time). */
-export class OllamaTimeoutError extends TinyLLMError {
+export class OllamaTimeoutError extends TinyLLMError<'TINYLLM_OLLAMA_TIMEOUT'> {
   /** The deadline that elapsed, in ms. */
   readonly timeoutMs: number;
   /** The Ollama base URL (credentials removed). */
@@ -63,7 +66,7 @@ export class OllamaTimeoutError extends TinyLLMError {
 }
 
 /** A response broke off: a mid-stream `{"error"}` line, a stream without `done`, or a cut-off body. */
-export class OllamaStreamError extends TinyLLMError {
+export class OllamaStreamError extends TinyLLMError<'TINYLLM_OLLAMA_STREAM'> {
   /** error: Ollama sent an error line; incomplete: the response ended (or broke) before `done`. */
   readonly reason: 'error' | 'incomplete';
   constructor(reason: 'error' | 'incomplete', message: string, options?: { cause?: unknown }) {

@@ -1,4 +1,4 @@
-export { MissingPackageError, TinyLLMError } from '@tinyllm/cache-core';
+export { InvalidOptionError, MissingPackageError, TinyLLMError } from '@tinyllm/cache-core';
 export { type CacheInfo, type CacheInfoStatus, cacheInfo } from './cache-info.js';
 export {
   type CacheControls,
@@ -13,7 +13,14 @@ export {
 export { type CreateCachedClientOptions, createCachedClient } from './create-cached-client.js';
 export type { CachedEndpoint } from './engine/profile.js';
 export type { StoredResponse, StreamTrack } from './engine/stored-response.js';
-export { isAbortError, OllamaHttpError, OllamaStreamError, OllamaTimeoutError, OllamaUnreachableError } from './errors.js';
+export {
+  isAbortError,
+  type OllamaCachedErrorCode,
+  OllamaHttpError,
+  OllamaStreamError,
+  OllamaTimeoutError,
+  OllamaUnreachableError,
+} from './errors.js';
 export { DEFAULT_OLLAMA_HOST, formatHost, OLLAMA_CLIENT_DEFAULTS, OllamaClient, type OllamaClientOptions, resolveHost } from './ollama-client.js';
 export { type OllamaCacheSettings, type OllamaResponseCache, ollamaResponseCache } from './ollama-response-cache.js';
 export type { CacheBackendChoice, CacheSettings } from './resolve-cache.js';

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '@tinyllm/cache-core';
 import type { AbortableAsyncIterator } from 'ollama';
 import { Ollama } from 'ollama';
 import { toOllamaError } from './errors.js';
@@ -54,7 +55,7 @@ export function resolveHost(host?: string): string {
 
 function checkNumber(option: string, value: number, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new RangeError(`OllamaClient: ${option} must be a finite number >= ${min}, got ${String(value)}`);
+    throw new InvalidOptionError(option, value, `a finite number >= ${min}`);
   }
   return value;
 }

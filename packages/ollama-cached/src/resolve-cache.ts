@@ -31,7 +31,7 @@ export interface CacheSettings {
   redisUrl?: string;
   /** Prefix of every Redis key. @default "tinyllm:cache:" */
   keyPrefix?: string;
-  /** SQLite database file. @default the user's cache directory (see @tinyllm/cache-sqlite) */
+  /** SQLite database file. @default $XDG_CACHE_HOME/tinyllm/cache.sqlite, else ~/.cache/tinyllm/cache.sqlite */
   sqlitePath?: string;
 }
 
@@ -83,7 +83,7 @@ async function loadRedisCache(settings: CacheSettings, importer?: Importer): Pro
       keyPrefix: settings.keyPrefix,
       logger: settings.logger,
       // The backend's own bound sits inside the cache's deadline, so the cache can trust it.
-      timeoutMs: settings.cacheTimeoutMs === undefined ? undefined : Math.max(1, Math.floor(settings.cacheTimeoutMs * 0.8)),
+      commandTimeoutMs: settings.cacheTimeoutMs === undefined ? undefined : Math.max(1, Math.floor(settings.cacheTimeoutMs * 0.8)),
     }),
   );
   return ollamaResponseCache(backend, settings);

@@ -147,3 +147,22 @@ describe('OllamaClient', () => {
     expect(backoffDelay(2, 200, () => 1)).toBe(800);
   });
 });
+
+describe('OllamaClient options', () => {
+  it('a bad number is an InvalidOptionError naming the option, like every other package', () => {
+    for (const [option, value] of [
+      ['timeoutMs', 0],
+      ['maxRetries', -1],
+      ['retryDelayMs', Number.NaN],
+    ] as const) {
+      let caught: unknown;
+      try {
+        new OllamaClient({ [option]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: 'TINYLLM_INVALID_OPTION', option });
+      expect((caught as Error).message).toContain(option);
+    }
+  });
+});

@@ -13,20 +13,31 @@ export interface CacheClearOptions {
   json?: boolean;
 }
 
-/** Asks a y/N question on stderr and reads the answer from stdin; anything but y/yes is no. */
+/** The answer to a y/N question: yes, no, or interrupted (Ctrl-C). */
+export type Answer = 'yes' | 'no' | 'interrupted';
+
+/**
+ * Asks a y/N question on stderr and reads the answer from stdin; anything but y/yes is no. Ctrl-C
+ * is "interrupted": on a terminal readline reads it as a key (its 'SIGINT' event; without a
+ * listener it would just close, which read as "no"), and a SIGINT signal counts the same.
+ */
 export async function askYesNo(
   question: string,
   input: NodeJS.ReadableStream = process.stdin,
   output: NodeJS.WritableStream = process.stderr,
-): Promise<boolean> {
+): Promise<Answer> {
   const rl = createInterface({ input, output });
+  let onSignal = (): void => {};
   try {
-    const answer = await new Promise<string>((resolve) => {
-      rl.once('close', () => resolve(''));
-      rl.question(question, resolve);
+    return await new Promise<Answer>((resolve) => {
+      onSignal = () => resolve('interrupted');
+      rl.once('SIGINT', onSignal);
+      process.once('SIGINT', onSignal);
+      rl.once('close', () => resolve('no'));
+      rl.question(question, (answer) => resolve(/^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no'));
     });
-    return /^y(es)?$/i.test(answer.trim());
   } finally {
+    process.off('SIGINT', onSignal);
     rl.close();
   }
 }
@@ -59,10 +70,11 @@ export async function cacheClearCommand(options: CacheClearOptions, context: Com
     if (confirm) {
       const { entries: count } = await opened.stats();
       if (count === 0) return report(0, opened.location);
-      const yes = await askYesNo(`Remove ${entries(count)} from the ${opened.kind} cache at ${opened.location}? [y/N] `);
-      if (!yes) {
-        output.info('cancelled: nothing removed');
-        return EXIT.ok;
+      const answer = await askYesNo(`Remove ${entries(count)} from the ${opened.kind} cache at ${opened.location}? [y/N] `);
+      if (answer !== 'yes') {
+        // After ^C the cursor still sits on the prompt line.
+        output.info(answer === 'interrupted' ? '\ninterrupted: nothing removed' : 'cancelled: nothing removed');
+        return answer === 'interrupted' ? EXIT.interrupted : EXIT.ok;
       }
     }
     return report(await opened.backend.clear(), opened.location);

@@ -19,6 +19,8 @@ export interface WarmOptions {
   forceRefresh?: boolean;
   /** Summary format. */
   output: OutputFormat;
+  /** --timeout-ms: the deadline of each Ollama request. */
+  timeoutMs?: number;
 }
 
 /** What warm did (also its --output json shape). */
@@ -35,6 +37,8 @@ export interface WarmSummary {
   failures: WarmLineError[];
   /** Why nothing could be warmed (the cache store is unavailable), else null. */
   error: string | null;
+  /** True when Ctrl-C (SIGINT) stopped the run: lines in flight count as failed ("interrupted"), the rest as not tried. */
+  interrupted: boolean;
   /** Wall time in ms. */
   elapsedMs: number;
 }
@@ -75,21 +79,52 @@ async function progressBar(total: number, output: Output): Promise<Progress> {
   return { tick: () => bar.increment(), stop: () => bar.stop() };
 }
 
-/** Runs work over items with at most `limit` in flight; `stop()` makes the workers take no new items. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T, stop: () => void) => Promise<void>): Promise<T[]> {
+/** Runs work over items with at most `limit` in flight; once `stop()` was called (or `stopped()` holds) the workers take no new items. Resolves the items never started. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T, stop: () => void) => Promise<void>, stopped: () => boolean): Promise<T[]> {
   let next = 0;
-  let stopped = false;
+  let stopRequested = false;
   const stop = (): void => {
-    stopped = true;
+    stopRequested = true;
   };
   const worker = async (): Promise<void> => {
-    while (!stopped && next < items.length) {
+    while (!stopRequested && !stopped() && next < items.length) {
       const item = items[next++] as T;
       await work(item, stop);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return items.slice(next);
+}
+
+const plural = (n: number, one: string, many: string): string => `${formatCount(n)} ${n === 1 ? one : many}`;
+
+/** "3", "3-5", "3-5, 9" for sorted line numbers. */
+function lineRanges(lines: readonly number[]): string {
+  const ranges: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    let j = i;
+    while (j + 1 < lines.length && (lines[j + 1] as number) === (lines[j] as number) + 1) j++;
+    ranges.push(i === j ? `${lines[i]}` : `${lines[i]}-${lines[j]}`);
+    i = j + 1;
+  }
+  return ranges.join(', ');
+}
+
+/**
+ * The failures as lines of text, one per distinct reason (in order of its first line): "line 3:
+ * invalid JSON ..." or "lines 4-9, 12 (7 lines): not tried: cannot reach Ollama ...". A run that
+ * lost Ollama midway says so once, not once per remaining line.
+ */
+export function failureLines(failures: readonly WarmLineError[]): string[] {
+  const byReason = new Map<string, number[]>();
+  for (const failure of [...failures].sort((a, b) => a.line - b.line)) {
+    const lines = byReason.get(failure.reason);
+    if (lines === undefined) byReason.set(failure.reason, [failure.line]);
+    else lines.push(failure.line);
+  }
+  return [...byReason].map(([reason, lines]) =>
+    lines.length === 1 ? `  line ${lines[0]}: ${reason}` : `  lines ${lineRanges(lines)} (${formatCount(lines.length)} lines): ${reason}`,
+  );
 }
 
 /** The human-readable summary. */
@@ -100,9 +135,47 @@ export function renderSummary(summary: WarmSummary, output: Output): string {
     `already cached ${formatCount(summary.alreadyCached)}`,
     summary.failed > 0 ? c.red(`failed ${formatCount(summary.failed)}`) : 'failed 0',
   ].join(c.dim(' · '));
-  const lines = [`${head} ${c.dim(`(${formatCount(summary.total)} requests in ${formatDuration(summary.elapsedMs)})`)}`];
-  for (const failure of summary.failures) lines.push(`  line ${failure.line}: ${failure.reason}`);
-  return lines.join('\n');
+  const tail = `${plural(summary.total, 'request', 'requests')} in ${formatDuration(summary.elapsedMs)}${summary.interrupted ? ', interrupted' : ''}`;
+  return [`${head} ${c.dim(`(${tail})`)}`, ...failureLines(summary.failures)].join('\n');
+}
+
+/** Ctrl-C during warm: the first SIGINT stops the run (a summary follows), a second one ends the process at once. */
+interface Interruption {
+  /** True once SIGINT arrived. */
+  readonly interrupted: boolean;
+  /** Rejects with INTERRUPTED when SIGINT arrives (never resolves). */
+  readonly signal: Promise<never>;
+  /** Removes the handlers. */
+  dispose(): void;
+}
+
+const INTERRUPTED = Symbol('interrupted');
+
+function onInterrupt(onFirst: () => void): Interruption {
+  let interrupted = false;
+  let reject: (reason: unknown) => void = () => {};
+  const signal = new Promise<never>((_, r) => {
+    reject = r;
+  });
+  signal.catch(() => {});
+  const again = (): void => process.exit(EXIT.interrupted);
+  const first = (): void => {
+    interrupted = true;
+    process.once('SIGINT', again);
+    onFirst();
+    reject(INTERRUPTED);
+  };
+  process.once('SIGINT', first);
+  return {
+    get interrupted() {
+      return interrupted;
+    },
+    signal,
+    dispose: () => {
+      process.off('SIGINT', first);
+      process.off('SIGINT', again);
+    },
+  };
 }
 
 async function warmAll(
@@ -114,30 +187,53 @@ async function warmAll(
   summary: WarmSummary,
   writes: PendingWrite[],
 ): Promise<void> {
-  const unreached = await pool(requests, options.concurrency, async (item, stop) => {
-    try {
-      const answer = await ask(session, item, options.forceRefresh ? { forceRefresh: true } : {});
-      const { status, key } = answer.info;
-      if (status === 'hit') summary.alreadyCached++;
-      else if (status === 'bypass') summary.failures.push({ line: item.line, reason: 'the answer was not cached' });
-      else if (status === 'coalesced') {
-        summary.alreadyCached++;
-        writes.push({ line: item.line, key, status: 'alreadyCached' });
-      } else {
-        summary.warmed++;
-        writes.push({ line: item.line, key, status: 'warmed' });
-      }
-    } catch (error) {
-      summary.failures.push({ line: item.line, reason: describeError(error, { ollamaHost, model: item.request.model }).message });
-      // Without Ollama every other line would fail the same way, one timeout after another.
-      if ((error as { code?: unknown } | null)?.code === 'TINYLLM_OLLAMA_UNREACHABLE') stop();
-    } finally {
+  const interruption = onInterrupt(() => {
+    // In-flight calls end now (nothing partial is stored); their lines count as interrupted.
+    session.client.abort();
+  });
+  let lostOllama = false;
+  try {
+    const unreached = await pool(
+      requests,
+      options.concurrency,
+      async (item, stop) => {
+        try {
+          const answer = await Promise.race([ask(session, item, options.forceRefresh ? { forceRefresh: true } : {}), interruption.signal]);
+          const { status, key } = answer.info;
+          if (status === 'hit') summary.alreadyCached++;
+          else if (status === 'bypass') summary.failures.push({ line: item.line, reason: 'the answer was not cached' });
+          else if (status === 'coalesced') {
+            summary.alreadyCached++;
+            writes.push({ line: item.line, key, status: 'alreadyCached' });
+          } else {
+            summary.warmed++;
+            writes.push({ line: item.line, key, status: 'warmed' });
+          }
+        } catch (error) {
+          if (interruption.interrupted) {
+            summary.failures.push({ line: item.line, reason: 'interrupted (Ctrl-C) while the model was answering' });
+            return;
+          }
+          summary.failures.push({ line: item.line, reason: describeError(error, { ollamaHost, model: item.request.model }).message });
+          // Without Ollama every other line would fail the same way, one timeout after another.
+          if ((error as { code?: unknown } | null)?.code === 'TINYLLM_OLLAMA_UNREACHABLE') {
+            lostOllama = true;
+            stop();
+          }
+        } finally {
+          progress.tick();
+        }
+      },
+      () => interruption.interrupted,
+    );
+    const why = interruption.interrupted && !lostOllama ? 'interrupted (Ctrl-C)' : `cannot reach Ollama at ${ollamaHost}`;
+    for (const item of unreached) {
+      summary.failures.push({ line: item.line, reason: `not tried: ${why}` });
       progress.tick();
     }
-  });
-  for (const item of unreached) {
-    summary.failures.push({ line: item.line, reason: `not tried: cannot reach Ollama at ${ollamaHost}` });
-    progress.tick();
+  } finally {
+    summary.interrupted = interruption.interrupted;
+    interruption.dispose();
   }
 }
 
@@ -156,11 +252,15 @@ export async function warmCommand(file: string, options: WarmOptions, context: C
     failed: 0,
     failures: [...errors],
     error: null,
+    interrupted: false,
     elapsedMs: 0,
   };
 
   if (requests.length > 0) {
-    const session = await openSession(cache, ollamaHost, output, { warnUnavailable: false });
+    const session = await openSession(cache, ollamaHost, output, {
+      warnUnavailable: false,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
     const writes: PendingWrite[] = [];
     try {
       if (session.state === 'unavailable') {
@@ -198,5 +298,6 @@ export async function warmCommand(file: string, options: WarmOptions, context: C
   if (options.output === 'json') output.json(summary);
   else if (summary.total === 0) output.line(`nothing to warm: ${file === '-' ? 'stdin' : file} has no requests`);
   else output.line(renderSummary(summary, output));
+  if (summary.interrupted) return EXIT.interrupted;
   return summary.failed > 0 ? EXIT.failure : EXIT.ok;
 }

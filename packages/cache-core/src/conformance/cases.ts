@@ -3,13 +3,28 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheBackend } from '../contract.js';
 import { createEntry } from '../create-entry.js';
-import { BackendClosedError } from '../errors.js';
+import type { CacheEntry } from '../entry.js';
+import { BackendClosedError, InvalidOptionError } from '../errors.js';
 import type { ConformanceCase, ConformanceOptions } from './options.js';
 
 const MiB = 1024 * 1024;
 
 /** Every byte value 0-255 as a character, plus astral and combining characters: what "binary-safe" means for string payloads. */
 const BINARY_STRING = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('') + '\u2028\u2029\uFEFF😀👩‍👩‍👧e\u0301';
+
+/** An entry whose expiry has just passed (a TTL of 0 is refused by createEntry, on purpose). */
+function elapsedEntry(value: unknown): CacheEntry {
+  return { ...createEntry(value), expiresAt: Date.now() - 1 };
+}
+
+/** Values JSON cannot carry: every backend refuses them alike. */
+const UNSTORABLE: Array<[string, unknown]> = [
+  ['undefined', undefined],
+  ['a function', () => 'not data'],
+  ['a symbol', Symbol('not data')],
+  ['a BigInt', 42n],
+  ['a BigInt inside an object', { count: 42n }],
+];
 
 /**
  * The conformance cases for the backend that options create, as plain async functions using
@@ -113,16 +128,28 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
       run: withBackends(async (make) => {
         const b = await make();
         const fresh = key();
-        await b.set(fresh, createEntry('never', { ttl: 0 }));
+        await b.set(fresh, elapsedEntry('never'));
         assert.equal(await b.get(fresh), undefined);
         assert.equal((await b.stats()).entries, 0);
         const old = key();
         await b.set(old, createEntry('old', { ttl: 60 }));
-        const elapsed = createEntry('elapsed');
-        elapsed.expiresAt = Date.now() - 1000;
-        await b.set(old, elapsed);
+        await b.set(old, elapsedEntry('elapsed'));
         assert.equal(await b.get(old), undefined);
         assert.equal(await b.has(old), false);
+      }),
+    },
+    {
+      name: 'a value JSON cannot carry (undefined, a function, a symbol, a BigInt) is refused: set resolves false, nothing is stored, the old value goes',
+      run: withBackends(async (make) => {
+        const b = await make();
+        for (const [label, value] of UNSTORABLE) {
+          const k = key();
+          await b.set(k, createEntry('old'));
+          const outcome = await b.set(k, { ...createEntry('x'), value });
+          assert.equal(outcome, false, `set of ${label} resolves false`);
+          assert.equal(await b.get(k), undefined, `nothing is stored for ${label}, and the old value is gone`);
+        }
+        assert.equal((await b.stats()).entries, 0);
       }),
     },
     {
@@ -159,6 +186,27 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
         assert.equal((await a.stats()).entries, 0);
         assert.equal((await b.get('b-1'))?.value, 1);
         assert.equal((await b.stats()).entries, 2);
+      }),
+    },
+    {
+      name: 'clear({ namespace }) and stats({ namespace }) touch only the keys that start with "namespace:"',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const keys = ['tenant-a:1', 'tenant-a:2', 'tenant-ab:1', 'tenant-b:1', 'tenant-a', 'plain', 'q*[x]:1', 'qzx:1'];
+        for (const k of keys) await b.set(k, createEntry(k));
+        assert.equal((await b.stats({ namespace: 'tenant-a' })).entries, 2);
+        assert.equal((await b.stats()).entries, keys.length);
+        assert.equal(await b.clear({ namespace: 'tenant-a' }), 2);
+        assert.equal(await b.get('tenant-a:1'), undefined);
+        for (const kept of ['tenant-ab:1', 'tenant-b:1', 'tenant-a', 'plain', 'q*[x]:1']) assert.equal((await b.get(kept))?.value, kept, `${kept} is kept`);
+        // Glob characters in a namespace are literal: "q*[x]:" as a pattern would also match "qzx:1".
+        assert.equal(await b.clear({ namespace: 'q*[x]' }), 1);
+        assert.equal((await b.get('qzx:1'))?.value, 'qzx:1');
+        assert.equal((await b.stats()).entries, keys.length - 3);
+        await assert.rejects(
+          async () => b.clear({ namespace: '' }),
+          (error: unknown) => InvalidOptionError.isInstance(error),
+        );
       }),
     },
     {
@@ -233,20 +281,37 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
   }
 
   cases.push({
-    name: 'shared: another instance on the same namespace sees writes, deletes and clears',
+    name: `declares capabilities.shared ${options.shared ? 'true' : 'false (or leaves it out)'}, as the suite was told`,
     run: withBackends(async (make) => {
-      const probe = await make();
-      if (!probe.capabilities.shared) return;
-      const namespace = `ns-${randomUUID()}`;
-      const a = await make(namespace);
-      const b = await make(namespace);
-      const k = key();
-      await a.set(k, createEntry('shared value'));
-      assert.equal((await b.get(k))?.value, 'shared value');
-      await b.delete(k);
-      assert.equal(await a.get(k), undefined);
+      const b = await make();
+      assert.equal(
+        b.capabilities.shared === true,
+        options.shared === true,
+        options.shared
+          ? 'the suite was told shared: true, the backend does not say so'
+          : 'the backend says shared: pass { shared: true } to run the shared cases',
+      );
     }),
   });
+
+  if (options.shared) {
+    cases.push({
+      name: 'shared: another instance on the same namespace sees writes, deletes and clears',
+      run: withBackends(async (make) => {
+        const namespace = `ns-${randomUUID()}`;
+        const a = await make(namespace);
+        const b = await make(namespace);
+        const k = key();
+        await a.set(k, createEntry('shared value'));
+        assert.equal((await b.get(k))?.value, 'shared value');
+        await b.delete(k);
+        assert.equal(await a.get(k), undefined);
+        await a.set(k, createEntry('again'));
+        assert.equal(await b.clear(), 1);
+        assert.equal(await a.get(k), undefined);
+      }),
+    });
+  }
 
   if (options.createUnreachableBackend) {
     const createUnreachable = options.createUnreachableBackend;

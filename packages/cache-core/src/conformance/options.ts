@@ -5,16 +5,22 @@ export type BackendFactoryResult = CacheBackend | Promise<CacheBackend>;
 
 /** How the conformance suite gets backends to test. */
 export interface ConformanceOptions {
-  /** A backend on the shared test store, scoped to namespace; called many times, each instance is closed by the suite. */
+  /** A backend on the shared test store, scoped to namespace; called many times, each instance is closed by the suite. @default (required) */
   createBackend(context: { namespace: string }): BackendFactoryResult;
-  /** Network backends: a backend pointed at an address that never answers; each call must settle (reject or miss) within unreachableBoundMs. */
+  /** Network backends: a backend pointed at an address that never answers; each call must settle (reject or miss) within unreachableBoundMs. @default none (the case is not registered) */
   createUnreachableBackend?(): BackendFactoryResult;
-  /** The bound for an unreachable backend's calls, in ms. Default 2000. */
+  /** The bound for an unreachable backend's calls, in ms. @default 2000 */
   unreachableBoundMs?: number;
-  /** Evicting backends: a backend bounded to maxEntries entries. */
+  /** Evicting backends: a backend bounded to maxEntries entries. @default none (the case is not registered) */
   createBoundedBackend?(context: { namespace: string; maxEntries: number }): BackendFactoryResult;
-  /** How long the TTL cases wait for expiry, in ms; raise it for stores with coarse expiry. Default 300. */
+  /** How long the TTL cases wait for expiry, in ms; raise it for stores with coarse expiry. @default 300 */
   ttlMs?: number;
+  /**
+   * The backend is shared (capabilities.shared): instances on one namespace see each other's
+   * entries. Registers the shared cases; a case checks that the backend's capabilities agree, so a
+   * shared backend cannot skip them by leaving this out. @default false
+   */
+  shared?: boolean;
 }
 
 /** One case of the suite, runnable under any test framework. */

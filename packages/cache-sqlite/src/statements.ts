@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+
+/** The counter columns of the `counters` table, in the order of SharedCounters. */
+export const COUNTER_COLUMNS = ['hits', 'misses', 'sets', 'errors', 'evictions', 'saved_duration_ns', 'saved_tokens'] as const;
+
+/** One counter column. */
+export type CounterColumn = (typeof COUNTER_COLUMNS)[number];
+
+/** The parameters of one counters UPSERT: a namespace and a delta per column. */
+export type CounterDelta = { ns: string } & Record<CounterColumn, number>;
+
+/** A row of `counters`. */
+export type CounterRow = Record<CounterColumn, number>;
+
+/** What a lookup reads of an entry row. */
+export interface EntryRow {
+  value: string;
+  expires_at: number | null;
+  access_count: number;
+  access_seq: number;
+}
+
+/** count, bytes, oldest and newest of a set of entry rows. */
+export interface AggregateRow {
+  entries: number;
+  bytes: number;
+  oldest: number | null;
+  newest: number | null;
+}
+
+/** Entry rows of one namespace whose key starts with a prefix: `key >= @lo AND key < @hi` (the primary key's range). */
+const IN_PREFIX = 'namespace = @ns AND key >= @lo AND key < @hi';
+
+/** The bounds of a key-prefix range: every key that starts with prefix sorts in [prefix, hi) under SQLite's byte order. */
+export function prefixRange(prefix: string): { lo: string; hi: string } {
+  return { lo: prefix, hi: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) };
+}
+
+const NEXT_SEQ = '(SELECT coalesce(max(access_seq), 0) + 1 FROM entries WHERE namespace = @ns)';
+const AGGREGATE = 'SELECT count(*) AS entries, total(size_bytes) AS bytes, min(created_at) AS oldest, max(created_at) AS newest FROM entries';
+
+/** The SQL of every statement the backend runs. */
+const SQL = {
+  select: 'SELECT value, expires_at, access_count, access_seq FROM entries WHERE namespace = ? AND key = ?',
+  selectExpiry: 'SELECT expires_at FROM entries WHERE namespace = ? AND key = ?',
+  touch: `UPDATE entries SET last_access = @now, access_count = access_count + 1, access_seq = ${NEXT_SEQ} WHERE namespace = @ns AND key = @key`,
+  upsert: `INSERT INTO entries (namespace, key, value, created_at, expires_at, last_access, access_count, access_seq, size_bytes)
+     VALUES (@ns, @key, @value, @createdAt, @expiresAt, @lastAccess, @accessCount, ${NEXT_SEQ}, @size)
+     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at,
+       expires_at = excluded.expires_at, last_access = excluded.last_access, access_count = excluded.access_count,
+       access_seq = excluded.access_seq, size_bytes = excluded.size_bytes`,
+  deleteKey: 'DELETE FROM entries WHERE namespace = ? AND key = ? RETURNING expires_at',
+  deleteIfExpired: 'DELETE FROM entries WHERE namespace = ? AND key = ? AND expires_at IS NOT NULL AND expires_at <= ?',
+  deleteIfUnchanged: 'DELETE FROM entries WHERE namespace = ? AND key = ? AND access_seq = ?',
+  purgeExpired: 'DELETE FROM entries WHERE namespace = ? AND expires_at IS NOT NULL AND expires_at <= ?',
+  deleteNamespace: 'DELETE FROM entries WHERE namespace = ?',
+  deletePrefix: `DELETE FROM entries WHERE ${IN_PREFIX}`,
+  usage: 'SELECT entry_count, byte_count FROM usage WHERE namespace = ?',
+  lruVictims: 'SELECT key, size_bytes FROM entries WHERE namespace = ? AND key <> ? ORDER BY access_seq',
+  aggregate: `${AGGREGATE} WHERE namespace = ?`,
+  aggregatePrefix: `${AGGREGATE} WHERE ${IN_PREFIX}`,
+  aggregateUnexpired: `${AGGREGATE} WHERE namespace = @ns AND (expires_at IS NULL OR expires_at > @now)`,
+  aggregateUnexpiredPrefix: `${AGGREGATE} WHERE ${IN_PREFIX} AND (expires_at IS NULL OR expires_at > @now)`,
+  repairUsage:
+    'INSERT INTO usage (namespace, entry_count, byte_count) VALUES (?, ?, ?) ON CONFLICT (namespace) DO UPDATE SET entry_count = excluded.entry_count, byte_count = excluded.byte_count',
+  addCounters: `INSERT INTO counters (namespace, ${COUNTER_COLUMNS.join(', ')}) VALUES (@ns, ${COUNTER_COLUMNS.map((c) => `@${c}`).join(', ')})
+     ON CONFLICT (namespace) DO UPDATE SET ${COUNTER_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+  readCounters: `SELECT ${COUNTER_COLUMNS.join(', ')} FROM counters WHERE namespace = ?`,
+  resetCounters: `UPDATE counters SET ${COUNTER_COLUMNS.map((c) => `${c} = 0`).join(', ')} WHERE namespace = ?`,
+} as const;
+
+/** The prepared statements of one connection, by name. */
+export type Statements = { readonly [Name in keyof typeof SQL]: Database.Statement };
+
+/** Every statement the backend runs, prepared once per connection. */
+export function prepareStatements(db: Database.Database): Statements {
+  return Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as Statements;
+}

@@ -1,0 +1,9 @@
+import { fileURLToPath } from 'node:url';
+import { optionsOfInterface, optionsTableOf } from '@tinyllm/test-utils';
+import { expect, it } from 'vitest';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+it("the README's options table matches SqliteBackendOptions (names and @default tags)", () => {
+  expect(optionsTableOf(here('../README.md'), '## Options')).toEqual(optionsOfInterface(here('../src/options.ts'), 'SqliteBackendOptions'));
+});
