@@ -2,8 +2,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError } from '@tinyllm/cache-core';
+import { CacheEngine, type OllamaResponseCache } from '@tinyllm/ollama-cached/engine';
+import type { ProxyCache } from './cache.js';
+import { createCachedRoutes } from './cached/cached-route.js';
+import { ProxyEngineUpstream } from './cached/engine-upstream.js';
 import { ProxyCounters } from './counters.js';
 import { type CachedRouteHandler, ProxyHandler, passThroughCachedRoute } from './handler.js';
+import type { ProxyLogger } from './logger.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { checkMs, PROXY_DEFAULTS, type ProxyHandlerOptions, type ProxyServerOptions, resolveHandlerOptions } from './options.js';
 import { createOriginPolicy, ollamaDefaultOrigins } from './origin.js';
@@ -29,6 +34,14 @@ export interface TinyllmProxyHandler {
   close(options?: { graceMs?: number; closeCache?: boolean }): Promise<boolean>;
 }
 
+// The cache engine behind the cached routes: the same engine as CachedOllamaClient's, over HTTP.
+function engineRoutes(cache: ProxyCache, upstream: Upstream, logger: ProxyLogger): CachedRouteHandler {
+  if (typeof (cache as Partial<OllamaResponseCache>).resolve !== 'function') {
+    throw new InvalidOptionError('cache', cache, 'a ResponseCache (e.g. ollamaResponseCache(backend) from @tinyllm/ollama-cached)');
+  }
+  return createCachedRoutes(new CacheEngine({ upstream: new ProxyEngineUpstream(upstream), cache: cache as OllamaResponseCache, logger }));
+}
+
 /** Builds the proxy's request handler (no server): mount `handle` on any node:http server. */
 export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmProxyHandler {
   const resolved = resolveHandlerOptions(options);
@@ -40,7 +53,8 @@ export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmPr
     counters,
   });
   const metrics = createProxyMetrics({ counters, cache: resolved.cache, processMetrics: resolved.processMetrics, cacheTimeoutMs: resolved.readyTimeoutMs });
-  const cachedRoutes: CachedRouteHandler = resolved.cachedRoutes ?? passThroughCachedRoute;
+  const cachedRoutes: CachedRouteHandler =
+    resolved.cachedRoutes ?? (resolved.cache === undefined ? passThroughCachedRoute : engineRoutes(resolved.cache, upstream, resolved.logger));
   const handler = new ProxyHandler({
     upstream,
     counters,

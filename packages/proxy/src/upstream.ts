@@ -147,23 +147,33 @@ export class Upstream {
     });
   }
 
-  /** Counts a failed call and answers the client, or cuts its connection when the answer had started. */
-  fail(target: ForwardTarget, error: Error, started: boolean): void {
+  /**
+   * Counts a failed call and returns the error its callers see: UpstreamTimeoutError for a deadline
+   * that elapsed, UpstreamUnreachableError for a call that could not be made, the error itself for
+   * an answer that broke off after it had started.
+   */
+  failure(error: unknown, started: boolean): Error {
+    const cause = error instanceof Error ? error : new Error(String(error));
     const code = errorCode(error);
     const kind: UpstreamErrorKind = code !== undefined && TIMEOUT_CODES.has(code) ? 'timeout' : started ? 'broken' : 'unreachable';
     this.counters.countUpstreamError(kind);
+    if (kind === 'timeout') return new UpstreamTimeoutError(this.url, this.timeoutMs, { cause });
+    if (kind === 'broken') return cause;
+    const reason = code === undefined ? cause.message : `${code}${cause.message && !cause.message.includes(code) ? `: ${cause.message}` : ''}`;
+    return new UpstreamUnreachableError(this.url, reason, { cause });
+  }
+
+  /** Counts a failed call and answers the client, or cuts its connection when the answer had started. */
+  fail(target: ForwardTarget, error: Error, started: boolean): void {
+    const failure = this.failure(error, started);
     const res = target.res;
     if (res.headersSent || started) {
       res.destroy(error);
       return;
     }
     const closeAfter = target.req.complete ? undefined : { Connection: 'close' };
-    if (kind === 'timeout') {
-      sendError(res, 504, new UpstreamTimeoutError(this.url, this.timeoutMs, { cause: error }).message, target.api, closeAfter);
-    } else {
-      const reason = code === undefined ? error.message : `${code}${error.message && !error.message.includes(code) ? `: ${error.message}` : ''}`;
-      sendError(res, 502, new UpstreamUnreachableError(this.url, reason, { cause: error }).message, target.api, closeAfter);
-    }
+    const status = UpstreamTimeoutError.isInstance(failure) ? 504 : 502;
+    sendError(res, status, failure.message, target.api, closeAfter);
   }
 
   /** Asks Ollama for its version (GET /api/version), for readiness; never throws. */

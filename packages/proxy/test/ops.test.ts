@@ -59,7 +59,9 @@ describe('operations routes, with a memory cache', () => {
     await cache.get('k1');
     await cache.get('missing');
     await send(stack.proxy.url, '/api/tags');
-    await send(stack.proxy.url, '/api/generate', { method: 'POST', body: '{"model":"qwen2.5:0.5b","prompt":"hi","stream":false}' });
+    // A load request (empty prompt) goes to Ollama without touching the cache, so the cache counters
+    // below are the ones set above.
+    await send(stack.proxy.url, '/api/generate', { method: 'POST', body: '{"model":"qwen2.5:0.5b","prompt":"","stream":false}' });
     const reply = await send(stack.proxy.url, '/tinyllm/metrics');
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
