@@ -7,6 +7,7 @@ export const GROUP_LOADERS = {
   redis: async (): Promise<Group> => (await import('./redis.js')).group,
   ollama: async (): Promise<Group> => (await import('./ollama.js')).group,
   cli: async (): Promise<Group> => (await import('./cli.js')).group,
+  proxy: async (): Promise<Group> => (await import('./proxy.js')).group,
 } as const;
 
 export type GroupName = keyof typeof GROUP_LOADERS;
@@ -18,4 +19,5 @@ export const ONLY_ALIASES: Record<string, GroupName[]> = {
   redis: ['redis'],
   ollama: ['ollama'],
   cli: ['cli'],
+  proxy: ['proxy'],
 };

@@ -34,7 +34,7 @@ function parseArgs(argv: string[]): { quick: boolean; only: GroupName[] | undefi
       const value = arg.includes('=') ? arg.slice(7) : (argv[++i] ?? '');
       for (const name of value.split(',')) {
         const groups = ONLY_ALIASES[name.trim()];
-        if (!groups) throw new Error(`--only: unknown group "${name}" (memory, memory-bytes, redis, ollama, cli)`);
+        if (!groups) throw new Error(`--only: unknown group "${name}" (memory, memory-bytes, redis, ollama, cli, proxy)`);
         only = [...new Set([...(only ?? []), ...groups])];
       }
     } else throw new Error(`unknown argument ${arg} (use --quick, --only <groups>, --no-write)`);
@@ -61,7 +61,11 @@ class RowChild {
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.#child.on('message', (message) => this.#deliver(message as Reply));
+    // Only the row's replies: tsx, loaded into the child, may post IPC messages of its own (an empty
+    // object once the child forks a tsx process of its own, as the proxy group does).
+    this.#child.on('message', (message) => {
+      if (typeof (message as { kind?: unknown } | null)?.kind === 'string') this.#deliver(message as Reply);
+    });
     this.#child.on('exit', (code, signal) => {
       this.#exited = true;
       this.#deliver({ kind: 'error', error: `child exited with ${signal ?? code}` });

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BROKEN_PIPE_GRACE_MS, finishRegisteredWork, isClosedPipe } from './broken-pipe.js';
+import { registerServe } from './commands/serve-command.js';
 import {
   BACKENDS,
   type CacheConfig,
@@ -358,6 +359,7 @@ Examples:
       }),
     );
 
+  registerServe(program, addStoreOptions, wrap, context);
   return program;
 }
 

@@ -25,3 +25,4 @@ export { DEFAULT_OLLAMA_HOST, formatHost, OLLAMA_CLIENT_DEFAULTS, OllamaClient, 
 export { type OllamaCacheSettings, type OllamaResponseCache, ollamaResponseCache } from './ollama-response-cache.js';
 export type { CacheBackendChoice, CacheSettings } from './resolve-cache.js';
 export type { CachedClientCacheStats, CachedClientCounters, CachedClientStats, SavedStats } from './stats.js';
+export { buildCacheStatsReport, type CacheStatsReport, type CacheStatsSource } from './stats-report.js';

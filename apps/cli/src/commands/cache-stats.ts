@@ -1,4 +1,5 @@
 import type { BackendStats, SharedCounters } from '@tinyllm/cache-core';
+import { buildCacheStatsReport, type CacheStatsReport } from '@tinyllm/ollama-cached';
 import { DEFAULTS } from '../config.js';
 import { describeError, EXIT, type ExitCode } from '../errors.js';
 import { formatBytes, formatCount, formatDuration, formatPercent, formatTimestamp } from '../format.js';
@@ -11,41 +12,8 @@ export interface CacheStatsOptions {
   json?: boolean;
 }
 
-/** What cache-stats reports (also its --json shape). */
-export interface CacheStatsReport {
-  /** sqlite, memory or redis. */
-  backend: string;
-  /** The SQLite file, Redis host:port, or "this process". */
-  location: string;
-  /** False when the SQLite file does not exist yet. */
-  exists: boolean;
-  /** Unexpired entries. */
-  entries: number;
-  /** Bytes of the stored entries (null when the store does not know). */
-  bytes: number | null;
-  /** Lookups answered from the cache, by every process. */
-  hits: number;
-  /** Lookups that had to ask the model. */
-  misses: number;
-  /** hits / (hits + misses), 0 when there were none. */
-  hitRate: number;
-  /** Answers stored. */
-  sets: number;
-  /** Entries dropped to respect the store's bounds. */
-  evictions: number;
-  /** Cache operations that failed (each fell through to the model). */
-  errors: number;
-  /** Creation time of the oldest entry (ISO 8601), null when empty or unknown. */
-  oldestCreatedAt: string | null;
-  /** Creation time of the newest entry (ISO 8601), null when empty or unknown. */
-  newestCreatedAt: string | null;
-  /** Model time that hits saved, in ms. */
-  savedMs: number;
-  /** Tokens that hits saved. */
-  savedTokens: number;
-}
-
-const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+/** What cache-stats reports (also its --json shape); built by @tinyllm/ollama-cached, which the proxy's /tinyllm/stats shares. */
+export type { CacheStatsReport };
 
 /** Builds the report from the backend's stats and the store's shared counters. */
 export function buildReport(
@@ -55,25 +23,7 @@ export function buildReport(
   stats: BackendStats | undefined,
   counters: SharedCounters | undefined,
 ): CacheStatsReport {
-  const hits = counters?.hits ?? 0;
-  const misses = counters?.misses ?? 0;
-  return {
-    backend,
-    location,
-    exists,
-    entries: stats?.entries ?? 0,
-    bytes: stats?.bytes ?? (exists ? null : 0),
-    hits,
-    misses,
-    hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
-    sets: counters?.sets ?? 0,
-    evictions: stats?.evictions ?? counters?.evictions ?? 0,
-    errors: counters?.errors ?? 0,
-    oldestCreatedAt: iso(stats?.oldestCreatedAt),
-    newestCreatedAt: iso(stats?.newestCreatedAt),
-    savedMs: Math.round((counters?.savedDurationNs ?? 0) / 1e6),
-    savedTokens: counters?.savedTokens ?? 0,
-  };
+  return buildCacheStatsReport({ backend, location, exists, stats, counters });
 }
 
 /** The human-readable table of a report. */

@@ -58,7 +58,14 @@ export interface EngineCall {
 
 /** The engine's answer: a whole response, a stream of chunks, or (only-if-cached) nothing. */
 export type EngineAnswer =
-  | { readonly kind: 'whole'; readonly response: JsonObject; readonly info: CacheInfo }
+  | {
+      readonly kind: 'whole';
+      /** The caller's own copy of the answer. */
+      readonly response: JsonObject;
+      readonly info: CacheInfo;
+      /** The answer as the upstream returned it, when this call asked for it itself (status miss, refresh or bypass): a front door may hold the upstream's own bytes for it. */
+      readonly origin?: JsonObject;
+    }
   | { readonly kind: 'stream'; readonly chunks: StreamIterator<JsonObject>; readonly info: CacheInfo }
   | { readonly kind: 'not-cached'; readonly info: CacheInfo };
 
@@ -244,7 +251,11 @@ export class CacheEngine {
         options,
       );
       const result = await untilAborted(resolving, call.signal);
-      return { kind: 'whole', response: profile.freshAnswer(result.value.response, newStamp(call.model)), info: infoOf(result, key, profile) };
+      const response = profile.freshAnswer(result.value.response, newStamp(call.model));
+      const info = infoOf(result, key, profile);
+      return result.status === 'miss' || result.status === 'refresh'
+        ? { kind: 'whole', response, info, origin: result.value.response }
+        : { kind: 'whole', response, info };
     } finally {
       release();
     }
@@ -363,7 +374,7 @@ export class CacheEngine {
     try {
       if (!call.stream || !profile.streams) {
         const response = await this.#upstream.whole(call, controller.signal);
-        return { kind: 'whole', response, info };
+        return { kind: 'whole', response, info, origin: response };
       }
       const upstream = await this.#upstream.stream(call, controller.signal);
       const chunks = new StreamIterator<JsonObject>(

@@ -1,7 +1,7 @@
 // The engine behind the cached client, for other front doors (the proxy): keys, lookup, single
 // flight with live fan-out, recording, replay and the never-store rules, in one place.
 export { attachCacheInfo, type CacheInfo, type CacheInfoStatus, cacheInfo } from '../cache-info.js';
-export { INCOMPLETE_STREAM_MESSAGE, OllamaStreamError, OllamaTimeoutError, redactHost } from '../errors.js';
+export { INCOMPLETE_STREAM_MESSAGE, isAbortError, OllamaStreamError, OllamaTimeoutError, redactHost } from '../errors.js';
 export { type OllamaResponseCache, ollamaResponseCache } from '../ollama-response-cache.js';
 export { type CacheBackendChoice, type CacheSettings, type Importer, loadOptionalPackage, type ResolvedCache, resolveCache } from '../resolve-cache.js';
 export { buildStats, type CachedClientStats } from '../stats.js';

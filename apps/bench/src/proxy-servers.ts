@@ -1,0 +1,186 @@
+/**
+ * One server of the proxy group, in its own process: `node --import tsx proxy-servers.ts <kind> [upstream]`.
+ * It listens on a free loopback port and sends {port} to its parent over IPC; the parent kills it.
+ *
+ * Every kind answers the same ~2 KB stored bytes (or forwards to an upstream that does), so rows
+ * differ only in what the server does per request.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The ~2 KB answer every server gives (a stored non-streaming generate answer). */
+export function storedAnswer(): Buffer {
+  const words = 'the cache answers in microseconds what the model took seconds to write '.repeat(24);
+  return Buffer.from(
+    JSON.stringify({
+      model: 'llama3.2',
+      created_at: '2026-11-26T07:31:00.123456789Z',
+      response: words.slice(0, 1750),
+      done: true,
+      done_reason: 'stop',
+      total_duration: 2_345_678_901,
+      load_duration: 12_345_678,
+      prompt_eval_count: 41,
+      prompt_eval_duration: 123_456_789,
+      eval_count: 256,
+      eval_duration: 2_123_456_789,
+    }),
+  );
+}
+
+/** The ~300 B request body every row sends. */
+export function requestBody(): string {
+  return JSON.stringify({
+    model: 'llama3.2',
+    prompt: 'Explain in two sentences why a response cache in front of a local model saves GPU time and latency for repeated prompts.',
+    system: 'You are a concise assistant.',
+    stream: false,
+    options: { temperature: 0, seed: 7, num_predict: 256, num_ctx: 4096 },
+  });
+}
+
+const ANSWER = storedAnswer();
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(ANSWER.length) };
+
+type Kind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
+
+async function nodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
+  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function start(kind: Kind, upstream: string | undefined): Promise<number> {
+  switch (kind) {
+    // The floor: ignores the body, writes the stored bytes.
+    case 'bare':
+      return nodeServer((req, res) => {
+        req.resume();
+        res.writeHead(200, JSON_HEADERS);
+        res.end(ANSWER);
+      });
+    // node:http doing what a hit must: read the body, parse it, answer the stored bytes.
+    case 'node-hit':
+      return nodeServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: string };
+          if (body.model === undefined) res.writeHead(400).end();
+          else {
+            res.writeHead(200, JSON_HEADERS);
+            res.end(ANSWER);
+          }
+        });
+      });
+    case 'fastify-hit': {
+      const { default: Fastify } = await import('fastify');
+      const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+      app.post('/api/generate', async (request, reply) => {
+        if ((request.body as { model?: string }).model === undefined) return reply.code(400).send();
+        return reply.header('content-type', 'application/json; charset=utf-8').send(ANSWER);
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return (app.server.address() as AddressInfo).port;
+    }
+    // The proxy shell with a hook answering a byte-identical body from memory: routing, controls,
+    // body limit, CORS check, counters and one pino log line per request (to /dev/null), no key derivation.
+    case 'proxy-hit':
+    case 'proxy-hit-quiet':
+    case 'proxy-pass': {
+      const { createProxyLogger, startProxy } = await import('@tinyllm/proxy');
+      const stored = new Map<string, Buffer>([[requestBody(), ANSWER]]);
+      // The logger `tinyllm serve` uses (one JSON line per request), writing to /dev/null.
+      const logger = await createProxyLogger({
+        level: kind === 'proxy-hit-quiet' || process.env.VARIANT === 'nolog' ? 'warn' : 'info',
+        destination: '/dev/null',
+      });
+      const proxy = await startProxy({
+        port: 0,
+        upstream: upstream ?? 'http://127.0.0.1:9',
+        logger,
+        processMetrics: false,
+        cachedRoutes: (request) => {
+          const answer = stored.get(request.body.toString('latin1'));
+          if (answer === undefined) return request.passThrough();
+          request.setCacheResult('HIT');
+          request.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': answer.length, 'x-cache': 'HIT' });
+          request.res.end(answer);
+        },
+      });
+      return proxy.port;
+    }
+    // node:http + undici, the smallest faithful pass-through: stream the body up, the answer down.
+    case 'node-pass': {
+      const { Pool } = await import('undici');
+      const url = new URL(upstream as string);
+      const pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0 });
+      return nodeServer((req, res) => {
+        const headers: string[] = [];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+          const name = (req.rawHeaders[i] as string).toLowerCase();
+          if (name !== 'host' && name !== 'connection' && name !== 'keep-alive') headers.push(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+        }
+        pool.dispatch(
+          { method: req.method as 'POST', path: req.url ?? '/', headers, body: req },
+          {
+            // undici 7 takes a handler as the new API (controller-based) only when it has onRequestStart.
+            onRequestStart() {},
+            onResponseStart(_c, status, responseHeaders) {
+              delete responseHeaders.connection;
+              delete responseHeaders['keep-alive'];
+              delete responseHeaders['transfer-encoding'];
+              res.writeHead(status, responseHeaders);
+            },
+            onResponseData(controller, chunk) {
+              if (!res.write(chunk)) {
+                controller.pause();
+                res.once('drain', () => controller.resume());
+              }
+            },
+            onResponseEnd() {
+              res.end();
+            },
+            onResponseError(_c, error) {
+              if (!res.headersSent) res.writeHead(502).end(String(error));
+              else res.destroy();
+            },
+          },
+        );
+      });
+    }
+    case 'fastify-pass': {
+      const { default: Fastify } = await import('fastify');
+      const { default: replyFrom } = await import('@fastify/reply-from');
+      const app = Fastify({ logger: false });
+      await app.register(replyFrom, { base: upstream as string, undici: { headersTimeout: 0, bodyTimeout: 0 } });
+      // Bodies are forwarded as raw streams (no parsing), as a pass-through must.
+      app.removeAllContentTypeParsers();
+      app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      app.all('/*', (request, reply) => {
+        reply.from(request.url);
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return (app.server.address() as AddressInfo).port;
+    }
+  }
+}
+
+const [kind, upstream] = process.argv.slice(2);
+// Exit cleanly on SIGINT (a --cpu-prof run writes its profile then).
+// The parent went away (killed at its timeout, say): nothing must outlive it.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
+// CPU time used so far, in us: the parent divides a run's share by its request count.
+process.on('message', (message) => {
+  if (message === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuUs: user + system });
+  }
+});
+start(kind as Kind, upstream)
+  .then((port) => process.send?.({ port }))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

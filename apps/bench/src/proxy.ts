@@ -1,0 +1,296 @@
+/**
+ * The proxy's HTTP stack, chosen by measurement: node:http against fastify (with
+ * @fastify/reply-from for pass-through), both with undici upstream, and the @tinyllm/proxy shell
+ * itself. Each server runs in its own process pinned to one CPU; load comes from autocannon in
+ * another process on the other CPU (50 connections, ~300 B bodies, ~2 KB answers). Servers are
+ * measured round-robin (round r of every server, in rotated order), so noise lands on all of them.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLIENT_CPU, pinToCpu, SERVER_CPU } from './cpu.js';
+import type { Group, RowResult } from './group.js';
+import { isError, unresolvable } from './group.js';
+import { isQuick, median } from './measure.js';
+import { fmtMs, fmtOps, fmtRatio, fmtSpread } from './table.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+type ServerKind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'direct' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
+
+const HIT_ROWS: ServerKind[] = ['bare', 'node-hit', 'fastify-hit', 'proxy-hit', 'proxy-hit-quiet'];
+const PASS_ROWS: ServerKind[] = ['direct', 'node-pass', 'fastify-pass', 'proxy-pass'];
+
+const LABELS: Record<ServerKind, string> = {
+  bare: 'floor: bare node:http, ignores the body, writes the stored bytes',
+  'node-hit': 'node:http: read body + JSON.parse + stored bytes',
+  'fastify-hit': 'fastify 5: route + its JSON body parser + stored bytes',
+  'proxy-hit': '@tinyllm/proxy shell (node:http): hook answers a byte-identical body; controls, CORS, counters, pino line',
+  'proxy-hit-quiet': '(diag) the same at --log-level warn: no request log line',
+  direct: 'direct: autocannon -> upstream (bare node:http, 2 KB answer)',
+  'node-pass': 'node:http + undici Pool.dispatch pass-through',
+  'fastify-pass': 'fastify 5 + @fastify/reply-from (undici) pass-through',
+  'proxy-pass': '@tinyllm/proxy pass-through (POST /api/show), counters, pino line',
+};
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+}
+
+function startServer(kind: string, upstream?: string): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, 'proxy-servers.ts'), upstream ? [kind, upstream] : [kind], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start`)), 20_000);
+    const onMessage = (message: { port?: unknown }): void => {
+      if (typeof message?.port !== 'number') return; // tsx may post messages of its own
+      child.off('message', onMessage);
+      clearTimeout(timer);
+      resolve({ child, port: message.port });
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+interface LoadResult {
+  rps: number;
+  total: number;
+  meanMs: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** The server process's CPU time so far (user + system), in us. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not report its CPU time')), 10_000);
+    const onMessage = (message: { cpuUs?: unknown }): void => {
+      if (typeof message?.cpuUs !== 'number') return;
+      child.off('message', onMessage);
+      clearTimeout(timer);
+      resolve(message.cpuUs);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
+/** autocannon in its own process (pinned to the client CPU), kept for every run of a row. */
+class LoadProcess {
+  readonly #child: ChildProcess;
+  #waiting: ((reply: LoadReply) => void) | undefined;
+
+  constructor() {
+    this.#child = fork(join(here, 'proxy-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (this.#child.pid !== undefined) pinToCpu(this.#child.pid, CLIENT_CPU);
+    this.#child.on('message', (message: LoadReply) => {
+      // Only the load process's replies (tsx may post messages of its own).
+      if (typeof message !== 'object' || message === null || !('rps' in message || 'error' in message || 'ready' in message)) return;
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      waiting?.(message);
+    });
+  }
+
+  #next(send?: object): Promise<LoadReply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the load process did not answer')), 60_000);
+      this.#waiting = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      if (send) this.#child.send(send);
+    });
+  }
+
+  ready(): Promise<LoadReply> {
+    return this.#next();
+  }
+
+  async run(url: string, seconds: number): Promise<LoadResult> {
+    const reply = await this.#next({ url, seconds });
+    if ('error' in reply) throw new Error(`autocannon: ${reply.error}`);
+    if (!('rps' in reply)) throw new Error('autocannon: no figures');
+    return reply;
+  }
+
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
+}
+
+type LoadReply = LoadResult | { error: string } | { ready: true };
+
+/** Measures a set of servers round-robin: each in its own process on the server CPU, load from one autocannon process. */
+async function measure(kinds: ServerKind[]): Promise<RowResult> {
+  // Many short interleaved rounds: on a shared machine load comes in bursts, and each burst then
+  // lands on every server instead of on one.
+  const seconds = isQuick() ? 1 : 1.5;
+  const rounds = isQuick() ? 3 : 8;
+  const started: Started[] = [];
+  const load = new LoadProcess();
+  try {
+    await load.ready();
+    const pass = kinds.some((kind) => PASS_ROWS.includes(kind));
+    const upstream = pass ? await startServer('bare') : undefined;
+    if (upstream) started.push(upstream);
+    const upstreamUrl = upstream ? `http://127.0.0.1:${upstream.port}` : undefined;
+    const targets = new Map<ServerKind, string>();
+    const processes = new Map<ServerKind, ChildProcess>();
+    const servers = await Promise.all(
+      kinds
+        .filter((kind) => kind !== 'direct')
+        .map(async (kind) => [kind, await startServer(kind, PASS_ROWS.includes(kind) ? upstreamUrl : undefined)] as const),
+    );
+    for (const [kind, server] of servers) {
+      started.push(server);
+      processes.set(kind, server.child);
+      if (server.child.pid !== undefined) pinToCpu(server.child.pid, SERVER_CPU);
+      targets.set(kind, `http://127.0.0.1:${server.port}${PASS_ROWS.includes(kind) ? '/api/show' : '/api/generate'}`);
+    }
+    if (upstream && kinds.includes('direct')) {
+      targets.set('direct', `${upstreamUrl}/api/show`);
+      processes.set('direct', upstream.child);
+    }
+    // The upstream of the pass-through rows shares the client CPU, except when it is measured itself.
+    if (upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
+    const order = kinds.filter((kind) => targets.has(kind));
+    for (const kind of order) await load.run(targets.get(kind) as string, 1); // warmup: V8 optimises each server
+    const runs = new Map<ServerKind, Array<LoadResult & { cpuUsPerRequest: number }>>();
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < order.length; k++) {
+        const kind = order[(k + r) % order.length] as ServerKind;
+        const server = processes.get(kind) as ChildProcess;
+        if (kind === 'direct' && upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, SERVER_CPU);
+        const cpuBefore = await cpuOf(server);
+        const result = await load.run(targets.get(kind) as string, seconds);
+        const cpuUsPerRequest = ((await cpuOf(server)) - cpuBefore) / Math.max(1, result.total);
+        if (kind === 'direct' && upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
+        runs.set(kind, [...(runs.get(kind) ?? []), { ...result, cpuUsPerRequest }]);
+      }
+    }
+    const out: RowResult = { seconds, rounds };
+    for (const [kind, list] of runs) {
+      const rps = list.map((x) => x.rps);
+      out[kind] = {
+        rps: median(rps),
+        min: Math.min(...rps),
+        max: Math.max(...rps),
+        p50: median(list.map((x) => x.p50)),
+        meanMs: median(list.map((x) => x.meanMs)),
+        cpuUs: median(list.map((x) => x.cpuUsPerRequest)),
+        p99: median(list.map((x) => x.p99)),
+        bad: list.reduce((n, x) => n + x.non2xx + x.errors, 0),
+      };
+    }
+    return out;
+  } finally {
+    load.kill();
+    for (const server of started) server.child.kill('SIGKILL');
+  }
+}
+
+type Figures = { rps: number; min: number; max: number; p50: number; p99: number; meanMs: number; cpuUs: number; bad: number };
+
+export const group: Group = {
+  name: 'proxy',
+  async available() {
+    return unresolvable('@tinyllm/proxy', 'fastify', '@fastify/reply-from', 'autocannon/autocannon.js', 'undici');
+  },
+  plan: () => ['hit', 'pass'],
+  rows: { hit: () => measure(HIT_ROWS), pass: () => measure(PASS_ROWS) },
+  summarize(results) {
+    const hit = results.hit;
+    const pass = results.pass;
+    const rowOf = (kind: ServerKind): RowResult | undefined => {
+      const r = PASS_ROWS.includes(kind) ? pass : hit;
+      return r && !isError(r) ? r : undefined;
+    };
+    const f = (kind: ServerKind): Figures | undefined => rowOf(kind)?.[kind] as Figures | undefined;
+    const errorOf = (r: RowResult | { error: string } | undefined): string => (r && isError(r) ? (String(r.error).split('\n')[0] ?? '') : 'not run');
+    const r = (rowOf('bare') ?? rowOf('direct') ?? { rounds: 0, seconds: 0 }) as RowResult;
+    const table = (kinds: ServerKind[], base: ServerKind): string[][] =>
+      kinds.map((kind) => {
+        const x = f(kind);
+        const b = f(base);
+        if (!x || !b) return [LABELS[kind], `error: ${errorOf(PASS_ROWS.includes(kind) ? pass : hit)}`, '', '', '', '', '', ''];
+        return [
+          LABELS[kind],
+          fmtRatio(x.rps / b.rps),
+          fmtOps(x.rps),
+          fmtSpread(x.rps, x.min, x.max),
+          `${x.cpuUs.toFixed(1)} us`,
+          fmtRatio(b.cpuUs / x.cpuUs),
+          `${x.meanMs.toFixed(2)} / ${fmtMs(x.p50)} / ${fmtMs(x.p99)}`,
+          x.bad === 0 ? '0' : String(x.bad),
+        ];
+      });
+    const ratio = (a: ServerKind, b: ServerKind): number => (f(a)?.rps ?? Number.NaN) / (f(b)?.rps ?? Number.NaN);
+    const shellHit = ratio('proxy-hit', 'bare');
+    const meanRatio = (f('proxy-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
+    const cpuRatio = (f('bare')?.cpuUs ?? Number.NaN) / (f('proxy-hit')?.cpuUs ?? Number.NaN);
+    const note = `autocannon -c 50 (one load process for every run), ${r.rounds} interleaved rounds of ${r.seconds} s per server after 1 s of warmup, medians; server CPU per request = the server process's user + system CPU time over the requests of a round (steadier than req/s when other jobs share the machine); each server in its own process pinned to one CPU, autocannon on the other; non-2xx or errors must be 0.`;
+    return [
+      {
+        title: 'Proxy stack: hit-like route (POST, ~300 B body, ~2 KB stored answer)',
+        header: [
+          'server',
+          'req/s vs floor',
+          'req/s (median)',
+          'rounds spread',
+          'server CPU per request',
+          'CPU vs floor',
+          'latency mean / p50 / p99 (ms)',
+          'non-2xx+errors',
+        ],
+        rows: table(HIT_ROWS, 'bare'),
+        targets: [
+          {
+            name: 'proxy shell hit-like route vs bare node:http (the engine adds its lookup on top)',
+            measured: fmtRatio(shellHit),
+            goal: '>= 0.70x',
+            pass: Number.isFinite(shellHit) ? shellHit >= 0.7 : null,
+          },
+          {
+            name: 'proxy shell hit-like route: floor CPU per request / shell CPU per request',
+            measured: fmtRatio(cpuRatio),
+            goal: '>= 0.70x',
+            pass: Number.isFinite(cpuRatio) ? cpuRatio >= 0.7 : null,
+          },
+          {
+            name: 'proxy shell hit-like route mean latency vs bare node:http (autocannon percentiles are whole ms)',
+            measured: fmtRatio(meanRatio),
+            goal: '<= 2.00x',
+            pass: Number.isFinite(meanRatio) ? meanRatio <= 2 : null,
+          },
+        ],
+        notes: [note, `fastify vs node:http on the same work: ${fmtRatio(ratio('fastify-hit', 'node-hit'))}`],
+      },
+      {
+        title: 'Proxy stack: pass-through (POST /api/show, ~300 B up, ~2 KB down, upstream in a third process)',
+        header: [
+          'server',
+          'req/s vs direct',
+          'req/s (median)',
+          'rounds spread',
+          'server CPU per request',
+          'CPU vs direct',
+          'latency mean / p50 / p99 (ms)',
+          'non-2xx+errors',
+        ],
+        rows: table(PASS_ROWS, 'direct'),
+        targets: [],
+        notes: [
+          `fastify + reply-from vs node:http + undici: ${fmtRatio(ratio('fastify-pass', 'node-pass'))}; @tinyllm/proxy vs node:http + undici: ${fmtRatio(ratio('proxy-pass', 'node-pass'))}`,
+          'the upstream shares the client CPU with autocannon in the pass-through rows (three busy processes on two CPUs), so req/s "vs direct" understates what a proxy costs on a bigger machine; "server CPU per request" (the proxy process alone, user + system) is the steadier figure on a shared machine.',
+        ],
+      },
+    ];
+  },
+};

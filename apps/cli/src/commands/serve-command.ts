@@ -1,0 +1,153 @@
+/**
+ * `tinyllm serve`: the command's flags and help. Kept apart from serve.ts so that defining the
+ * command loads nothing heavy; the proxy itself is imported only when the command runs.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS, ENV, parseOllamaHost, parseTtl } from '../config.js';
+import type { ExitCode } from '../errors.js';
+import type { CommandContext } from '../program.js';
+
+/** The serve command's defaults (the proxy's own, repeated here so --help loads nothing). */
+export const SERVE_DEFAULTS = {
+  port: 11435,
+  host: '127.0.0.1',
+  logLevel: 'info',
+  logFormat: 'json',
+  bodyLimitBytes: 64 * 1024 * 1024,
+  upstreamTimeoutMs: 0,
+  shutdownGraceMs: 10_000,
+} as const;
+
+/** Environment variables only serve reads (flags win over them). */
+export const SERVE_ENV = {
+  port: 'TINYLLM_PORT',
+  host: 'TINYLLM_HOST',
+  logLevel: 'TINYLLM_LOG_LEVEL',
+  logFormat: 'TINYLLM_LOG_FORMAT',
+  bodyLimitBytes: 'TINYLLM_BODY_LIMIT_BYTES',
+  upstreamTimeoutMs: 'TINYLLM_UPSTREAM_TIMEOUT_MS',
+  shutdownGraceMs: 'TINYLLM_SHUTDOWN_GRACE_MS',
+} as const;
+
+/** The stores serve can use: the CLI's, plus an in-process memory tier in front of Redis. */
+export const SERVE_BACKENDS = ['sqlite', 'memory', 'redis', 'memory+redis'] as const;
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const FORMATS = ['json', 'pretty'] as const;
+
+function whole(value: string, min: number, max: number, what: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`Expected ${what}: a whole number from ${min} to ${max}.`);
+  return n;
+}
+
+/** --port: 0-65535 (0 picks a free port and prints it). */
+export const parseListenPort = (value: string): number => whole(value, 0, 65535, 'a port');
+/** --body-limit-bytes: 1 byte to 4 GiB. */
+export const parseBodyLimit = (value: string): number => whole(value, 1, 4 * 1024 ** 3, 'a number of bytes');
+/** --upstream-timeout-ms and --shutdown-grace-ms: 0 (none) to 24 h. */
+export const parseMs = (value: string): number => whole(value, 0, 24 * 3600 * 1000, 'a number of milliseconds');
+
+/** The serve command's own options, as commander parsed them. */
+export interface ServeOptions {
+  /** --port. */
+  port: number;
+  /** --host. */
+  host: string;
+  /** --upstream (or TINYLLM_OLLAMA_HOST); undefined: $OLLAMA_HOST, else the default. */
+  upstream?: string;
+  /** --log-level. */
+  logLevel: (typeof LEVELS)[number];
+  /** --log-format. */
+  logFormat: (typeof FORMATS)[number];
+  /** --body-limit-bytes. */
+  bodyLimitBytes: number;
+  /** --upstream-timeout-ms (0 = none). */
+  upstreamTimeoutMs: number;
+  /** --shutdown-grace-ms. */
+  shutdownGraceMs: number;
+  /** --allow-unauthenticated. */
+  allowUnauthenticated?: boolean;
+  /** --cache-backend as given (memory+redis included). */
+  cacheBackend?: string;
+}
+
+/**
+ * Adds `tinyllm serve` to the program. `addStoreOptions` adds the CLI's store flags, `run` turns an
+ * action's result into the exit code, `context` resolves the command's context (store config...).
+ */
+export function registerServe(
+  program: Command,
+  addStoreOptions: (command: Command) => Command,
+  run: (action: (command: Command) => Promise<ExitCode>) => (...args: unknown[]) => Promise<void>,
+  context: (command: Command) => CommandContext,
+): void {
+  const serve = program.command('serve').description('run the caching proxy: point any Ollama client (OLLAMA_HOST) at it');
+  serve
+    .addOption(
+      new Option('--port <port>', 'port to listen on (0 picks a free one)').argParser(parseListenPort).default(SERVE_DEFAULTS.port).env(SERVE_ENV.port),
+    )
+    .addOption(new Option('--host <address>', 'interface to bind (loopback unless --allow-unauthenticated)').default(SERVE_DEFAULTS.host).env(SERVE_ENV.host))
+    .addOption(
+      new Option('--upstream <url>', 'the Ollama server (default: $OLLAMA_HOST, else http://127.0.0.1:11434)').argParser(parseOllamaHost).env(ENV.ollamaHost),
+    )
+    .addOption(new Option('--cache-ttl <seconds>', `how long new answers stay cached (default: ${DEFAULTS.cacheTtl})`).argParser(parseTtl).env(ENV.cacheTtl))
+    .addOption(
+      new Option('--log-level <level>', 'lowest level logged (info: one line per request)')
+        .choices(LEVELS)
+        .default(SERVE_DEFAULTS.logLevel)
+        .env(SERVE_ENV.logLevel),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'json lines, or pretty for people').choices(FORMATS).default(SERVE_DEFAULTS.logFormat).env(SERVE_ENV.logFormat),
+    )
+    .addOption(
+      new Option('--body-limit-bytes <bytes>', 'largest request body on a cached route (413 beyond)')
+        .argParser(parseBodyLimit)
+        .default(SERVE_DEFAULTS.bodyLimitBytes)
+        .env(SERVE_ENV.bodyLimitBytes),
+    )
+    .addOption(
+      new Option('--upstream-timeout-ms <ms>', "deadline for Ollama's answer headers; 0 = none (a long generation sends none until done)")
+        .argParser(parseMs)
+        .default(SERVE_DEFAULTS.upstreamTimeoutMs)
+        .env(SERVE_ENV.upstreamTimeoutMs),
+    )
+    .addOption(
+      new Option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, how long requests in flight may take to finish')
+        .argParser(parseMs)
+        .default(SERVE_DEFAULTS.shutdownGraceMs)
+        .env(SERVE_ENV.shutdownGraceMs),
+    )
+    .option('--allow-unauthenticated', 'allow a non-loopback --host without API keys (only on a network you trust)');
+  addStoreOptions(serve);
+  // serve also offers an in-process memory tier in front of Redis.
+  serve.options.find((option) => option.long === '--cache-backend')?.choices(SERVE_BACKENDS);
+  serve
+    .addHelpText(
+      'after',
+      `
+Clients point at the proxy instead of Ollama: the ollama CLI and Python library read
+OLLAMA_HOST=http://127.0.0.1:11435; Open WebUI, LangChain and others take it as the Ollama base
+URL. Cached routes: POST /api/generate, /api/chat, /api/embed, /api/embeddings; every other route
+passes through untouched. Operations: /tinyllm/health, /tinyllm/ready, /tinyllm/metrics
+(Prometheus), /tinyllm/stats, POST /tinyllm/clear. SIGTERM or SIGINT: finish requests in flight,
+let pending cache writes land, exit 0.
+
+Environment (flags win): ${SERVE_ENV.port}, ${SERVE_ENV.host}, ${ENV.ollamaHost} (then OLLAMA_HOST),
+${SERVE_ENV.logLevel}, ${SERVE_ENV.logFormat}, ${SERVE_ENV.bodyLimitBytes}, ${SERVE_ENV.upstreamTimeoutMs},
+${SERVE_ENV.shutdownGraceMs}, and the store variables of the other commands.
+
+Examples:
+  $ tinyllm serve
+  $ OLLAMA_HOST=http://127.0.0.1:11435 ollama run llama3.2 "hi"     # in another terminal
+  $ tinyllm serve --cache-backend memory+redis --redis-url redis://localhost:6379 --log-format pretty
+  $ tinyllm serve --host 0.0.0.0 --allow-unauthenticated             # trusted network only`,
+    )
+    .action(
+      run(async (command) => {
+        const { serveCommand } = await import('./serve.js');
+        return serveCommand(command.opts<ServeOptions>(), context(command));
+      }),
+    );
+}

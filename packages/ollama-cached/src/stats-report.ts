@@ -1,0 +1,75 @@
+import type { BackendStats, SharedCounters } from '@tinyllm/cache-core';
+
+/** What `tinyllm cache-stats --json` and the proxy's GET /tinyllm/stats report: one cache's size and counters. */
+export interface CacheStatsReport {
+  /** sqlite, memory, redis (the backend's name). */
+  backend: string;
+  /** The SQLite file, Redis host:port, or "this process". */
+  location: string;
+  /** False when the store does not exist yet (a SQLite file never created). */
+  exists: boolean;
+  /** Unexpired entries. */
+  entries: number;
+  /** Bytes of the stored entries (null when the store does not know). */
+  bytes: number | null;
+  /** Lookups answered from the cache (every process's, for stores that keep counters). */
+  hits: number;
+  /** Lookups that had to ask the model. */
+  misses: number;
+  /** hits / (hits + misses), 0 when there were none. */
+  hitRate: number;
+  /** Answers stored. */
+  sets: number;
+  /** Entries dropped to respect the store's bounds. */
+  evictions: number;
+  /** Cache operations that failed (each fell through to the model). */
+  errors: number;
+  /** Creation time of the oldest entry (ISO 8601), null when empty or unknown. */
+  oldestCreatedAt: string | null;
+  /** Creation time of the newest entry (ISO 8601), null when empty or unknown. */
+  newestCreatedAt: string | null;
+  /** Model time that hits saved, in ms. */
+  savedMs: number;
+  /** Tokens that hits saved. */
+  savedTokens: number;
+}
+
+/** Where a report's figures come from. */
+export interface CacheStatsSource {
+  /** The backend's name (sqlite, memory, redis...). */
+  backend: string;
+  /** The SQLite file, Redis host:port, or "this process". */
+  location: string;
+  /** False when the store does not exist yet. */
+  exists: boolean;
+  /** The backend's own size figures, when it answered. */
+  stats: BackendStats | undefined;
+  /** The counters: kept in the store (shared backends: every process's), else this process's. */
+  counters: SharedCounters | undefined;
+}
+
+const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+/** Builds the report from a backend's stats and the counters (the shape of `tinyllm cache-stats --json`). */
+export function buildCacheStatsReport(source: CacheStatsSource): CacheStatsReport {
+  const { stats, counters, exists } = source;
+  const hits = counters?.hits ?? 0;
+  const misses = counters?.misses ?? 0;
+  return {
+    backend: source.backend,
+    location: source.location,
+    exists,
+    entries: stats?.entries ?? 0,
+    bytes: stats?.bytes ?? (exists ? null : 0),
+    hits,
+    misses,
+    hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+    sets: counters?.sets ?? 0,
+    evictions: stats?.evictions ?? counters?.evictions ?? 0,
+    errors: counters?.errors ?? 0,
+    oldestCreatedAt: iso(stats?.oldestCreatedAt),
+    newestCreatedAt: iso(stats?.newestCreatedAt),
+    savedMs: Math.round((counters?.savedDurationNs ?? 0) / 1e6),
+    savedTokens: counters?.savedTokens ?? 0,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The proxy's front door to the cache engine: answers POST on the cached routes. It plans the
+ * engine call from the request, lets the engine answer (the cache, a flight already under way, or
+ * Ollama), and writes the answer in the route's wire format. What the proxy cannot key faithfully,
+ * and what only loads or unloads a model, goes to Ollama untouched (X-Cache: BYPASS).
+ */
+import { type CacheEngine, isAbortError, isObject, type JsonObject, OllamaTimeoutError } from '@tinyllm/ollama-cached/engine';
+import { UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
+import type { CachedRouteHandler, CachedRouteRequest } from '../handler.js';
+import { clientResponseHeaders } from '../headers.js';
+import { keyPrefixOf } from '../key-prefix.js';
+import { ENGINE_ENDPOINTS, parseBody, planCall } from './plan.js';
+import { cacheHeaderOf, writeStream, writeWhole } from './respond-answer.js';
+import { UpstreamAnswer } from './upstream-answer.js';
+
+function bypass(request: CachedRouteRequest): Promise<void> {
+  request.res.setHeader('X-Cache', 'BYPASS');
+  request.setCacheResult('BYPASS');
+  return request.passThrough();
+}
+
+const includeUsageOf = (body: JsonObject): boolean => isObject(body.stream_options) && body.stream_options.include_usage === true;
+
+/** The cached routes' handler over an engine (see the module comment). */
+export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
+  return async (request) => {
+    const endpoint = ENGINE_ENDPOINTS[request.route.endpoint];
+    const body = parseBody(request.body);
+    if (body === undefined) return bypass(request);
+    const { req, res } = request;
+    const controller = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort(new Error('the client went away'));
+    };
+    res.once('close', onClose);
+    const { call, profile } = planCall({
+      endpoint,
+      request: body,
+      body: request.body,
+      path: request.path,
+      rawHeaders: req.rawHeaders,
+      connection: req.headers.connection,
+      controls: request.controls,
+      namespace: request.namespace,
+      signal: controller.signal,
+    });
+    if (profile.isLoadRequest(body)) return bypass(request);
+    try {
+      const answer = await engine.run(call);
+      request.setCacheResult(cacheHeaderOf(answer.info.status), answer.info.key === '' ? undefined : answer.info.key);
+      if (answer.kind === 'not-cached') {
+        res.setHeader('X-Cache', 'MISS');
+        if (answer.info.key !== '') res.setHeader('X-TinyLLM-Key', keyPrefixOf(answer.info.key));
+        request.sendError(504, 'the answer is not in the cache, and the request said Cache-Control: only-if-cached');
+        return;
+      }
+      if (answer.kind === 'whole') {
+        writeWhole(res, profile, answer);
+        return;
+      }
+      await writeStream(res, profile, answer, includeUsageOf(body));
+    } catch (error) {
+      answerFailure(request, error);
+    } finally {
+      res.off('close', onClose);
+    }
+  };
+}
+
+// An answer that did not come: Ollama's own error answer as it sent it; a 502 or 504 in the route's
+// shape when Ollama could not be reached or did not answer in time. Never stored (the engine saw to that).
+function answerFailure(request: CachedRouteRequest, error: unknown): void {
+  const { res } = request;
+  if (res.destroyed || isAbortError(error)) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  request.setCacheResult('MISS');
+  if (UpstreamAnswer.isInstance(error)) {
+    const headers = clientResponseHeaders({ ...error.headers });
+    delete headers['content-length'];
+    res.writeHead(error.status, { ...headers, 'Content-Length': error.body.length, 'X-Cache': 'MISS' });
+    res.end(error.body);
+    return;
+  }
+  res.setHeader('X-Cache', 'MISS');
+  if (UpstreamTimeoutError.isInstance(error)) request.sendError(504, error.message);
+  else if (UpstreamUnreachableError.isInstance(error)) request.sendError(502, error.message);
+  else if (OllamaTimeoutError.isInstance(error)) request.sendError(504, error.message);
+  else throw error;
+}

@@ -1,0 +1,175 @@
+/**
+ * The engine's way to Ollama from the proxy: the upstream's undici pool, the leader's own request
+ * bytes and headers, and the answer parsed as it arrives (NDJSON natively, Server-Sent Events on
+ * /v1). What is not a cacheable answer is thrown as an UpstreamAnswer, so it reaches every waiting
+ * caller as Ollama sent it.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  DONE_EVENT,
+  type EngineCall,
+  type Upstream as EngineUpstream,
+  isObject,
+  type JsonObject,
+  OllamaStreamError,
+  type UpstreamStream,
+} from '@tinyllm/ollama-cached/engine';
+import type { Dispatcher } from 'undici';
+import type { Upstream } from '../upstream.js';
+import { lines, sseData } from './frames.js';
+import { UpstreamAnswer } from './upstream-answer.js';
+
+/** A call as the proxy plans it: the engine's call plus what an HTTP request to Ollama needs. */
+export interface ProxyCall extends EngineCall {
+  /** Path and query to request from Ollama. */
+  readonly path: string;
+  /** Headers for Ollama: the client's, less hop-by-hop ones, Host, Origin, Content-Length and the proxy's own. */
+  readonly headers: readonly string[];
+  /** The request body exactly as the client sent it. */
+  readonly body: Uint8Array;
+}
+
+/** Ollama's own bytes of a whole answer, kept for the caller that asked for it (transparency). */
+export interface RawAnswer {
+  /** Ollama's status. */
+  readonly status: number;
+  /** Ollama's response headers. */
+  readonly headers: IncomingHttpHeaders;
+  /** The body as Ollama sent it. */
+  readonly body: Buffer;
+}
+
+const RAW = new WeakMap<object, RawAnswer>();
+
+/** Ollama's bytes for an answer this upstream returned (EngineAnswer.origin), if it has them. */
+export function rawAnswerOf(origin: object | undefined): RawAnswer | undefined {
+  return origin === undefined ? undefined : RAW.get(origin);
+}
+
+// Error answers are small; a runaway one is cut rather than held in memory whole.
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+
+async function readAll(body: Dispatcher.ResponseData['body'], limit = Number.POSITIVE_INFINITY): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const part of body as AsyncIterable<Buffer>) {
+    parts.push(part);
+    total += part.length;
+    if (total > limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** The engine's Upstream over the proxy's undici pool. */
+export class ProxyEngineUpstream implements EngineUpstream {
+  /** Ollama's address (credentials removed). */
+  readonly host: string;
+  readonly #upstream: Upstream;
+
+  constructor(upstream: Upstream) {
+    this.#upstream = upstream;
+    this.host = upstream.url;
+  }
+
+  async #send(call: ProxyCall, body: Uint8Array, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const upstream = this.#upstream;
+    const startedAt = performance.now();
+    upstream.counters.upstreamRequests++;
+    try {
+      const response = await upstream.pool.request({
+        method: 'POST',
+        path: upstream.pathFor(call.path),
+        headers: [...call.headers, 'content-length', String(body.byteLength)],
+        body,
+        signal,
+      });
+      upstream.counters.upstreamLatency.observe((performance.now() - startedAt) / 1000);
+      return response;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw upstream.failure(error, false);
+    }
+  }
+
+  /** One non-streaming call; a 200 JSON object is the answer, anything else an UpstreamAnswer. */
+  async whole(engineCall: EngineCall, signal: AbortSignal): Promise<JsonObject> {
+    const call = engineCall as ProxyCall;
+    const response = await this.#send(call, call.body, signal);
+    let body: Buffer;
+    try {
+      body = await readAll(response.body, response.statusCode === 200 ? undefined : MAX_ERROR_BODY_BYTES);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw this.#upstream.failure(error, true);
+    }
+    const headers = response.headers as IncomingHttpHeaders;
+    if (response.statusCode !== 200) throw new UpstreamAnswer(response.statusCode, headers, body);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new UpstreamAnswer(response.statusCode, headers, body);
+    }
+    if (!isObject(parsed)) throw new UpstreamAnswer(response.statusCode, headers, body);
+    RAW.set(parsed, { status: response.statusCode, headers, body });
+    return parsed;
+  }
+
+  /**
+   * A streaming call. On /v1 the proxy always asks Ollama for the usage frame
+   * (stream_options.include_usage), so the recording can serve callers that want it; each caller
+   * gets it only when it asked (frameFor).
+   */
+  async stream(engineCall: EngineCall, signal: AbortSignal): Promise<UpstreamStream> {
+    const call = engineCall as ProxyCall;
+    const openai = call.endpoint.startsWith('v1/');
+    const body = openai ? withUsage(call) : call.body;
+    const response = await this.#send(call, body, signal);
+    if (response.statusCode !== 200) {
+      let error: Buffer;
+      try {
+        error = await readAll(response.body, MAX_ERROR_BODY_BYTES);
+      } catch (cause) {
+        throw this.#upstream.failure(cause, true);
+      }
+      throw new UpstreamAnswer(response.statusCode, response.headers as IncomingHttpHeaders, error);
+    }
+    const source = response.body as AsyncIterable<Buffer>;
+    const upstream = this.#upstream;
+    return {
+      abort: () => response.body.destroy(),
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const event of openai ? sseData(source) : lines(source)) {
+            if (event === '') continue;
+            if (openai && event === '[DONE]') {
+              yield { ...DONE_EVENT };
+              continue;
+            }
+            let chunk: unknown;
+            try {
+              chunk = JSON.parse(event);
+            } catch {
+              throw new OllamaStreamError('incomplete', 'Ollama sent a stream event that is not JSON; nothing was cached');
+            }
+            if (isObject(chunk)) yield chunk;
+          }
+        } catch (error) {
+          if (signal.aborted || OllamaStreamError.isInstance(error)) throw error;
+          throw upstream.failure(error, true);
+        }
+      },
+    };
+  }
+}
+
+// The leader's /v1 request, asking for the usage frame too.
+function withUsage(call: ProxyCall): Uint8Array {
+  const options = call.request.stream_options;
+  if (isObject(options) && options.include_usage === true) return call.body;
+  const stream_options = isObject(options) ? { ...options, include_usage: true } : { include_usage: true };
+  return Buffer.from(JSON.stringify({ ...call.request, stream_options }));
+}

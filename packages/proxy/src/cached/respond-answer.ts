@@ -1,0 +1,122 @@
+/**
+ * Writing the engine's answer to the client in the route's wire format: Ollama's JSON and NDJSON,
+ * or the /v1 layer's JSON and Server-Sent Events, with the cache's headers (X-Cache, Age,
+ * X-TinyLLM-Key). A streamed answer is written as it arrives, with backpressure: a slow client
+ * never slows the upstream call or the other callers sharing it.
+ */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  type CacheInfo,
+  type EndpointProfile,
+  type EngineAnswer,
+  frameFor,
+  isDoneEvent,
+  type JsonObject,
+  OllamaStreamError,
+} from '@tinyllm/ollama-cached/engine';
+import type { CacheHeaderStatus } from '../counters.js';
+import { keyPrefixOf } from '../key-prefix.js';
+import { rawAnswerOf } from './engine-upstream.js';
+
+/** The X-Cache value of an engine status. */
+export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
+  switch (status) {
+    case 'hit':
+      return 'HIT';
+    case 'coalesced':
+      return 'COALESCED';
+    case 'bypass':
+      return 'BYPASS';
+    default:
+      return 'MISS';
+  }
+}
+
+/** The cache's response headers for an answer. */
+export function cacheHeaders(info: CacheInfo): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { 'X-Cache': cacheHeaderOf(info.status) };
+  if (info.key !== '') headers['X-TinyLLM-Key'] = keyPrefixOf(info.key);
+  if (info.ageMs !== undefined) headers.Age = String(Math.floor(info.ageMs / 1000));
+  return headers;
+}
+
+const isOpenAi = (profile: EndpointProfile): boolean => profile.endpoint.startsWith('v1/');
+
+/** Writes a whole answer: Ollama's own bytes when this call asked Ollama itself, else the answer serialised as Ollama does. */
+export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer: Extract<EngineAnswer, { kind: 'whole' }>): void {
+  const raw = rawAnswerOf(answer.origin);
+  const openai = isOpenAi(profile);
+  // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
+  const body = raw?.body ?? Buffer.from(openai ? `${JSON.stringify(answer.response)}\n` : JSON.stringify(answer.response));
+  const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
+  res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, ...cacheHeaders(answer.info) });
+  res.end(body);
+}
+
+function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Writes a streamed answer, frame by frame as the engine hands them over. Headers leave with the
+ * first frame (Ollama sends nothing before its first token). A stream that broke after it started
+ * ends the response as Ollama's does (native: after its error line; /v1: without [DONE]); one that
+ * broke for another reason (the connection to Ollama) cuts the client's connection, so the client
+ * sees the failure. Resolves when the answer is written or the client left; rejects only when the
+ * stream failed before anything was written (the caller answers the error).
+ */
+export async function writeStream(
+  res: ServerResponse,
+  profile: EndpointProfile,
+  answer: Extract<EngineAnswer, { kind: 'stream' }>,
+  includeUsage: boolean,
+): Promise<void> {
+  const openai = isOpenAi(profile);
+  const stream = answer.chunks;
+  // A client that goes away stops its reading at once, not at the next chunk: when nobody else
+  // waits for the answer, the upstream generation stops with it.
+  const onClose = (): void => {
+    if (!res.writableFinished) stream.abort();
+  };
+  res.once('close', onClose);
+  let started = false;
+  const start = (): void => {
+    started = true;
+    res.writeHead(200, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson', ...cacheHeaders(answer.info) });
+  };
+  try {
+    for await (const chunk of stream) {
+      let text: string;
+      if (openai) {
+        const frame = frameFor(profile, chunk, includeUsage);
+        if (frame === undefined) continue;
+        text = isDoneEvent(frame) ? 'data: [DONE]\n\n' : `data: ${JSON.stringify(frame)}\n\n`;
+      } else {
+        text = `${JSON.stringify(chunk as JsonObject)}\n`;
+      }
+      if (!started) start();
+      if (!res.write(text)) await waitForDrain(res);
+      if (res.destroyed) {
+        stream.abort();
+        return;
+      }
+    }
+    if (!started) start();
+    res.end();
+  } catch (error) {
+    if (res.destroyed) return;
+    if (!started) throw error;
+    if (OllamaStreamError.isInstance(error)) res.end();
+    else res.destroy(error instanceof Error ? error : undefined);
+  } finally {
+    res.off('close', onClose);
+  }
+}

@@ -1,0 +1,410 @@
+/**
+ * The request handler: routing, namespaces and controls, browser origins, the body limit, the hook
+ * the cache engine plugs into, the pass-through, one log line and the counters per request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyReader, type BodySink, ClientGoneError } from './body.js';
+import type { ProxyCache } from './cache.js';
+import { DEFAULT_CONTROLS, NAMESPACE_HEADER, parseControls, type RequestControls, resolveNamespace, splitNamespacePath, TTL_HEADER } from './controls.js';
+import type { CacheHeaderStatus, ProxyCounters } from './counters.js';
+import { BodyTooLargeError, InvalidControlError } from './errors.js';
+import { IdleBodies, type WatchedBody } from './idle-bodies.js';
+import { keyPrefixOf } from './key-prefix.js';
+import type { ProxyLogger } from './logger.js';
+import { handleOps, type OpsContext } from './ops.js';
+import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS, isSameOrigin, type OriginPolicy } from './origin.js';
+import { sendEmpty, sendError } from './respond.js';
+import { type CachedRoute, classify, PASSTHROUGH, PASSTHROUGH_OPENAI, pathnameOf, type Route } from './routes.js';
+import type { ForwardTarget, Upstream, UpstreamCall } from './upstream.js';
+
+/** What the cache engine gets for each POST on a cached route. */
+export interface CachedRouteRequest {
+  /** The route: its endpoint (generate, chat, embed, embeddings, openai-chat...) and API flavour. */
+  readonly route: CachedRoute;
+  /** The request body exactly as received (the shell never parses it). */
+  readonly body: Buffer;
+  /** The per-request controls (Cache-Control, X-TinyLLM-TTL). */
+  readonly controls: RequestControls;
+  /** The namespace (X-TinyLLM-Namespace or the /ns/<name>/ prefix); undefined for none. */
+  readonly namespace: string | undefined;
+  /** Path and query to request from Ollama (the /ns/ prefix removed). */
+  readonly path: string;
+  /** The client's request (headers; the body has been read into `body`). */
+  readonly req: IncomingMessage;
+  /** The client's response: the engine writes the answer here (CORS headers are already set on it). */
+  readonly res: ServerResponse;
+  /** The proxy's logger (pino-compatible); never log bodies, prompts or answers. */
+  readonly logger: ProxyLogger;
+  /** The proxy's counters (plain numbers). */
+  readonly counters: ProxyCounters;
+  /** The upstream Ollama (its undici pool and URL). */
+  readonly upstream: Upstream;
+  /** Records how the cache answered (the X-Cache value and the key) for the request's log line and metrics; writes no header. */
+  setCacheResult(status: CacheHeaderStatus, key?: string): void;
+  /** Sends the request to Ollama with `body` (default: the body as received) and streams the answer back; resolves when it has ended or failed, never rejects. */
+  passThrough(body?: Buffer): Promise<void>;
+  /** Answers an error in the route's shape: Ollama's `{"error": ...}`, or OpenAI's on /v1. */
+  sendError(status: number, message: string): void;
+}
+
+/** The cache engine's entry point: answers one POST on a cached route. */
+export type CachedRouteHandler = (request: CachedRouteRequest) => Promise<void> | void;
+
+/** The hook's default until an engine is plugged in: Ollama answers, nothing is cached (X-Cache: BYPASS). */
+export const passThroughCachedRoute: CachedRouteHandler = (request) => {
+  request.res.setHeader('X-Cache', 'BYPASS');
+  request.setCacheResult('BYPASS');
+  return request.passThrough();
+};
+
+/** Settings of the handler, every default resolved (see ProxyOptions). */
+export interface HandlerSettings {
+  upstream: Upstream;
+  counters: ProxyCounters;
+  logger: ProxyLogger;
+  origins: OriginPolicy;
+  cachedRoutes: CachedRouteHandler;
+  bodyLimitBytes: number;
+  requestIdleTimeoutMs: number;
+  ops: OpsContext;
+  cache: ProxyCache | undefined;
+}
+
+/** One request and its answer: what the hook sees, and what the log line and counters read when it ends. */
+class Exchange implements ForwardTarget, WatchedBody, BodySink {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly #handler: ProxyHandler;
+  readonly #startedAt = performance.now();
+  path: string;
+  route: Route;
+  namespace: string | undefined = undefined;
+  controls: RequestControls = DEFAULT_CONTROLS;
+  body: Buffer = EMPTY_BODY;
+  bytesIn = 0;
+  cacheStatus: CacheHeaderStatus | undefined = undefined;
+  cacheKey: string | undefined = undefined;
+  upstreamCall: UpstreamCall | undefined = undefined;
+  upstreamStatus: number | undefined = undefined;
+  bodyPrev: WatchedBody | undefined = undefined;
+  bodyNext: WatchedBody | undefined = undefined;
+  bodyWatched = false;
+  bodyBytes = -1;
+  bodyQuietSince = 0;
+  /** The pathname of `path` (no query), for routing and the log line. */
+  pathname = '/';
+  /** The body being read (cached routes), until it is complete. */
+  bodyReader: BodyReader | undefined = undefined;
+  readonly #bytesWrittenBefore: number;
+  // Kept: Node detaches req.socket and res.socket once the connection is gone.
+  readonly #socket: IncomingMessage['socket'];
+
+  constructor(handler: ProxyHandler, req: IncomingMessage, res: ServerResponse) {
+    this.#handler = handler;
+    this.req = req;
+    this.res = res;
+    this.path = req.url ?? '/';
+    this.route = defaultRoute(this.path);
+    this.#socket = req.socket;
+    this.#bytesWrittenBefore = req.socket.bytesWritten;
+  }
+
+  get api(): Route['api'] {
+    return this.route.api;
+  }
+
+  get logger(): ProxyLogger {
+    return this.#handler.logger;
+  }
+
+  get counters(): ProxyCounters {
+    return this.#handler.counters;
+  }
+
+  get upstream(): Upstream {
+    return this.#handler.upstream;
+  }
+
+  setCacheResult(status: CacheHeaderStatus, key?: string): void {
+    this.cacheStatus = status;
+    if (key !== undefined) this.cacheKey = key;
+  }
+
+  passThrough(body?: Buffer): Promise<void> {
+    return this.#handler.upstream.forward(this, body ?? this.body);
+  }
+
+  sendError(status: number, message: string): void {
+    sendError(this.res, status, message, this.route.api);
+  }
+
+  onBody(body: Buffer): void {
+    this.bodyReader = undefined;
+    this.#handler.bodyRead(this, body);
+  }
+
+  onBodyError(error: Error): void {
+    this.bodyReader = undefined;
+    this.#handler.bodyFailed(this, error);
+  }
+
+  /** Called once, when the response closes (finished or cut): counters, the upstream abort, the log line. */
+  finish(): void {
+    const handler = this.#handler;
+    const counters = handler.counters;
+    const res = this.res;
+    const aborted = !res.writableFinished;
+    if (aborted) {
+      counters.clientAborts++;
+      this.upstreamCall?.abort();
+      this.bodyReader?.abandon();
+    }
+    counters.countRequest(this.route.index, this.cacheStatus);
+    if (handler.logRequests) {
+      handler.logger.info(
+        {
+          method: this.req.method,
+          path: this.pathname,
+          status: res.statusCode,
+          cache: this.cacheStatus,
+          key: this.cacheKey === undefined ? undefined : keyPrefixOf(this.cacheKey),
+          ns: this.namespace,
+          ms: Math.round((performance.now() - this.#startedAt) * 100) / 100,
+          bytesIn: this.bytesIn,
+          bytesOut: this.#socket.bytesWritten - this.#bytesWrittenBefore,
+          aborted: aborted || undefined,
+        },
+        'request',
+      );
+    }
+    handler.exchangeDone();
+  }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** The route of a request before it is classified (for errors answered earlier): /v1/ paths get OpenAI's error shape, even behind a /ns/ prefix. */
+function defaultRoute(path: string): Route {
+  let rest = path;
+  if (rest.startsWith('/ns/')) {
+    const slash = rest.indexOf('/', 4);
+    rest = slash === -1 ? '/' : rest.slice(slash);
+  }
+  return rest.startsWith('/v1/') ? PASSTHROUGH_OPENAI : PASSTHROUGH;
+}
+
+function finishExchange(exchange: Exchange): void {
+  try {
+    exchange.finish();
+  } catch (error) {
+    // An event listener that throws would end the process: bookkeeping must never do that.
+    exchange.logger.error({ err: error }, 'request bookkeeping failed');
+  }
+}
+
+/** True when the request carries a body (a Content-Length above 0, or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The request handler of one proxy: mount `handle` on any node:http server. */
+export class ProxyHandler {
+  /** The upstream Ollama. */
+  readonly upstream: Upstream;
+  /** The proxy's counters. */
+  readonly counters: ProxyCounters;
+  /** The proxy's logger. */
+  readonly logger: ProxyLogger;
+  /** True when the logger writes info lines (one per request). */
+  readonly logRequests: boolean;
+  readonly #settings: HandlerSettings;
+  readonly #idleBodies: IdleBodies;
+  #closing = false;
+  #drainWaiters: Array<() => void> = [];
+
+  constructor(settings: HandlerSettings) {
+    this.#settings = settings;
+    this.upstream = settings.upstream;
+    this.counters = settings.counters;
+    this.logger = settings.logger;
+    this.logRequests = settings.logger.isLevelEnabled === undefined || settings.logger.isLevelEnabled('info');
+    this.#idleBodies = new IdleBodies(settings.requestIdleTimeoutMs);
+    this.handle = this.handle.bind(this);
+  }
+
+  /** True once close has begun: answers carry Connection: close and readiness says 503. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Handles one request (a node:http 'request' listener). Never throws. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.counters.inFlight++;
+    const exchange = new Exchange(this, req, res);
+    // A closure rather than a property on res: adding one would change the hidden class of every
+    // ServerResponse and slow Node's own code on them. 'close' is emitted once.
+    res.on('close', () => finishExchange(exchange));
+    if (this.#closing) res.shouldKeepAlive = false;
+    try {
+      this.#route(exchange);
+    } catch (error) {
+      this.#fail(exchange, error);
+    }
+  }
+
+  #route(exchange: Exchange): void {
+    const req = exchange.req;
+    let pathNamespace: string | undefined;
+    if (exchange.path.startsWith('/ns/')) {
+      const split = splitNamespacePath(exchange.path);
+      exchange.path = split.path;
+      pathNamespace = split.namespace;
+    }
+    exchange.pathname = pathnameOf(exchange.path);
+    const route = classify(req.method ?? 'GET', exchange.pathname);
+    exchange.route = route;
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.#admitOrigin(exchange, origin)) return;
+    switch (route.kind) {
+      case 'passthrough': {
+        const body = hasBody(req);
+        if (body) {
+          const length = req.headers['content-length'];
+          if (length !== undefined) exchange.bytesIn = Number(length);
+          this.#idleBodies.watch(exchange);
+          req.once('end', () => this.#idleBodies.done(exchange));
+        }
+        void this.upstream.forward(exchange, body ? req : null);
+        return;
+      }
+      case 'cached':
+        exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
+        exchange.controls = parseControls(header(req, 'cache-control'), header(req, TTL_HEADER));
+        this.#idleBodies.watch(exchange);
+        exchange.bodyReader = new BodyReader(req, this.#settings.bodyLimitBytes, exchange);
+        exchange.bodyReader.start();
+        return;
+      case 'ops':
+        exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
+        handleOps(exchange, this.#settings.ops, this).catch((error: unknown) => this.#fail(exchange, error));
+        return;
+    }
+  }
+
+  /** A cached route's body is complete: the hook runs. */
+  bodyRead(exchange: Exchange, body: Buffer): void {
+    this.#idleBodies.done(exchange);
+    this.#runCachedRoute(exchange, body);
+  }
+
+  /** A cached route's body was refused (413) or abandoned. */
+  bodyFailed(exchange: Exchange, error: Error): void {
+    this.#idleBodies.done(exchange);
+    this.#fail(exchange, error);
+  }
+
+  #runCachedRoute(exchange: Exchange, body: Buffer): void {
+    exchange.body = body;
+    exchange.bytesIn = body.length;
+    let result: Promise<void> | void;
+    try {
+      // The route is a cached one here (classify), which is all CachedRouteRequest adds to Exchange.
+      result = this.#settings.cachedRoutes(exchange as Exchange & { route: CachedRoute });
+    } catch (error) {
+      this.#fail(exchange, error);
+      return;
+    }
+    if (result !== undefined) result.catch((error: unknown) => this.#fail(exchange, error));
+  }
+
+  /**
+   * Browser requests, decided by the proxy's own allow-list (Ollama's rules by default): a foreign
+   * Origin gets 403 with an empty body, as from Ollama; an allowed preflight gets 204 with the CORS
+   * headers; an allowed request goes on with Access-Control-Allow-Origin set. Origin itself is never
+   * forwarded, so Ollama sees a plain local client. Returns false when the request has been answered.
+   */
+  #admitOrigin(exchange: Exchange, origin: string): boolean {
+    const { req, res } = exchange;
+    if (isSameOrigin(origin, req.headers.host)) return true;
+    const policy = this.#settings.origins;
+    if (!policy.allows(origin)) {
+      sendEmpty(res, 403);
+      return false;
+    }
+    const allowOrigin = policy.allowAll ? '*' : origin;
+    if (req.method === 'OPTIONS') {
+      sendEmpty(res, 204, {
+        'Access-Control-Allow-Origin': allowOrigin,
+        'Access-Control-Allow-Methods': CORS_ALLOW_METHODS,
+        'Access-Control-Allow-Headers': CORS_ALLOW_HEADERS,
+        'Access-Control-Max-Age': String(CORS_MAX_AGE_SECONDS),
+        Vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+      });
+      return false;
+    }
+    res.setHeader('Access-Control-Allow-Origin', allowOrigin);
+    res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
+    res.setHeader('Vary', 'Origin');
+    return true;
+  }
+
+  /** Answers a failure that reached the handler: a bad control (400), a body over the limit (413), or a bug (500). */
+  #fail(exchange: Exchange, error: unknown): void {
+    const { res } = exchange;
+    if (error instanceof ClientGoneError || res.destroyed) return;
+    if (InvalidControlError.isInstance(error)) {
+      this.counters.badControls++;
+      sendError(res, 400, error.message, exchange.api);
+      return;
+    }
+    if (BodyTooLargeError.isInstance(error)) {
+      this.counters.bodyTooLarge++;
+      // The rest of the body is never read: close the connection after the answer.
+      sendError(res, 413, error.message, exchange.api, { Connection: 'close' });
+      return;
+    }
+    this.logger.error({ err: error, method: exchange.req.method, path: exchange.pathname }, 'request failed inside the proxy');
+    if (res.headersSent) res.destroy(error instanceof Error ? error : undefined);
+    else sendError(res, 500, `internal proxy error: ${error instanceof Error ? error.message : String(error)}`, exchange.api);
+  }
+
+  /** Called by each exchange when its response has closed. */
+  exchangeDone(): void {
+    this.counters.inFlight--;
+    if (this.counters.inFlight === 0 && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Starts closing: later answers carry Connection: close, readiness answers 503. */
+  beginClose(): void {
+    this.#closing = true;
+  }
+
+  /** Stops the handler's own timer (the slow-body watch); called once the proxy has closed. */
+  dispose(): void {
+    this.#idleBodies.close();
+  }
+
+  /** Resolves true once no request is in flight, or false when graceMs passes first. */
+  drain(graceMs: number): Promise<boolean> {
+    if (this.counters.inFlight === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), graceMs);
+      timer.unref();
+      this.#drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}

@@ -1,0 +1,46 @@
+export type { ProxyCache } from './cache.js';
+export {
+  checkNamespace,
+  DEFAULT_CONTROLS,
+  MAX_NAMESPACE_LENGTH,
+  MAX_TTL_SECONDS,
+  NAMESPACE_HEADER,
+  type NamespacedPath,
+  parseControls,
+  parseTtlHeader,
+  type RequestControls,
+  resolveNamespace,
+  splitNamespacePath,
+  TTL_HEADER,
+} from './controls.js';
+export {
+  CACHE_LABELS,
+  type CacheHeaderStatus,
+  LatencyHistogram,
+  ProxyCounters,
+  UPSTREAM_LATENCY_BUCKETS_SECONDS,
+  type UpstreamErrorKind,
+} from './counters.js';
+export { BodyTooLargeError, InvalidControlError, UpstreamTimeoutError, UpstreamUnreachableError } from './errors.js';
+export { type CachedRouteHandler, type CachedRouteRequest, ProxyHandler, passThroughCachedRoute } from './handler.js';
+export { keyPrefixOf } from './key-prefix.js';
+export { createProxyLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type ProxyLogger, type ProxyLoggerOptions } from './logger.js';
+export { isLoopbackHost } from './loopback.js';
+export { createProxyMetrics, type ProxyMetrics, type ProxyMetricsOptions } from './metrics.js';
+export { authorizeOps, type OpsOperation, READY_PROBE_KEY } from './ops.js';
+export { PROXY_DEFAULTS, type ProxyHandlerOptions, type ProxyServerOptions } from './options.js';
+export {
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  CORS_EXPOSE_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+  createOriginPolicy,
+  isSameOrigin,
+  OLLAMA_LOCAL_ORIGINS,
+  type OriginPolicy,
+  ollamaDefaultOrigins,
+} from './origin.js';
+export { createProxyHandler, type RunningProxy, startProxy, type TinyllmProxyHandler } from './proxy.js';
+export { errorBody, openAiErrorType } from './respond.js';
+export { type ApiFlavor, CACHED_ROUTES, type CachedEndpointName, type CachedRoute, classify, OPS_PREFIX, ROUTE_IDS, type Route } from './routes.js';
+export { redactUrl, Upstream, type UpstreamCall, type UpstreamProbe, type UpstreamSettings } from './upstream.js';

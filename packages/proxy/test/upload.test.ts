@@ -1,0 +1,86 @@
+import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from './helpers.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/proxy-child.mjs', import.meta.url));
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const GIB = 1024 * 1024 * 1024;
+const CHUNK = Buffer.alloc(1024 * 1024);
+for (let i = 0; i < CHUNK.length; i++) CHUNK[i] = (i * 31 + 7) & 0xff;
+
+describe('a 1 GiB blob upload streams through without being held in memory', () => {
+  let fake: FakeOllamaServer;
+  let digest = '';
+
+  beforeAll(async () => {
+    if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build the proxy first (cd packages/proxy && npx tsup)`);
+    // The fake hashes the body as it streams in (constant memory) and answers 201 only when the
+    // digest in the path matches: Ollama's POST /api/blobs/:digest.
+    fake = await startFakeOllama();
+    const hash = createHash('sha256');
+    for (let sent = 0; sent < GIB; sent += CHUNK.length) hash.update(CHUNK);
+    digest = `sha256:${hash.digest('hex')}`;
+  });
+  afterAll(() => fake.close());
+
+  it('1 GiB reaches Ollama intact (its digest checks), 201 comes back, and the proxy grows by less than 64 MiB', async () => {
+    const child = fork(CHILD, [fake.url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      let peakRss = 0;
+      const ready = new Promise<{ url: string; rss: number }>((resolve, reject) => {
+        child.on('message', (message: { url?: string; rss: number }) => {
+          peakRss = Math.max(peakRss, message.rss);
+          if (message.url !== undefined) resolve({ url: message.url, rss: message.rss });
+        });
+        child.once('exit', (code) => reject(new Error(`proxy child exited with ${code}`)));
+      });
+      const { url } = await ready;
+      // A few requests first, so the baseline includes a warmed-up proxy (JIT, pools, buffers).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const baseline = peakRss;
+      peakRss = 0;
+
+      const target = new URL(url);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: `/api/blobs/${digest}`,
+            method: 'POST',
+            headers: { 'Content-Length': String(GIB), 'Content-Type': 'application/octet-stream' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < GIB) {
+            sent += CHUNK.length;
+            if (!req.write(CHUNK)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end();
+        };
+        pump();
+      });
+      // 201: every byte arrived, in order (the fake checked the digest).
+      expect(status).toBe(201);
+      expect((await send(fake.url, `/api/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
+      expect(peakRss - baseline).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      child.send('close');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  }, 120_000);
+});
