@@ -12,6 +12,7 @@ import { keyPrefixOf } from '../key-prefix.js';
 import { ENGINE_ENDPOINTS, parseBody, planCall } from './plan.js';
 import { cacheHeaderOf, writeStream, writeWhole } from './respond-answer.js';
 import { UpstreamAnswer } from './upstream-answer.js';
+import { excludedFieldsValid } from './wire-checks.js';
 
 function bypass(request: CachedRouteRequest): Promise<void> {
   request.res.setHeader('X-Cache', 'BYPASS');
@@ -44,7 +45,7 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
       namespace: request.namespace,
       signal: controller.signal,
     });
-    if (profile.isLoadRequest(body)) return bypass(request);
+    if (profile.isLoadRequest(body) || !excludedFieldsValid(body, endpoint.startsWith('v1/'))) return bypass(request);
     try {
       const answer = await engine.run(call);
       request.setCacheResult(cacheHeaderOf(answer.info.status), answer.info.key === '' ? undefined : answer.info.key);
