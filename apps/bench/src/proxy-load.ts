@@ -10,9 +10,16 @@ const body = requestBody();
 // The parent went away (killed at its timeout, say): nothing must outlive it.
 process.on('disconnect', () => process.exit(0));
 
-process.on('message', (message: { url: string; seconds: number }) => {
+process.on('message', (message: { url: string; seconds: number; body?: string }) => {
   autocannon(
-    { url: message.url, connections: 50, duration: message.seconds, method: 'POST', body, headers: { 'content-type': 'application/json' } },
+    {
+      url: message.url,
+      connections: 50,
+      duration: message.seconds,
+      method: 'POST',
+      body: message.body ?? body,
+      headers: { 'content-type': 'application/json' },
+    },
     (error, result) => {
       if (error) {
         process.send?.({ error: String(error) });

@@ -42,7 +42,22 @@ export function requestBody(): string {
 const ANSWER = storedAnswer();
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(ANSWER.length) };
 
-type Kind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
+/** The ~300 B body of the /v1 rows: the same question through Ollama's OpenAI-compatible layer. */
+export function openaiBody(stream = false): string {
+  return JSON.stringify({
+    model: 'llama3.2',
+    messages: [
+      { role: 'system', content: 'You are a concise assistant.' },
+      { role: 'user', content: 'Explain in two sentences why a response cache in front of a local model saves GPU time and latency.' },
+    ],
+    temperature: 0,
+    seed: 7,
+    max_tokens: 256,
+    ...(stream ? { stream: true } : {}),
+  });
+}
+
+type Kind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'node-pass' | 'fastify-pass' | 'proxy-pass' | 'fake' | 'engine';
 
 async function nodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
@@ -107,6 +122,28 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
           request.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': answer.length, 'x-cache': 'HIT' });
           request.res.end(answer);
         },
+      });
+      return proxy.port;
+    }
+    // A fake Ollama (no latency, ~2 KB answers), the upstream of the engine rows.
+    case 'fake': {
+      const { startFakeOllama } = await import('@tinyllm/fake-ollama');
+      const fake = await startFakeOllama({ models: ['llama3.2:latest', 'qwen2.5:0.5b'], answerTokens: 250 });
+      return fake.port;
+    }
+    // The real proxy, as `tinyllm serve` runs it: the cache engine on a memory store, one pino line
+    // per request (to /dev/null), in front of the upstream.
+    case 'engine': {
+      const { createProxyLogger, startProxy } = await import('@tinyllm/proxy');
+      const { MemoryBackend } = await import('@tinyllm/cache-memory');
+      const { ollamaResponseCache } = await import('@tinyllm/ollama-cached');
+      const logger = await createProxyLogger({ level: 'info', destination: '/dev/null' });
+      const proxy = await startProxy({
+        port: 0,
+        upstream: upstream as string,
+        logger,
+        processMetrics: false,
+        cache: ollamaResponseCache(new MemoryBackend({ maxSize: 100_000 }), {}),
       });
       return proxy.port;
     }

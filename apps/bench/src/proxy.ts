@@ -12,13 +12,32 @@ import { CLIENT_CPU, pinToCpu, SERVER_CPU } from './cpu.js';
 import type { Group, RowResult } from './group.js';
 import { isError, unresolvable } from './group.js';
 import { isQuick, median } from './measure.js';
-import { fmtMs, fmtOps, fmtRatio, fmtSpread } from './table.js';
+import { openaiBody, requestBody } from './proxy-servers.js';
+import { fmtMs, fmtOps, fmtRatio, fmtSpread, type Section } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-type ServerKind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'direct' | 'node-pass' | 'fastify-pass' | 'proxy-pass';
+type ServerKind =
+  | 'bare'
+  | 'node-hit'
+  | 'fastify-hit'
+  | 'proxy-hit'
+  | 'proxy-hit-quiet'
+  | 'engine-hit'
+  | 'engine-v1-hit'
+  | 'engine-v1-stream-hit'
+  | 'direct'
+  | 'node-pass'
+  | 'fastify-pass'
+  | 'proxy-pass';
 
-const HIT_ROWS: ServerKind[] = ['bare', 'node-hit', 'fastify-hit', 'proxy-hit', 'proxy-hit-quiet'];
+const HIT_ROWS: ServerKind[] = ['bare', 'node-hit', 'fastify-hit', 'proxy-hit', 'proxy-hit-quiet', 'engine-hit', 'engine-v1-hit', 'engine-v1-stream-hit'];
+// The real proxy (cache engine on a memory store) in front of a fake Ollama: every request after the first is a hit.
+const ENGINE_ROWS: Partial<Record<ServerKind, { path: string; body: () => string }>> = {
+  'engine-hit': { path: '/api/generate', body: requestBody },
+  'engine-v1-hit': { path: '/v1/chat/completions', body: () => openaiBody(false) },
+  'engine-v1-stream-hit': { path: '/v1/chat/completions', body: () => openaiBody(true) },
+};
 const PASS_ROWS: ServerKind[] = ['direct', 'node-pass', 'fastify-pass', 'proxy-pass'];
 
 const LABELS: Record<ServerKind, string> = {
@@ -27,6 +46,9 @@ const LABELS: Record<ServerKind, string> = {
   'fastify-hit': 'fastify 5: route + its JSON body parser + stored bytes',
   'proxy-hit': '@tinyllm/proxy shell (node:http): hook answers a byte-identical body; controls, CORS, counters, pino line',
   'proxy-hit-quiet': '(diag) the same at --log-level warn: no request log line',
+  'engine-hit': '@tinyllm/proxy cached hit: POST /api/generate, stream:false (the engine on a memory store, pino line)',
+  'engine-v1-hit': '@tinyllm/proxy cached hit: POST /v1/chat/completions, non-streaming',
+  'engine-v1-stream-hit': '@tinyllm/proxy cached hit: POST /v1/chat/completions, streaming (SSE replay)',
   direct: 'direct: autocannon -> upstream (bare node:http, 2 KB answer)',
   'node-pass': 'node:http + undici Pool.dispatch pass-through',
   'fastify-pass': 'fastify 5 + @fastify/reply-from (undici) pass-through',
@@ -113,8 +135,8 @@ class LoadProcess {
     return this.#next();
   }
 
-  async run(url: string, seconds: number): Promise<LoadResult> {
-    const reply = await this.#next({ url, seconds });
+  async run(url: string, seconds: number, body?: string): Promise<LoadResult> {
+    const reply = await this.#next(body === undefined ? { url, seconds } : { url, seconds, body });
     if ('error' in reply) throw new Error(`autocannon: ${reply.error}`);
     if (!('rps' in reply)) throw new Error('autocannon: no figures');
     return reply;
@@ -142,17 +164,29 @@ async function measure(kinds: ServerKind[]): Promise<RowResult> {
     if (upstream) started.push(upstream);
     const upstreamUrl = upstream ? `http://127.0.0.1:${upstream.port}` : undefined;
     const targets = new Map<ServerKind, string>();
+    const bodies = new Map<ServerKind, string>();
     const processes = new Map<ServerKind, ChildProcess>();
+    const engines = kinds.some((kind) => ENGINE_ROWS[kind] !== undefined);
+    const fake = engines ? await startServer('fake') : undefined;
+    if (fake) {
+      started.push(fake);
+      if (fake.child.pid !== undefined) pinToCpu(fake.child.pid, CLIENT_CPU);
+    }
     const servers = await Promise.all(
       kinds
         .filter((kind) => kind !== 'direct')
-        .map(async (kind) => [kind, await startServer(kind, PASS_ROWS.includes(kind) ? upstreamUrl : undefined)] as const),
+        .map(async (kind) => {
+          if (ENGINE_ROWS[kind] !== undefined) return [kind, await startServer('engine', `http://127.0.0.1:${fake?.port}`)] as const;
+          return [kind, await startServer(kind, PASS_ROWS.includes(kind) ? upstreamUrl : undefined)] as const;
+        }),
     );
     for (const [kind, server] of servers) {
       started.push(server);
       processes.set(kind, server.child);
       if (server.child.pid !== undefined) pinToCpu(server.child.pid, SERVER_CPU);
-      targets.set(kind, `http://127.0.0.1:${server.port}${PASS_ROWS.includes(kind) ? '/api/show' : '/api/generate'}`);
+      const engine = ENGINE_ROWS[kind];
+      targets.set(kind, `http://127.0.0.1:${server.port}${engine?.path ?? (PASS_ROWS.includes(kind) ? '/api/show' : '/api/generate')}`);
+      if (engine) bodies.set(kind, engine.body());
     }
     if (upstream && kinds.includes('direct')) {
       targets.set('direct', `${upstreamUrl}/api/show`);
@@ -161,7 +195,7 @@ async function measure(kinds: ServerKind[]): Promise<RowResult> {
     // The upstream of the pass-through rows shares the client CPU, except when it is measured itself.
     if (upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
     const order = kinds.filter((kind) => targets.has(kind));
-    for (const kind of order) await load.run(targets.get(kind) as string, 1); // warmup: V8 optimises each server
+    for (const kind of order) await load.run(targets.get(kind) as string, 1, bodies.get(kind)); // warmup: V8 optimises each server (and the engine rows store their answer)
     const runs = new Map<ServerKind, Array<LoadResult & { cpuUsPerRequest: number }>>();
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < order.length; k++) {
@@ -169,7 +203,7 @@ async function measure(kinds: ServerKind[]): Promise<RowResult> {
         const server = processes.get(kind) as ChildProcess;
         if (kind === 'direct' && upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, SERVER_CPU);
         const cpuBefore = await cpuOf(server);
-        const result = await load.run(targets.get(kind) as string, seconds);
+        const result = await load.run(targets.get(kind) as string, seconds, bodies.get(kind));
         const cpuUsPerRequest = ((await cpuOf(server)) - cpuBefore) / Math.max(1, result.total);
         if (kind === 'direct' && upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
         runs.set(kind, [...(runs.get(kind) ?? []), { ...result, cpuUsPerRequest }]);
@@ -203,8 +237,8 @@ export const group: Group = {
   async available() {
     return unresolvable('@tinyllm/proxy', 'fastify', '@fastify/reply-from', 'autocannon/autocannon.js', 'undici');
   },
-  plan: () => ['hit', 'pass'],
-  rows: { hit: () => measure(HIT_ROWS), pass: () => measure(PASS_ROWS) },
+  plan: () => ['hit', 'pass', 'miss'],
+  rows: { hit: () => measure(HIT_ROWS), pass: () => measure(PASS_ROWS), miss: async () => (await import('./proxy-miss.js')).measureMiss() },
   summarize(results) {
     const hit = results.hit;
     const pass = results.pass;
@@ -233,6 +267,9 @@ export const group: Group = {
       });
     const ratio = (a: ServerKind, b: ServerKind): number => (f(a)?.rps ?? Number.NaN) / (f(b)?.rps ?? Number.NaN);
     const shellHit = ratio('proxy-hit', 'bare');
+    const engineHit = ratio('engine-hit', 'bare');
+    const v1Hit = ratio('engine-v1-hit', 'bare');
+    const engineP50 = (f('engine-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
     const meanRatio = (f('proxy-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
     const cpuRatio = (f('bare')?.cpuUs ?? Number.NaN) / (f('proxy-hit')?.cpuUs ?? Number.NaN);
     const note = `autocannon -c 50 (one load process for every run), ${r.rounds} interleaved rounds of ${r.seconds} s per server after 1 s of warmup, medians; server CPU per request = the server process's user + system CPU time over the requests of a round (steadier than req/s when other jobs share the machine); each server in its own process pinned to one CPU, autocannon on the other; non-2xx or errors must be 0.`;
@@ -251,6 +288,24 @@ export const group: Group = {
         ],
         rows: table(HIT_ROWS, 'bare'),
         targets: [
+          {
+            name: 'proxy cached hit (generate, non-streaming, memory) vs bare node:http answering the same bytes: req/s',
+            measured: fmtRatio(engineHit),
+            goal: '>= 0.70x (0.60x at the very least)',
+            pass: Number.isFinite(engineHit) ? engineHit >= 0.7 : null,
+          },
+          {
+            name: 'proxy cached hit (/v1/chat/completions, non-streaming) vs bare node:http: req/s',
+            measured: fmtRatio(v1Hit),
+            goal: '>= 0.70x',
+            pass: Number.isFinite(v1Hit) ? v1Hit >= 0.7 : null,
+          },
+          {
+            name: 'proxy cached hit mean latency vs bare node:http (autocannon percentiles are whole ms)',
+            measured: fmtRatio(engineP50),
+            goal: '<= 2.00x',
+            pass: Number.isFinite(engineP50) ? engineP50 <= 2 : null,
+          },
           {
             name: 'proxy shell hit-like route vs bare node:http (the engine adds its lookup on top)',
             measured: fmtRatio(shellHit),
@@ -291,6 +346,48 @@ export const group: Group = {
           'the upstream shares the client CPU with autocannon in the pass-through rows (three busy processes on two CPUs), so req/s "vs direct" understates what a proxy costs on a bigger machine; "server CPU per request" (the proxy process alone, user + system) is the steadier figure on a shared machine.',
         ],
       },
+      ((): Section => {
+        const m = results.miss;
+        const ok = m !== undefined && !isError(m);
+        const n = (name: string): number => (ok ? Number((m as RowResult)[name]) : Number.NaN);
+        const added = n('missProxyP50') - n('missDirectP50');
+        const firstByte = n('firstByteProxyP50') - n('firstByteDirectP50');
+        const upload = n('uploadProxyMBs') / n('uploadDirectMBs');
+        return {
+          title: 'Proxy: what a miss and a large upload cost (fake Ollama and proxy in their own processes, sequential requests)',
+          header: ['measure', 'direct to the fake', 'through the proxy', 'difference'],
+          rows: ok
+            ? [
+                ['miss, non-streaming, p50 (ms)', n('missDirectP50').toFixed(2), n('missProxyP50').toFixed(2), `+${added.toFixed(2)} ms`],
+                ['miss, streaming: first byte p50 (ms)', n('firstByteDirectP50').toFixed(2), n('firstByteProxyP50').toFixed(2), `+${firstByte.toFixed(2)} ms`],
+                [`pass-through upload of ${n('uploadMiB')} MiB (MB/s)`, n('uploadDirectMBs').toFixed(0), n('uploadProxyMBs').toFixed(0), fmtRatio(upload)],
+              ]
+            : [['miss', `error: ${errorOf(m)}`, '', '']],
+          targets: [
+            {
+              name: 'a miss adds at most 1 ms p50 over calling Ollama directly',
+              measured: `+${added.toFixed(2)} ms`,
+              goal: '<= 1 ms',
+              pass: Number.isFinite(added) ? added <= 1 : null,
+            },
+            {
+              name: 'the first byte of a streaming miss within 1 ms of the direct first byte',
+              measured: `+${firstByte.toFixed(2)} ms`,
+              goal: '<= 1 ms',
+              pass: Number.isFinite(firstByte) ? firstByte <= 1 : null,
+            },
+            {
+              name: 'pass-through of a large body vs a direct upload',
+              measured: fmtRatio(upload),
+              goal: '>= 0.80x',
+              pass: Number.isFinite(upload) ? upload >= 0.8 : null,
+            },
+          ],
+          notes: [
+            `${ok ? n('samples') : 0} interleaved samples of each; every request has a new prompt, so every proxied one is a miss; the fake answers at once (no model latency), so the difference is the proxy's own cost.`,
+          ],
+        };
+      })(),
     ];
   },
 };

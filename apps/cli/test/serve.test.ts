@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { cacheInfo, createCachedClient } from '@tinyllm/ollama-cached';
 import { type RedisServerHandle, requireRedisServer, startRedisServer } from '@tinyllm/redis-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, runCli, useCliFixture } from './helpers.js';
@@ -122,6 +123,39 @@ describe('tinyllm serve', () => {
     expect(result.stderr).toContain(flag);
   });
 
+  it('the library and the proxy share one SQLite file: a miss through either is a hit through the other', async () => {
+    const sqlitePath = join(fixture.dir, `shared-${randomUUID()}.sqlite`);
+    const served = await serve(['--upstream', fixture.fake.url, '--sqlite-path', sqlitePath]);
+    const client = createCachedClient({ host: fixture.fake.url, backend: 'sqlite', sqlitePath });
+    try {
+      const fromLibrary = await client.generate({ model: 'qwen2.5:0.5b', prompt: 'cached by the library' });
+      await client.flush();
+      const viaProxy = await fetch(`${served.url}/api/generate`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'qwen2.5:0.5b', prompt: 'cached by the library', stream: false }),
+      });
+      expect(viaProxy.headers.get('x-cache')).toBe('HIT');
+      expect(((await viaProxy.json()) as { response: string }).response).toBe(fromLibrary.response);
+
+      const first = await fetch(`${served.url}/api/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'qwen2.5:0.5b', messages: [{ role: 'user', content: 'cached by the proxy' }] }),
+      });
+      expect(first.headers.get('x-cache')).toBe('MISS');
+      await first.text();
+      let hit = await client.chat({ model: 'qwen2.5:0.5b', messages: [{ role: 'user', content: 'cached by the proxy' }] });
+      for (let i = 0; i < 50 && cacheInfo(hit)?.status !== 'hit'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        hit = await client.chat({ model: 'qwen2.5:0.5b', messages: [{ role: 'user', content: 'cached by the proxy' }] });
+      }
+      expect(cacheInfo(hit)?.status).toBe('hit');
+    } finally {
+      await client.close();
+      served.child.kill('SIGTERM');
+      expect(await served.exit).toBe(0);
+    }
+  });
+
   it('on SIGTERM finishes a streaming answer in flight, then exits 0', async () => {
     const served = await serve(['--upstream', fixture.fake.url, '--cache-backend', 'memory']);
     const target = new URL(served.url);
@@ -178,6 +212,63 @@ describe.skipIf(!(process.env.REDIS_URL !== undefined || requireRedisServer() !=
       const ready = await getJson(`${served.url}/tinyllm/ready`);
       expect(ready.body).toMatchObject({ ready: true, cache: { ok: true } });
     } finally {
+      served.child.kill('SIGTERM');
+      expect(await served.exit).toBe(0);
+    }
+  });
+
+  it('two serve processes on one Redis: an answer cached through one is a hit on the other', async () => {
+    const prefix = `tinyllm-serve-test:${randomUUID()}:`;
+    const args = ['--upstream', fixture.fake.url, '--cache-backend', 'redis', '--redis-url', (redis as RedisServerHandle).url, '--redis-key-prefix', prefix];
+    const [a, b] = await Promise.all([serve(args), serve(args)]);
+    try {
+      const body = JSON.stringify({ model: 'qwen2.5:0.5b', prompt: 'two proxies, one cache', stream: false });
+      const ask = (url: string) => fetch(`${url}/api/generate`, { method: 'POST', body });
+      const first = await ask(a.url);
+      expect(first.headers.get('x-cache')).toBe('MISS');
+      const answer = (await first.json()) as { response: string };
+      // The write lands behind the answer: ask the other process until it sees it.
+      let second = await ask(b.url);
+      for (let i = 0; i < 50 && second.headers.get('x-cache') !== 'HIT'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        second = await ask(b.url);
+      }
+      expect(second.headers.get('x-cache')).toBe('HIT');
+      expect(((await second.json()) as { response: string }).response).toBe(answer.response);
+    } finally {
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      expect(await a.exit).toBe(0);
+      expect(await b.exit).toBe(0);
+    }
+  });
+
+  it('the library and the proxy share one Redis: an answer cached by either is a hit for the other', async () => {
+    const keyPrefix = `tinyllm-serve-test:${randomUUID()}:`;
+    const url = (redis as RedisServerHandle).url;
+    const served = await serve(['--upstream', fixture.fake.url, '--cache-backend', 'redis', '--redis-url', url, '--redis-key-prefix', keyPrefix]);
+    const client = createCachedClient({ host: fixture.fake.url, backend: 'redis', redisUrl: url, keyPrefix });
+    try {
+      const fromLibrary = await client.generate({ model: 'qwen2.5:0.5b', prompt: 'library first, over redis' });
+      await client.flush();
+      const viaProxy = await fetch(`${served.url}/api/generate`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'qwen2.5:0.5b', prompt: 'library first, over redis', stream: false }),
+      });
+      expect(viaProxy.headers.get('x-cache')).toBe('HIT');
+      expect(((await viaProxy.json()) as { response: string }).response).toBe(fromLibrary.response);
+      const first = await fetch(`${served.url}/api/embed`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input: 'proxy first' }) });
+      expect(first.headers.get('x-cache')).toBe('MISS');
+      const vectors = ((await first.json()) as { embeddings: number[][] }).embeddings;
+      let hit = await client.embed({ model: 'nomic-embed-text', input: 'proxy first' });
+      for (let i = 0; i < 50 && cacheInfo(hit)?.status !== 'hit'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        hit = await client.embed({ model: 'nomic-embed-text', input: 'proxy first' });
+      }
+      expect(cacheInfo(hit)?.status).toBe('hit');
+      expect(hit.embeddings).toEqual(vectors);
+    } finally {
+      await client.close();
       served.child.kill('SIGTERM');
       expect(await served.exit).toBe(0);
     }

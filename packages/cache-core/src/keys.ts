@@ -93,14 +93,30 @@ const TOP_LEVEL_OPTION_FIELDS: ReadonlySet<string> = new Set([
   'num_keep',
 ]);
 
+// Ollama's defaults for a name's host and namespace (types/model/name.go).
+const DEFAULT_REGISTRY = 'registry.ollama.ai';
+const DEFAULT_NAMESPACE = 'library';
+
 /**
- * Normalises a model name: trimmed, lower-cased (Ollama matches names case-insensitively) and with
- * the implicit `:latest` tag made explicit, so `llama3` and `Llama3:latest` are one model.
+ * Normalises a model name the way Ollama resolves it, so spellings of one model share a key: trimmed,
+ * lower-cased (Ollama matches names case-insensitively), the implicit `:latest` tag made explicit,
+ * and the default registry and namespace dropped (`library/llama3` and
+ * `registry.ollama.ai/library/llama3:latest` are `llama3:latest`). Names are `[host/][namespace/]model[:tag]`;
+ * a digest (`model@sha256:...`) is kept as written.
  */
 export function normalizeModelName(model: string): string {
-  const name = model.trim().toLowerCase();
-  const lastSegment = name.slice(name.lastIndexOf('/') + 1);
-  return lastSegment.includes(':') || lastSegment.includes('@') ? name : `${name}:latest`;
+  let name = model.trim().toLowerCase();
+  if (name.includes('@')) return name;
+  // Ollama drops a scheme in front of the host (http://host/ns/model).
+  const scheme = name.indexOf('://');
+  if (scheme >= 0) name = name.slice(scheme + 3);
+  const slash = name.lastIndexOf('/');
+  if (name.lastIndexOf(':') <= slash) name = `${name}:latest`;
+  if (slash < 0) return name;
+  const parts = name.split('/');
+  if (parts.length === 2 && parts[0] === DEFAULT_NAMESPACE) return parts[1] as string;
+  if (parts.length === 3 && parts[0] === DEFAULT_REGISTRY && parts[1] === DEFAULT_NAMESPACE) return parts[2] as string;
+  return name;
 }
 
 // Go decodes `images` with strict standard base64 (line breaks aside): exactly what it accepts.
@@ -228,7 +244,8 @@ function writeOptions(options: unknown): string | undefined {
     out += `${first ? '' : ','}${quote(name)}:${written}`;
     first = false;
   }
-  return `${out}}`;
+  // No option that changes the text: the same request as one without options.
+  return first ? undefined : `${out}}`;
 }
 
 /**

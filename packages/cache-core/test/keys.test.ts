@@ -23,6 +23,13 @@ describe('generateCacheKey: what does not change the key', () => {
   it('is 64 hex characters without a namespace', () => {
     expect(key).toMatch(/^[0-9a-f]{64}$/);
   });
+  it('options that hold only runtime settings (or nothing) are the same request as no options', () => {
+    const bare = { model: 'm', prompt: 'p' };
+    for (const options of [{}, { num_thread: 8 }, { num_gpu: 1, use_mmap: false }, { temperature: null }]) {
+      expect(generateCacheKey({ ...bare, options })).toBe(generateCacheKey(bare));
+    }
+    expect(generateCacheKey({ ...bare, options: { temperature: 0 } })).not.toBe(generateCacheKey(bare));
+  });
   it('ignores key order at every depth', () => {
     const reordered = {
       options: { num_ctx: 4096, stop: ['\n\n'], num_predict: 128, top_p: 0.9, top_k: 40, seed: 42, temperature: 0 },
@@ -50,6 +57,18 @@ describe('generateCacheKey: what does not change the key', () => {
     expect(generateCacheKey({ ...base, model: 'Llama3.2' })).toBe(key);
     expect(normalizeModelName('registry.local:5000/team/model')).toBe('registry.local:5000/team/model:latest');
     expect(normalizeModelName('team/model:q4')).toBe('team/model:q4');
+    // Spellings Ollama resolves to one model (types/model/name.go: defaults registry.ollama.ai, library, latest).
+    for (const spelling of [
+      'llama3.2',
+      'library/llama3.2',
+      'registry.ollama.ai/library/llama3.2:latest',
+      'https://registry.ollama.ai/library/llama3.2',
+      ' Llama3.2:LATEST ',
+    ]) {
+      expect(normalizeModelName(spelling)).toBe('llama3.2:latest');
+    }
+    expect(normalizeModelName('registry.ollama.ai/someone/llama3.2')).toBe('registry.ollama.ai/someone/llama3.2:latest');
+    expect(normalizeModelName('someone/llama3.2')).toBe('someone/llama3.2:latest');
   });
   it('writes -0 as 0', () => {
     expect(generateCacheKey({ ...base, options: { ...base.options, temperature: -0 } })).toBe(key);

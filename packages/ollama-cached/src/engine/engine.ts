@@ -14,7 +14,7 @@ import type { OllamaResponseCache } from '../ollama-response-cache.js';
 import { StreamIterator } from '../stream-iterator.js';
 import { Flight, FlightAbandonedError } from './flight.js';
 import type { JsonObject } from './json.js';
-import { type CachedEndpoint, type EndpointProfile, newStamp } from './profile.js';
+import { type AnswerStamp, type CachedEndpoint, type EndpointProfile, newStamp } from './profile.js';
 import { profileOf } from './profiles.js';
 import { replayStream } from './replay.js';
 import { isStoredResponseFor, type StoredResponse } from './stored-response.js';
@@ -48,12 +48,20 @@ export interface EngineCall {
   readonly controls?: CallControls;
   /** Namespace of the key, overriding the cache's own (a tenant). Default: the cache's. */
   readonly namespace?: string;
+  /** The key, when the front door already has it (keyOf of this very request, remembered for a byte-identical body). Default: derived here. */
+  readonly key?: string;
   /** Aborts the caller's wait (its client went away); the upstream call stops when nobody else waits for it. */
   readonly signal?: AbortSignal;
   /** Give stream readers their own copies of live chunks (for callers that may mutate them). Default true. */
   readonly copyChunks?: boolean;
   /** The request's bytes as the caller sent them, for an upstream that forwards them unchanged (the proxy). */
   readonly body?: Uint8Array;
+  /**
+   * A whole answer is handed over as the engine holds it (shared: never mutate it), with the stamp the
+   * caller's copy would have had, instead of a deep copy: for a front door that serialises it at once
+   * (the proxy). Default false.
+   */
+  readonly shared?: boolean;
 }
 
 /** The engine's answer: a whole response, a stream of chunks, or (only-if-cached) nothing. */
@@ -65,6 +73,8 @@ export type EngineAnswer =
       readonly info: CacheInfo;
       /** The answer as the upstream returned it, when this call asked for it itself (status miss, refresh or bypass): a front door may hold the upstream's own bytes for it. */
       readonly origin?: JsonObject;
+      /** With `shared`: the labels this caller's answer gets (its spelling of the model, a fresh identity); `response` is then not yet stamped. */
+      readonly stamp?: AnswerStamp;
     }
   | { readonly kind: 'stream'; readonly chunks: StreamIterator<JsonObject>; readonly info: CacheInfo }
   | { readonly kind: 'not-cached'; readonly info: CacheInfo };
@@ -196,7 +206,7 @@ export class CacheEngine {
       if (MissingPackageError.isInstance(error)) throw error;
       return this.#cacheFailed(error, call, profile, 'open');
     }
-    const key = this.keyOf(call, cache);
+    const key = call.key ?? this.keyOf(call, cache);
     for (let attempt = 1; ; attempt++) {
       try {
         if (call.controls?.onlyIfCached) return await this.#fromCacheOnly(cache, key, call, profile);
@@ -228,7 +238,7 @@ export class CacheEngine {
     if (entry === undefined || !fresh || !isStoredResponseFor(entry.value, profile)) return { kind: 'not-cached', info: { status: 'miss', key } };
     const info = infoOf({ value: entry.value, status: 'hit', entry }, key, profile);
     if (call.stream && profile.streams) return { kind: 'stream', chunks: replayStream(profile, entry.value, call.model), info };
-    return { kind: 'whole', response: profile.freshAnswer(entry.value.response, newStamp(call.model)), info };
+    return wholeAnswer(call, profile, entry.value.response, info, undefined);
   }
 
   async #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
@@ -251,11 +261,9 @@ export class CacheEngine {
         options,
       );
       const result = await untilAborted(resolving, call.signal);
-      const response = profile.freshAnswer(result.value.response, newStamp(call.model));
       const info = infoOf(result, key, profile);
-      return result.status === 'miss' || result.status === 'refresh'
-        ? { kind: 'whole', response, info, origin: result.value.response }
-        : { kind: 'whole', response, info };
+      const origin = result.status === 'miss' || result.status === 'refresh' ? result.value.response : undefined;
+      return wholeAnswer(call, profile, result.value.response, info, origin);
     } finally {
       release();
     }
@@ -298,7 +306,7 @@ export class CacheEngine {
     if (first !== undefined && flight === undefined) {
       // A hit, or a flight someone else started without a live handle: replay the stored answer.
       const info = infoOf(first, key, profile);
-      if (!profile.streams) return { kind: 'whole', response: profile.freshAnswer(first.value.response, newStamp(call.model)), info };
+      if (!profile.streams) return wholeAnswer(call, profile, first.value.response, info, undefined);
       return { kind: 'stream', chunks: replayStream(profile, first.value, call.model), info };
     }
     const live = flight as Flight;
@@ -319,7 +327,7 @@ export class CacheEngine {
     };
     if (!profile.streams) {
       const stored = await live.result(call.signal, release);
-      return { kind: 'whole', response: profile.freshAnswer(stored.response, newStamp(call.model)), info };
+      return wholeAnswer(call, profile, stored.response, info, undefined);
     }
     // The leader reads the model's chunks as they are; a joiner gets its own labels on them.
     const readOptions = {
@@ -423,6 +431,14 @@ export class CacheEngine {
   get stopped(): boolean {
     return this.#closing;
   }
+}
+
+// A whole answer for one caller: its own stamped copy, or (shared) the held answer and the stamp.
+function wholeAnswer(call: EngineCall, profile: EndpointProfile, response: JsonObject, info: CacheInfo, origin: JsonObject | undefined): EngineAnswer {
+  const stamp = newStamp(call.model);
+  if (call.shared) return origin === undefined ? { kind: 'whole', response, info, stamp } : { kind: 'whole', response, info, stamp, origin };
+  const copy = profile.freshAnswer(response, stamp);
+  return origin === undefined ? { kind: 'whole', response: copy, info } : { kind: 'whole', response: copy, info, origin };
 }
 
 // The never-store and shape rules of an endpoint, built once per profile (they run on every call).

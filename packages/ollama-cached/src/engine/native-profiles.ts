@@ -1,6 +1,6 @@
 import type { Savings } from '@tinyllm/cache-core';
 import { copyJson, isObject, type JsonObject, omit, text } from './json.js';
-import type { AnswerStamp, EndpointProfile, TextSlot } from './profile.js';
+import { type AnswerStamp, type EndpointProfile, stampedCopy, type TextSlot } from './profile.js';
 
 /** Words per replayed chunk when a non-streaming answer is replayed as a stream. */
 const WORDS_PER_CHUNK = 4;
@@ -36,11 +36,10 @@ function relabel(chunk: JsonObject, { model }: AnswerStamp): void {
   if (model !== undefined && 'model' in chunk) chunk.model = model;
 }
 
-function freshAnswer(response: JsonObject, { model, createdAt }: AnswerStamp): JsonObject {
-  const copy = copyJson(response);
-  if (model !== undefined && 'model' in copy) copy.model = model;
-  if ('created_at' in copy) copy.created_at = createdAt;
-  return copy;
+const answerFields = ({ model, createdAt }: AnswerStamp): JsonObject => ({ model, created_at: createdAt });
+
+function freshAnswer(response: JsonObject, stamp: AnswerStamp): JsonObject {
+  return stampedCopy(response, answerFields(stamp));
 }
 
 // model and created_at are every answer's own: a track never stores them.
@@ -115,6 +114,7 @@ export const generateProfile: EndpointProfile = {
   },
   stamp,
   relabel,
+  answerFields,
   freshAnswer,
   shapeOf,
   savings: nativeSavings,
@@ -168,6 +168,7 @@ export const chatProfile: EndpointProfile = {
   },
   stamp,
   relabel,
+  answerFields,
   freshAnswer,
   shapeOf,
   savings: nativeSavings,
@@ -190,6 +191,7 @@ export const embedProfile: EndpointProfile = {
   split: (response) => [omit(response, ['model', 'created_at'])],
   stamp,
   relabel,
+  answerFields,
   freshAnswer,
   shapeOf,
   savings: nativeSavings,
@@ -210,6 +212,7 @@ export const embeddingsProfile: EndpointProfile = {
   split: (response) => [copyJson(response)],
   stamp: (chunk) => chunk,
   relabel: () => {},
+  answerFields: () => ({}),
   freshAnswer: (response) => copyJson(response),
   shapeOf: (chunk) => copyJson(chunk),
   savings: () => undefined,

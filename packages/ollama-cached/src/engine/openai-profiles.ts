@@ -1,7 +1,7 @@
 import type { Savings } from '@tinyllm/cache-core';
 import { copyJson, isObject, type JsonObject, text } from './json.js';
 import { splitWords } from './native-profiles.js';
-import type { AnswerStamp, EndpointProfile, TextSlot } from './profile.js';
+import { type AnswerStamp, type EndpointProfile, stampedCopy, type TextSlot } from './profile.js';
 
 /** The chunk that stands for the `data: [DONE]` event ending an OpenAI-style stream. */
 export const DONE_EVENT: Readonly<JsonObject> = Object.freeze({ '[DONE]': true });
@@ -31,8 +31,9 @@ function shapeOf(chunk: JsonObject): JsonObject {
   return out;
 }
 
-function stamper(prefix: string): Pick<EndpointProfile, 'stamp' | 'relabel' | 'freshAnswer'> {
+function stamper(prefix: string): Pick<EndpointProfile, 'stamp' | 'relabel' | 'answerFields' | 'freshAnswer'> {
   const id = (stamp: AnswerStamp): string => `${prefix}-${stamp.serial}`;
+  const answerFields = (stamp: AnswerStamp): JsonObject => ({ id: id(stamp), created: stamp.created, model: stamp.model });
   return {
     stamp(chunk, stamp) {
       const out: JsonObject = { ...chunk };
@@ -46,13 +47,8 @@ function stamper(prefix: string): Pick<EndpointProfile, 'stamp' | 'relabel' | 'f
       // A mid-stream error frame carries an empty model: it stays empty, as Ollama sent it.
       if (stamp.model !== undefined && typeof chunk.model === 'string' && chunk.model !== '') chunk.model = stamp.model;
     },
-    freshAnswer(response, stamp) {
-      const out = copyJson(response);
-      if ('id' in out) out.id = id(stamp);
-      if ('created' in out) out.created = stamp.created;
-      if (stamp.model !== undefined && 'model' in out) out.model = stamp.model;
-      return out;
-    },
+    answerFields,
+    freshAnswer: (response, stamp) => stampedCopy(response, answerFields(stamp)),
   };
 }
 
@@ -270,11 +266,8 @@ export const openaiEmbeddingsProfile: EndpointProfile = {
   shapeOf: (chunk) => copyJson(chunk),
   stamp: (chunk, { model }) => (model !== undefined && 'model' in chunk ? { ...chunk, model } : chunk),
   relabel: () => {},
-  freshAnswer: (response, { model }) => {
-    const out = copyJson(response);
-    if (model !== undefined && 'model' in out) out.model = model;
-    return out;
-  },
+  answerFields: ({ model }) => ({ model }),
+  freshAnswer: (response, { model }) => stampedCopy(response, { model }),
   savings: usageSavings,
 };
 

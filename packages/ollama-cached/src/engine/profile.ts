@@ -1,5 +1,5 @@
 import type { CacheEndpoint, Savings } from '@tinyllm/cache-core';
-import type { JsonObject } from './json.js';
+import { copyJson, type JsonObject } from './json.js';
 
 /** The endpoints whose answers are cached: Ollama's native ones and its OpenAI-compatible /v1 ones. */
 export type CachedEndpoint = CacheEndpoint;
@@ -33,6 +33,13 @@ export interface AnswerStamp {
 // Formatting a date costs more than the rest of a hit's bookkeeping: reuse it within a millisecond.
 let lastMs = 0;
 let lastIso = new Date(0).toISOString();
+
+/** A deep copy of an answer with the profile's answerFields set (those the answer has). */
+export function stampedCopy(response: JsonObject, fields: Readonly<JsonObject>): JsonObject {
+  const copy = copyJson(response);
+  for (const name in fields) if (name in copy && fields[name] !== undefined) copy[name] = fields[name];
+  return copy;
+}
 
 /** A stamp for one answer: the caller's spelling of the model and a fresh identity. */
 export function newStamp(model: string | undefined): AnswerStamp {
@@ -79,7 +86,13 @@ export interface EndpointProfile {
   stamp(chunk: JsonObject, stamp: AnswerStamp): JsonObject;
   /** A live chunk given to a caller that joined another's call: its own spelling of the model and id (mutates a copy). */
   relabel(chunk: JsonObject, stamp: AnswerStamp): void;
-  /** A caller's copy of a stored answer, stamped (a deep copy). */
+  /**
+   * The top-level fields a whole answer gets afresh for a caller (native: `model` and `created_at`;
+   * /v1: `id`, `created` and `model`), with their values for this stamp. Only the ones the answer has
+   * are set. A front door that serialises answers itself uses it to fill a template.
+   */
+  answerFields(stamp: AnswerStamp): Readonly<JsonObject>;
+  /** A caller's copy of a stored answer, stamped (a deep copy with answerFields set). */
   freshAnswer(response: JsonObject, stamp: AnswerStamp): JsonObject;
   /** What a hit on this answer saved upstream. */
   savings(response: JsonObject): Savings | undefined;

@@ -1,15 +1,17 @@
 /**
  * The proxy's front door to the cache engine: answers POST on the cached routes. It plans the
- * engine call from the request, lets the engine answer (the cache, a flight already under way, or
- * Ollama), and writes the answer in the route's wire format. What the proxy cannot key faithfully,
- * and what only loads or unloads a model, goes to Ollama untouched (X-Cache: BYPASS).
+ * engine call from the request (remembered for a byte-identical body), lets the engine answer (the
+ * cache, a flight already under way, or Ollama), and writes the answer in the route's wire format.
+ * What the proxy cannot key faithfully, and what only loads or unloads a model, goes to Ollama
+ * untouched (X-Cache: BYPASS).
  */
-import { type CacheEngine, isAbortError, isObject, type JsonObject, OllamaTimeoutError } from '@tinyllm/ollama-cached/engine';
+import { type CacheEngine, isAbortError, isObject, OllamaTimeoutError } from '@tinyllm/ollama-cached/engine';
+import { DEFAULT_CONTROLS } from '../controls.js';
 import { UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 import type { CachedRouteHandler, CachedRouteRequest } from '../handler.js';
 import { clientResponseHeaders } from '../headers.js';
 import { keyPrefixOf } from '../key-prefix.js';
-import { ENGINE_ENDPOINTS, parseBody, planCall } from './plan.js';
+import { ENGINE_ENDPOINTS, PlanMemo, planCall } from './plan.js';
 import { cacheHeaderOf, writeStream, writeWhole } from './respond-answer.js';
 import { UpstreamAnswer } from './upstream-answer.js';
 
@@ -19,13 +21,13 @@ function bypass(request: CachedRouteRequest): Promise<void> {
   return request.passThrough();
 }
 
-const includeUsageOf = (body: JsonObject): boolean => isObject(body.stream_options) && body.stream_options.include_usage === true;
-
 /** The cached routes' handler over an engine (see the module comment). */
 export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
+  const memo = new PlanMemo();
   return async (request) => {
     const endpoint = ENGINE_ENDPOINTS[request.route.endpoint];
-    const body = parseBody(request.body);
+    const plan = memo.planOf(endpoint, request.namespace, request.body);
+    const body = plan.request;
     if (body === undefined) return bypass(request);
     const { req, res } = request;
     const controller = new AbortController();
@@ -35,18 +37,20 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
     res.once('close', onClose);
     const { call, profile } = planCall({
       endpoint,
-      request: body,
+      plan: plan as typeof plan & { request: typeof body },
       body: request.body,
       path: request.path,
       rawHeaders: req.rawHeaders,
       connection: req.headers.connection,
       controls: request.controls,
+      hasControls: request.controls !== DEFAULT_CONTROLS,
       namespace: request.namespace,
       signal: controller.signal,
     });
-    if (profile.isLoadRequest(body)) return bypass(request);
     try {
-      const answer = await engine.run(call);
+      // Remember the key for the next byte-identical body (the engine derives it once).
+      if (plan.key === undefined && engine.cache !== undefined) plan.key = engine.keyOf(call, engine.cache);
+      const answer = await engine.run(plan.key === undefined || call.key !== undefined ? call : { ...call, key: plan.key });
       request.setCacheResult(cacheHeaderOf(answer.info.status), answer.info.key === '' ? undefined : answer.info.key);
       if (answer.kind === 'not-cached') {
         res.setHeader('X-Cache', 'MISS');
@@ -58,7 +62,8 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
         writeWhole(res, profile, answer);
         return;
       }
-      await writeStream(res, profile, answer, includeUsageOf(body));
+      const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+      await writeStream(res, profile, answer, includeUsage);
     } catch (error) {
       answerFailure(request, error);
     } finally {

@@ -23,8 +23,8 @@ import { UpstreamAnswer } from './upstream-answer.js';
 export interface ProxyCall extends EngineCall {
   /** Path and query to request from Ollama. */
   readonly path: string;
-  /** Headers for Ollama: the client's, less hop-by-hop ones, Host, Origin, Content-Length and the proxy's own. */
-  readonly headers: readonly string[];
+  /** Headers for Ollama: the client's, less hop-by-hop ones, Host, Origin, Content-Length and the proxy's own (built only when Ollama is asked). */
+  upstreamHeaders(): readonly string[];
   /** The request body exactly as the client sent it. */
   readonly body: Uint8Array;
 }
@@ -82,7 +82,7 @@ export class ProxyEngineUpstream implements EngineUpstream {
       const response = await upstream.pool.request({
         method: 'POST',
         path: upstream.pathFor(call.path),
-        headers: [...call.headers, 'content-length', String(body.byteLength)],
+        headers: [...call.upstreamHeaders(), 'content-length', String(body.byteLength)],
         body,
         signal,
       });

@@ -1,7 +1,9 @@
 /**
  * From a POST on a cached route to the engine's call: the body parsed, the controls mapped, the
  * headers Ollama gets. A body the proxy cannot key faithfully (not JSON, no model, a number JSON
- * cannot hold) is not planned: it goes to Ollama untouched, and Ollama answers it.
+ * cannot hold) is not planned: it goes to Ollama untouched, and Ollama answers it. What planning
+ * learns about a body is remembered for a byte-identical body (most hits repeat a request exactly),
+ * so a hit skips parsing and key derivation.
  */
 import type { CachedEndpoint, CallControls, EndpointProfile, JsonObject } from '@tinyllm/ollama-cached/engine';
 import { isObject, profileOf } from '@tinyllm/ollama-cached/engine';
@@ -9,6 +11,7 @@ import type { RequestControls } from '../controls.js';
 import { upstreamRequestHeaders } from '../headers.js';
 import type { CachedEndpointName } from '../routes.js';
 import type { ProxyCall } from './engine-upstream.js';
+import { excludedFieldsValid } from './wire-checks.js';
 
 /** The engine endpoint of each cached route. */
 export const ENGINE_ENDPOINTS: Readonly<Record<CachedEndpointName, CachedEndpoint>> = Object.freeze({
@@ -46,6 +49,73 @@ export function parseBody(body: Buffer): JsonObject | undefined {
   return parsed;
 }
 
+/** What planning found out about one request body: whether it can be cached, and how. */
+export interface BodyPlan {
+  /** The parsed body, when the proxy caches this request; undefined: it goes to Ollama untouched. */
+  readonly request: JsonObject | undefined;
+  /** The request asks for a stream. */
+  readonly stream: boolean;
+  /** Its key, once the engine derived it (per namespace: the memo's id includes it). */
+  key: string | undefined;
+}
+
+/** Plans a body (parse, checks): the slow part, done once per distinct body. */
+export function planBody(endpoint: CachedEndpoint, body: Buffer): BodyPlan {
+  const profile = profileOf(endpoint);
+  const request = parseBody(body);
+  if (request === undefined || profile.isLoadRequest(request) || !excludedFieldsValid(request, endpoint.startsWith('v1/'))) {
+    return { request: undefined, stream: false, key: undefined };
+  }
+  return { request, stream: profile.wantsStream(request), key: undefined };
+}
+
+// Bodies larger than this (images) are planned every time rather than remembered.
+const MAX_REMEMBERED_BODY = 64 * 1024;
+
+/**
+ * Remembers BodyPlans by body bytes (and endpoint and namespace), least recently used out, bounded
+ * by entries and by the bytes of the bodies it keeps.
+ */
+export class PlanMemo {
+  readonly #plans = new Map<string, BodyPlan>();
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(maxEntries = 4096, maxBytes = 16 * 1024 * 1024) {
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** The plan of a body, from memory or made now. */
+  planOf(endpoint: CachedEndpoint, namespace: string | undefined, body: Buffer): BodyPlan {
+    if (body.length > MAX_REMEMBERED_BODY) return planBody(endpoint, body);
+    // latin1 maps each byte to one character: a cheap, exact identity for the bytes.
+    const id = `${endpoint}\n${namespace ?? ''}\n${body.toString('latin1')}`;
+    const known = this.#plans.get(id);
+    if (known !== undefined) {
+      // Most recently used last: Map keeps insertion order, so the first key is the least recent.
+      this.#plans.delete(id);
+      this.#plans.set(id, known);
+      return known;
+    }
+    const plan = planBody(endpoint, body);
+    this.#plans.set(id, plan);
+    this.#bytes += id.length;
+    while (this.#plans.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
+      const oldest = this.#plans.keys().next().value as string;
+      this.#plans.delete(oldest);
+      this.#bytes -= oldest.length;
+    }
+    return plan;
+  }
+
+  /** Bodies remembered. */
+  get size(): number {
+    return this.#plans.size;
+  }
+}
+
 /** The engine's controls for the request's Cache-Control and X-TinyLLM-TTL. */
 export function callControls(controls: RequestControls): CallControls {
   const out: CallControls = {};
@@ -57,12 +127,14 @@ export function callControls(controls: RequestControls): CallControls {
   return out;
 }
 
+const NO_CONTROLS: CallControls = Object.freeze({});
+
 /** What planCall needs of the request. */
 export interface PlanInput {
   /** The route's engine endpoint. */
   readonly endpoint: CachedEndpoint;
-  /** The parsed body. */
-  readonly request: JsonObject;
+  /** The body's plan (its request must be defined). */
+  readonly plan: BodyPlan & { request: JsonObject };
   /** The body as received. */
   readonly body: Buffer;
   /** Path and query for Ollama. */
@@ -73,35 +145,45 @@ export interface PlanInput {
   readonly connection: string | undefined;
   /** The request's controls. */
   readonly controls: RequestControls;
+  /** Whether the request sent any control (else the shared empty controls). */
+  readonly hasControls: boolean;
   /** The namespace, if any. */
   readonly namespace: string | undefined;
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
 }
 
-/** The engine call for a request (see ProxyCall). */
-export function planCall(input: PlanInput): { call: ProxyCall; profile: EndpointProfile } {
-  const profile = profileOf(input.endpoint);
-  // Content-Length is set per request: the body Ollama gets may differ from the client's (see ProxyEngineUpstream.stream).
-  const headers = upstreamRequestHeaders(input.rawHeaders, input.connection);
+// Content-Length is set per request: the body Ollama gets may differ from the client's (see ProxyEngineUpstream.stream).
+function headersFor(rawHeaders: readonly string[], connection: string | undefined): string[] {
+  const headers = upstreamRequestHeaders(rawHeaders, connection);
   const clean: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
     if (name.toLowerCase() === 'content-length') continue;
     clean.push(name, headers[i + 1] as string);
   }
+  return clean;
+}
+
+/** The engine call for a request (see ProxyCall). */
+export function planCall(input: PlanInput): { call: ProxyCall; profile: EndpointProfile } {
+  const profile = profileOf(input.endpoint);
+  const request = input.plan.request;
+  const { rawHeaders, connection } = input;
   const call: ProxyCall = {
     endpoint: input.endpoint,
-    request: input.request,
-    model: input.request.model as string,
-    stream: profile.wantsStream(input.request),
-    controls: callControls(input.controls),
+    request,
+    model: request.model as string,
+    stream: input.plan.stream,
+    controls: input.hasControls ? callControls(input.controls) : NO_CONTROLS,
     signal: input.signal,
     copyChunks: false,
+    shared: true,
     body: input.body,
     path: input.path,
-    headers: clean,
+    upstreamHeaders: () => headersFor(rawHeaders, connection),
     ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
+    ...(input.plan.key === undefined ? {} : { key: input.plan.key }),
   };
   return { call, profile };
 }

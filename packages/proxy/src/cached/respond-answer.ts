@@ -17,6 +17,7 @@ import {
 import type { CacheHeaderStatus } from '../counters.js';
 import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
+import { answerJson } from './serialize.js';
 
 /** The X-Cache value of an engine status. */
 export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
@@ -46,8 +47,9 @@ const isOpenAi = (profile: EndpointProfile): boolean => profile.endpoint.startsW
 export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer: Extract<EngineAnswer, { kind: 'whole' }>): void {
   const raw = rawAnswerOf(answer.origin);
   const openai = isOpenAi(profile);
+  const json = raw === undefined ? (answer.stamp === undefined ? JSON.stringify(answer.response) : answerJson(profile, answer.response, answer.stamp)) : '';
   // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
-  const body = raw?.body ?? Buffer.from(openai ? `${JSON.stringify(answer.response)}\n` : JSON.stringify(answer.response));
+  const body = raw?.body ?? Buffer.from(openai ? `${json}\n` : json);
   const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
   res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, ...cacheHeaders(answer.info) });
   res.end(body);
@@ -87,6 +89,14 @@ export async function writeStream(
     if (!res.writableFinished) stream.abort();
   };
   res.once('close', onClose);
+  // Frames that are ready together (a replay, or a burst from Ollama) leave in one write: the
+  // response is corked on the first write of a burst and uncorked once the burst is over.
+  let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
   let started = false;
   const start = (): void => {
     started = true;
@@ -103,15 +113,25 @@ export async function writeStream(
         text = `${JSON.stringify(chunk as JsonObject)}\n`;
       }
       if (!started) start();
-      if (!res.write(text)) await waitForDrain(res);
+      if (!corked) {
+        corked = true;
+        res.cork();
+        setImmediate(uncork);
+      }
+      if (!res.write(text)) {
+        uncork();
+        await waitForDrain(res);
+      }
       if (res.destroyed) {
         stream.abort();
         return;
       }
     }
     if (!started) start();
+    uncork();
     res.end();
   } catch (error) {
+    uncork();
     if (res.destroyed) return;
     if (!started) throw error;
     if (OllamaStreamError.isInstance(error)) res.end();

@@ -1,0 +1,101 @@
+/**
+ * What the proxy adds to a miss, and to a large pass-through upload: the fake Ollama and the proxy
+ * (the cache engine on a memory store) each in their own process, requests from this one.
+ * - miss latency: sequential non-streaming requests with ever-new prompts (every one a miss), direct
+ *   to the fake and through the proxy, interleaved; the difference of the medians.
+ * - first byte: the same with streaming requests, time to the first body byte.
+ * - upload: a 128 MiB blob (POST /api/blobs/:digest, hashed by the fake as it streams in), direct and
+ *   through the proxy, MB/s.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLIENT_CPU, pinToCpu, SERVER_CPU } from './cpu.js';
+import type { RowResult } from './group.js';
+import { isQuick, median } from './measure.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function start(kind: string, upstream?: string): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, 'proxy-servers.ts'), upstream ? [kind, upstream] : [kind], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start`)), 20_000);
+    child.on('message', (message: { port?: unknown }) => {
+      if (typeof message?.port !== 'number') return;
+      clearTimeout(timer);
+      resolve({ child, port: message.port });
+    });
+  });
+}
+
+/** One POST; resolves with the time to the first body byte and to the end, in ms. */
+function post(port: number, path: string, body: Buffer | string): Promise<{ firstByteMs: number; totalMs: number; status: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let first = 0;
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.on('data', () => {
+        if (first === 0) first = performance.now() - t0;
+      });
+      res.on('end', () => resolve({ firstByteMs: first, totalMs: performance.now() - t0, status: res.statusCode ?? 0 }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Runs the miss and upload measurements; every figure is a median over interleaved samples. */
+export async function measureMiss(): Promise<RowResult> {
+  const fake = await start('fake');
+  const proxy = await start('engine', `http://127.0.0.1:${fake.port}`);
+  if (fake.child.pid !== undefined) pinToCpu(fake.child.pid, CLIENT_CPU);
+  if (proxy.child.pid !== undefined) pinToCpu(proxy.child.pid, SERVER_CPU);
+  try {
+    const samples = isQuick() ? 60 : 300;
+    let n = 0;
+    const body = (stream: boolean) =>
+      JSON.stringify({ model: 'llama3.2', prompt: `miss ${process.pid} ${n++}: why is the sky blue?`, stream, options: { num_predict: 64 } });
+    const direct: number[] = [];
+    const proxied: number[] = [];
+    const directFirst: number[] = [];
+    const proxiedFirst: number[] = [];
+    for (let i = 0; i < 20; i++) await post(proxy.port, '/api/generate', body(false)); // warmup
+    for (let i = 0; i < samples; i++) {
+      direct.push((await post(fake.port, '/api/generate', body(false))).totalMs);
+      proxied.push((await post(proxy.port, '/api/generate', body(false))).totalMs);
+      directFirst.push((await post(fake.port, '/api/generate', body(true))).firstByteMs);
+      proxiedFirst.push((await post(proxy.port, '/api/generate', body(true))).firstByteMs);
+    }
+    const size = (isQuick() ? 32 : 128) * 1024 * 1024;
+    const blob = randomBytes(size);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    const uploads = { direct: [] as number[], proxied: [] as number[] };
+    for (let r = 0; r < (isQuick() ? 2 : 4); r++) {
+      // A fresh digest each time would need fresh bytes; the fake answers 200 to a blob it has, after reading it all.
+      const d = await post(fake.port, `/api/blobs/${digest}`, blob);
+      const p = await post(proxy.port, `/api/blobs/${digest}`, blob);
+      if (d.status >= 300 || p.status >= 300) throw new Error(`blob upload answered ${d.status} / ${p.status}`);
+      uploads.direct.push(size / 1024 / 1024 / (d.totalMs / 1000));
+      uploads.proxied.push(size / 1024 / 1024 / (p.totalMs / 1000));
+    }
+    return {
+      samples,
+      missDirectP50: median(direct),
+      missProxyP50: median(proxied),
+      firstByteDirectP50: median(directFirst),
+      firstByteProxyP50: median(proxiedFirst),
+      uploadMiB: size / 1024 / 1024,
+      uploadDirectMBs: median(uploads.direct),
+      uploadProxyMBs: median(uploads.proxied),
+    };
+  } finally {
+    proxy.child.kill('SIGKILL');
+    fake.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * A whole answer's bytes, as Ollama writes them, without serialising the stored answer on every hit:
+ * the answer is turned into a template once (its JSON with the per-caller fields, such as
+ * `created_at` or an OpenAI `id`, left as holes) and each hit fills the holes. Templates live as long
+ * as the stored answer object (a memory store hands back the same object on every hit).
+ */
+import type { AnswerStamp, EndpointProfile, JsonObject } from '@tinyllm/ollama-cached/engine';
+
+interface Template {
+  /** The JSON text between the holes: parts.length === fields.length + 1. */
+  readonly parts: readonly string[];
+  /** The fields whose values fill the holes, in order. */
+  readonly fields: readonly string[];
+}
+
+const TEMPLATES = new WeakMap<JsonObject, Template | null>();
+// A marker no answer contains: JSON.stringify writes it as "\u0000tinyllm-hole\u0000" (escaped).
+const HOLE = '\u0000tinyllm-hole\u0000';
+const QUOTED_HOLE = JSON.stringify(HOLE);
+
+function templateOf(response: JsonObject, fields: readonly string[]): Template | null {
+  let template = TEMPLATES.get(response);
+  if (template !== undefined) return template;
+  const present = fields.filter((field) => field in response);
+  const holed: JsonObject = { ...response };
+  for (const field of present) holed[field] = HOLE;
+  const parts = JSON.stringify(holed).split(QUOTED_HOLE);
+  // An answer that contains the marker itself cannot be templated (never in practice): serialise it whole.
+  template = parts.length === present.length + 1 ? { parts, fields: present } : null;
+  TEMPLATES.set(response, template);
+  return template;
+}
+
+/** The JSON text of a whole answer for a caller: the stored answer with the profile's answerFields for this stamp. */
+export function answerJson(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp): string {
+  const values = profile.answerFields(stamp);
+  const names = Object.keys(values);
+  const template = templateOf(response, names);
+  if (template === null) {
+    const copy: JsonObject = { ...response };
+    for (const name of names) if (name in copy && values[name] !== undefined) copy[name] = values[name];
+    return JSON.stringify(copy);
+  }
+  let out = template.parts[0] as string;
+  for (let i = 0; i < template.fields.length; i++) {
+    const field = template.fields[i] as string;
+    const value = values[field];
+    out += (value === undefined ? JSON.stringify(response[field]) : JSON.stringify(value)) + (template.parts[i + 1] as string);
+  }
+  return out;
+}
