@@ -4,8 +4,10 @@
  * Ollama), and writes the answer in the route's wire format. What the proxy cannot key faithfully,
  * and what only loads or unloads a model, goes to Ollama untouched (X-Cache: BYPASS).
  */
+
+import { InvalidRequestError } from '@tinyllm/cache-core';
 import { type CacheEngine, isAbortError, isObject, type JsonObject, OllamaTimeoutError } from '@tinyllm/ollama-cached/engine';
-import { UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
+import { UpstreamBusyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 import type { CachedRouteHandler, CachedRouteRequest } from '../handler.js';
 import { clientResponseHeaders } from '../headers.js';
 import { keyPrefixOf } from '../key-prefix.js';
@@ -40,6 +42,7 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
       path: request.path,
       rawHeaders: req.rawHeaders,
       connection: req.headers.connection,
+      forwardAuthorization: request.upstream.forwardAuthorization,
       controls: request.controls,
       namespace: request.namespace,
       signal: controller.signal,
@@ -60,6 +63,9 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
       }
       await writeStream(res, profile, answer, includeUsageOf(body));
     } catch (error) {
+      // A body the key rules refuse (an image that is not base64 or bytes, nesting too deep to key):
+      // Ollama decides what it means, as it would without the proxy; nothing has been sent yet.
+      if (InvalidRequestError.isInstance(error) && !res.headersSent && !res.destroyed) return bypass(request);
       answerFailure(request, error);
     } finally {
       res.off('close', onClose);
@@ -85,7 +91,8 @@ function answerFailure(request: CachedRouteRequest, error: unknown): void {
     return;
   }
   res.setHeader('X-Cache', 'MISS');
-  if (UpstreamTimeoutError.isInstance(error)) request.sendError(504, error.message);
+  if (UpstreamBusyError.isInstance(error)) request.sendError(503, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
+  else if (UpstreamTimeoutError.isInstance(error)) request.sendError(504, error.message);
   else if (UpstreamUnreachableError.isInstance(error)) request.sendError(502, error.message);
   else if (OllamaTimeoutError.isInstance(error)) request.sendError(504, error.message);
   else throw error;

@@ -71,6 +71,8 @@ export interface PlanInput {
   readonly rawHeaders: readonly string[];
   /** The client's Connection header. */
   readonly connection: string | undefined;
+  /** Send the client's Authorization header to Ollama. */
+  readonly forwardAuthorization: boolean;
   /** The request's controls. */
   readonly controls: RequestControls;
   /** The namespace, if any. */
@@ -83,7 +85,7 @@ export interface PlanInput {
 export function planCall(input: PlanInput): { call: ProxyCall; profile: EndpointProfile } {
   const profile = profileOf(input.endpoint);
   // Content-Length is set per request: the body Ollama gets may differ from the client's (see ProxyEngineUpstream.stream).
-  const headers = upstreamRequestHeaders(input.rawHeaders, input.connection);
+  const headers = upstreamRequestHeaders(input.rawHeaders, input.connection, input.forwardAuthorization);
   const clean: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
