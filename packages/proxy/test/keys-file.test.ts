@@ -63,9 +63,26 @@ describe('the keys file', () => {
     ['a tenant with the separator', { keys: [{ key: KEY, tenant: 'team:a' }] }, /keys\[0\]\.tenant: expected 1-64 letters/],
     ['a tenant with a slash', { keys: [{ key: KEY, tenant: '../b' }] }, /keys\[0\]\.tenant/],
     ['a bad role', { keys: [{ key: KEY, tenant: 'a', role: 'root' }] }, /keys\[0\]\.role: expected "user" or "admin"/],
-    ['the same key twice', { keys: [{ key: KEY, tenant: 'a' }, { sha256: sha256(KEY), tenant: 'b' }] }, /keys\[1\]: the same key as keys\[0\]/],
-    ['a rate limit for an unknown tenant', { keys: [{ key: KEY, tenant: 'a' }], tenants: { b: { rateLimit: { requestsPerMinute: 5 } } } }, /tenants\.b: no key/],
-    ['a bad rate', { keys: [{ key: KEY, tenant: 'a' }], tenants: { a: { rateLimit: { requestsPerMinute: 0.5 } } } }, /requestsPerMinute: expected a whole number/],
+    [
+      'the same key twice',
+      {
+        keys: [
+          { key: KEY, tenant: 'a' },
+          { sha256: sha256(KEY), tenant: 'b' },
+        ],
+      },
+      /keys\[1\]: the same key as keys\[0\]/,
+    ],
+    [
+      'a rate limit for an unknown tenant',
+      { keys: [{ key: KEY, tenant: 'a' }], tenants: { b: { rateLimit: { requestsPerMinute: 5 } } } },
+      /tenants\.b: no key/,
+    ],
+    [
+      'a bad rate',
+      { keys: [{ key: KEY, tenant: 'a' }], tenants: { a: { rateLimit: { requestsPerMinute: 0.5 } } } },
+      /requestsPerMinute: expected a whole number/,
+    ],
   ])('refuses %s, naming the entry and field', (_name, config, message) => {
     const text = refusal(config);
     expect(text).toMatch(/^Invalid keys file keys\.json: /);
