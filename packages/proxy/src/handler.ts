@@ -275,6 +275,7 @@ export class ProxyHandler {
 
   #route(exchange: Exchange): void {
     const req = exchange.req;
+    if (exchange.path.charCodeAt(0) !== 47 /* / */) exchange.path = originForm(exchange.path);
     let pathNamespace: string | undefined;
     if (exchange.path.startsWith('/ns/')) {
       const split = splitNamespacePath(exchange.path);
@@ -502,6 +503,24 @@ export class ProxyHandler {
       });
     });
   }
+}
+
+/**
+ * The origin-form (path and query) of a request target that is not one: an absolute-form target
+ * (`http://host/api/tags`, which HTTP/1.1 servers must accept) is routed by its path, as Ollama
+ * routes it, so it can neither slip past the routing (cache, bound, keys) nor reach another host.
+ * Anything else (`*`, `api/tags`) is a 400.
+ */
+function originForm(target: string): string {
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const url = new URL(target);
+      return `${url.pathname}${url.search}`;
+    } catch {
+      // not a URL: refused below
+    }
+  }
+  throw new InvalidControlError('request target', target.length > 100 ? `${target.slice(0, 100)}...` : target, 'expected a path such as /api/tags');
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

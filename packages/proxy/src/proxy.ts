@@ -1,5 +1,5 @@
 /** Building a proxy: the request handler for an existing node:http server, or a listening server. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError } from '@tinyllm/cache-core';
 import { CacheEngine, type OllamaResponseCache } from '@tinyllm/ollama-cached/engine';
@@ -169,6 +169,20 @@ export async function startProxy(options: ProxyServerOptions = {}): Promise<Runn
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
+    }
+    // A bad request pipelined behind one still being answered: an error answer written now would
+    // land inside that answer. Let it finish, then close the connection. Never write into an answer
+    // that has started (as Node's own handler takes care not to).
+    const inProgress = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inProgress != null && !inProgress.writableFinished) {
+      if (inProgress.req?.complete) {
+        inProgress.once('close', () => socket.end());
+        return;
+      }
+      if (inProgress.headersSent) {
+        socket.destroy();
+        return;
+      }
     }
     const status =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'

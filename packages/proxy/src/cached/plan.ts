@@ -1,8 +1,9 @@
 /**
  * From a POST on a cached route to the engine's call: the body parsed, the controls mapped, the
  * headers Ollama gets. A body the proxy cannot key faithfully (not JSON, no model, a number JSON
- * cannot hold) is not planned: it goes to Ollama untouched, and Ollama answers it.
+ * cannot hold, bytes that are not UTF-8) is not planned: it goes to Ollama untouched, and Ollama answers it.
  */
+import { isUtf8 } from 'node:buffer';
 import type { CachedEndpoint, CallControls, EndpointProfile, JsonObject } from '@tinyllm/ollama-cached/engine';
 import { isObject, profileOf } from '@tinyllm/ollama-cached/engine';
 import type { RequestControls } from '../controls.js';
@@ -24,10 +25,14 @@ export const ENGINE_ENDPOINTS: Readonly<Record<CachedEndpointName, CachedEndpoin
 // A number JSON.parse turned into Infinity (1e309): Ollama refuses it, and no key can tell it from null.
 const HUGE_EXPONENT = /\d[eE][+]?\d{3}/;
 
-function hasNonFinite(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value);
-  if (typeof value !== 'object' || value === null) return false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (hasNonFinite(item)) return true;
+// Iterative: a hostile body may nest 100,000 levels deep.
+function hasNonFinite(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'number' && !Number.isFinite(value)) return true;
+    if (typeof value === 'object' && value !== null) for (const item of Array.isArray(value) ? value : Object.values(value)) pending.push(item);
+  }
   return false;
 }
 
@@ -43,6 +48,9 @@ export function parseBody(body: Buffer): JsonObject | undefined {
   }
   if (!isObject(parsed) || typeof parsed.model !== 'string' || parsed.model.trim() === '') return undefined;
   if (HUGE_EXPONENT.test(text) && hasNonFinite(parsed)) return undefined;
+  // Bytes that are not UTF-8 decode to U+FFFD here, but not the same number of them as in Ollama's
+  // decoder (Go replaces byte by byte): two prompts Ollama tells apart could share a key.
+  if (text.includes('\uFFFD') && !isUtf8(body)) return undefined;
   return parsed;
 }
 
