@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { cacheInfo, createCachedClient } from '@tinyllm/ollama-cached';
@@ -43,6 +44,15 @@ function serve(args: string[], env: Record<string, string> = {}): Promise<Served
       reject(new Error(`serve exited with ${code} before printing its URL; stderr: ${stderr}`));
     });
   });
+}
+
+/** Waits until the process's stderr holds text. */
+async function waitForText(stderr: () => string, text: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!stderr().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`no "${text}" on stderr within ${timeoutMs} ms: ${stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -117,6 +127,9 @@ describe('tinyllm serve', () => {
     [['--upstream-timeout-ms', '-1'], '--upstream-timeout-ms'],
     [['--cache-backend', 'disk'], '--cache-backend'],
     [['--upstream', 'ftp://x'], '--upstream'],
+    [['--admin-only', 'dashboard'], '--admin-only'],
+    [['--max-generations', '-1'], '--max-generations'],
+    [['--max-queue', 'lots'], '--max-queue'],
   ])('refuses %j (usage error naming the flag)', async (args, flag) => {
     const result = await runCli(['serve', ...args]);
     expect(result.code).toBe(2);
@@ -154,6 +167,47 @@ describe('tinyllm serve', () => {
       served.child.kill('SIGTERM');
       expect(await served.exit).toBe(0);
     }
+  describe('with API keys', () => {
+    const USER = 'tk-serve-team-a-0123456789';
+    const NEXT = 'tk-serve-team-b-0123456789';
+    const withKey = (url: string, key: string | undefined, path = '/api/tags') =>
+      fetch(`${url}${path}`, { headers: key === undefined ? {} : { Authorization: `Bearer ${key}` } }).then((r) => r.status);
+
+    it('--keys-file lets it listen beyond loopback; requests need a key; SIGHUP reloads the file, keeping the old keys when the new file is bad', async () => {
+      const keysFile = join(fixture.dir, 'keys.json');
+      writeFileSync(keysFile, JSON.stringify({ keys: [{ key: USER, tenant: 'team-a' }] }));
+      const served = await serve(['--host', '0.0.0.0', '--keys-file', keysFile, '--upstream', fixture.fake.url, '--cache-backend', 'memory']);
+      try {
+        expect(served.banner).toContain('http://0.0.0.0:');
+        expect(await withKey(served.url, undefined)).toBe(401);
+        expect(await withKey(served.url, USER)).toBe(200);
+        expect(await withKey(served.url, USER, '/tinyllm/metrics')).toBe(403);
+        expect(await withKey(served.url, undefined, '/tinyllm/health')).toBe(200);
+        writeFileSync(keysFile, JSON.stringify({ keys: [{ key: NEXT, tenant: 'team-b' }] }));
+        served.child.kill('SIGHUP');
+        await waitForText(served.stderr, 'keys reloaded');
+        expect(await withKey(served.url, NEXT)).toBe(200);
+        expect(await withKey(served.url, USER)).toBe(401);
+        writeFileSync(keysFile, '{"keys": [{"key": "short", "tenant": "x"}]}');
+        served.child.kill('SIGHUP');
+        await waitForText(served.stderr, 'keys not reloaded');
+        expect(served.stderr()).toContain('keys[0].key: 5 characters');
+        expect(await withKey(served.url, NEXT)).toBe(200);
+      } finally {
+        served.child.kill('SIGTERM');
+        expect(await served.exit).toBe(0);
+      }
+      for (const key of [USER, NEXT, 'short']) expect(served.stderr()).not.toContain(key);
+    });
+
+    it('a bad keys file stops it at start-up, naming the entry and the field (never the key)', async () => {
+      const keysFile = join(fixture.dir, 'bad-keys.json');
+      writeFileSync(keysFile, JSON.stringify({ keys: [{ key: USER, tenant: 'team:a' }] }));
+      const result = await runCli(['serve', '--port', '0', '--keys-file', keysFile, '--cache-backend', 'memory', '--upstream', fixture.fake.url]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('keys[0].tenant');
+      expect(result.stderr).not.toContain(USER);
+    });
   });
 
   it('on SIGTERM finishes a streaming answer in flight, then exits 0', async () => {

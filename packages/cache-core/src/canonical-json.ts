@@ -1,3 +1,22 @@
+import { InvalidRequestError } from './errors.js';
+
+/**
+ * How deep a value may nest to be keyed. Deeper values (nobody's real request; a hostile one can
+ * nest 100,000 levels in a 200 kB body) throw InvalidRequestError instead of exhausting the stack.
+ */
+export const MAX_KEY_DEPTH = 512;
+
+function tooDeep(): never {
+  throw new InvalidRequestError('request', `nested more than ${MAX_KEY_DEPTH} levels deep; such a request cannot be keyed`);
+}
+
+/** Throws InvalidRequestError when value nests deeper than MAX_KEY_DEPTH (checked before a recursive serialiser such as JSON.stringify sees it). */
+export function assertKeyDepth(value: unknown, depth = 0): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (depth >= MAX_KEY_DEPTH) tooDeep();
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (typeof item === 'object' && item !== null) assertKeyDepth(item, depth + 1);
+}
+
 /**
  * Canonical JSON: object keys sorted at every depth, no whitespace, `undefined` members dropped,
  * `-0` written as `0`. Two values that differ only in key order serialise to the same text.
@@ -9,10 +28,10 @@ export function canonicalJson(value: unknown): string {
 
 /** Like canonicalJson, but undefined for values JSON leaves out (undefined, functions, symbols). */
 export function writeCanonical(value: unknown): string | undefined {
-  return write(value);
+  return write(value, 0);
 }
 
-function write(value: unknown): string | undefined {
+function write(value: unknown, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -31,22 +50,23 @@ function write(value: unknown): string | undefined {
       break;
   }
   if (value === null) return 'null';
+  if (depth >= MAX_KEY_DEPTH) tooDeep();
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
-      out += write(value[i]) ?? 'null';
+      out += write(value[i], depth + 1) ?? 'null';
     }
     return `${out}]`;
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return write(toJSON.call(value));
+  if (typeof toJSON === 'function') return write(toJSON.call(value), depth + 1);
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
   let out = '{';
   let first = true;
   for (const key of keys) {
-    const written = write(record[key]);
+    const written = write(record[key], depth + 1);
     if (written === undefined) continue;
     out += `${first ? '' : ','}${JSON.stringify(key)}:${written}`;
     first = false;

@@ -1,5 +1,6 @@
 export { type Answer, type AnswerMode, BackendBase, type BackendDefinition, defineBackend } from './backend-base.js';
 export type { CacheOptions, Savings } from './cache-options.js';
+export { MAX_KEY_DEPTH } from './canonical-json.js';
 export { decodeEntry, encodeEntry } from './codec.js';
 export type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult, SharedCounters } from './contract.js';
 export { assertTtl, type CreateEntryOptions, createEntry, MAX_TTL_SECONDS } from './create-entry.js';

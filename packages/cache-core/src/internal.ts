@@ -4,7 +4,7 @@
  */
 export { CHECKS_EXPIRY } from './backend-base.js';
 export { CACHE_OPTION_NAMES, isCacheBackend, type ResolvedCacheOptions, resolveCacheOptions } from './cache-options.js';
-export { canonicalJson, writeCanonical } from './canonical-json.js';
+export { assertKeyDepth, canonicalJson, MAX_KEY_DEPTH, writeCanonical } from './canonical-json.js';
 export { ANY_CODEC_TAG, CODEC_TAG, CODEC_VERSION, jsonTextOf } from './codec.js';
 export { measureValueBytes } from './create-entry.js';
 export { DeadlineQueue, withDeadline } from './deadline.js';

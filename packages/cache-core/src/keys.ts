@@ -1,4 +1,4 @@
-import { writeCanonical } from './canonical-json.js';
+import { assertKeyDepth, writeCanonical } from './canonical-json.js';
 import { InvalidOptionError, InvalidRequestError } from './errors.js';
 import { sha256Hex } from './hash.js';
 
@@ -278,6 +278,7 @@ function writeRequest(request: CacheKeyRequest, prefix: string, exact = false): 
       case 'format':
       case 'response_format':
         // A JSON schema becomes a grammar in its own property order (so does the answer): keep it.
+        assertKeyDepth(value);
         written = JSON.stringify(value);
         break;
       case 'messages':

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../src/canonical-json.js';
+import { canonicalJson, MAX_KEY_DEPTH } from '../src/canonical-json.js';
+import { InvalidRequestError } from '../src/errors.js';
+import { generateCacheKey } from '../src/keys.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and writes no whitespace', () => {
@@ -22,5 +24,33 @@ describe('canonicalJson', () => {
   });
   it('honours toJSON (dates)', () => {
     expect(canonicalJson({ at: new Date(0) })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
+  });
+});
+
+describe('nesting', () => {
+  const deep = (depth: number): unknown => JSON.parse(`${'['.repeat(depth)}1${']'.repeat(depth)}`);
+  const deepObject = (depth: number): unknown => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+
+  it(`keys values nested up to ${MAX_KEY_DEPTH} levels`, () => {
+    expect(canonicalJson(deep(MAX_KEY_DEPTH - 1))).toBe(`${'['.repeat(MAX_KEY_DEPTH - 1)}1${']'.repeat(MAX_KEY_DEPTH - 1)}`);
+    expect(generateCacheKey({ model: 'm', prompt: 'p', format: deepObject(100) })).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses deeper values with a typed error, never a stack overflow (100,000 levels, as a hostile body can send)', () => {
+    for (const request of [
+      { model: 'm', prompt: 'p', options: { stop: deep(100_000) } },
+      { model: 'm', prompt: 'p', format: deepObject(100_000) },
+      { model: 'm', messages: [{ role: 'user', content: 'x', tool_calls: [{ function: { arguments: deepObject(100_000) } }] }] },
+      { model: 'm', prompt: deep(MAX_KEY_DEPTH + 1) },
+    ]) {
+      let caught: unknown;
+      try {
+        generateCacheKey(request);
+      } catch (error) {
+        caught = error;
+      }
+      expect(InvalidRequestError.isInstance(caught)).toBe(true);
+      expect((caught as Error).message).toContain(`nested more than ${MAX_KEY_DEPTH} levels deep`);
+    }
   });
 });

@@ -28,7 +28,11 @@ export interface FakeOllamaServer {
   modelCalls(): number;
   /** Log of received request bodies for model routes (route, body), newest last; the last 10 000 are kept. */
   readonly requests: Array<{ route: string; body: unknown }>;
-  /** Zeroes `counts` and empties `requests`. */
+  /** Model-route requests being answered right now (from arrival until their response closes). */
+  modelCallsInFlight(): number;
+  /** The most model-route requests answered at once since start or the last resetCounts(). */
+  peakModelCallsInFlight(): number;
+  /** Zeroes `counts`, empties `requests` and restarts the peak of model calls in flight from those in flight now. */
   resetCounts(): void;
   /** Queues `fault` for the next `times` requests it applies to (default 1; Infinity = until clearFaults()). */
   failNext(fault: Fault, times?: number): void;
@@ -136,6 +140,8 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   const sockets = new Set<Socket>();
   const inFlight = new Set<AbortController>();
   let hostGuard = false;
+  let modelInFlight = 0;
+  let modelPeak = 0;
 
   const track = (res: ServerResponse): AbortSignal => {
     const controller = new AbortController();
@@ -160,6 +166,11 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
 
   const serveModel = async (path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const startNs = nowNs();
+    modelInFlight++;
+    if (modelInFlight > modelPeak) modelPeak = modelInFlight;
+    res.once('close', () => {
+      modelInFlight--;
+    });
     const fault = faults.take(path);
     const signal = track(res);
     const text = await readBody(req);
@@ -361,9 +372,12 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     counts,
     requests,
     modelCalls: () => MODEL_ROUTES.reduce((n, r) => n + (counts[r] ?? 0), 0),
+    modelCallsInFlight: () => modelInFlight,
+    peakModelCallsInFlight: () => modelPeak,
     resetCounts: () => {
       for (const key of Object.keys(counts)) delete counts[key];
       requests.length = 0;
+      modelPeak = modelInFlight;
     },
     failNext: (fault, times = 1) => faults.push(fault, times),
     clearFaults: () => faults.clear(),

@@ -73,11 +73,45 @@ export class ProxyCounters {
   upstreamBroken = 0;
   /** Time until Ollama's response headers. */
   readonly upstreamLatency = new LatencyHistogram();
+  /** Requests refused with 401 (no valid API key while the proxy has keys). */
+  unauthorized = 0;
+  /** Requests refused with 403 (an operation the key's role may not use). */
+  forbidden = 0;
+  /** Requests refused with 429 (a tenant over its rate limit). */
+  rateLimited = 0;
+  /** Requests refused with 503 because the generation bound and its queue were full. */
+  upstreamBusy = 0;
+  /** Finished requests by tenant, each a row like `requests` (by cache status). Bounded by the keys file's tenants. */
+  readonly tenantRequests = new Map<string, Float64Array>();
+  /** 429s by tenant. */
+  readonly tenantRateLimited = new Map<string, number>();
 
   /** Counts one finished request. */
   countRequest(routeIndex: number, status: CacheHeaderStatus | undefined): void {
     const i = routeIndex * CACHE_LABELS.length + cacheLabelIndex(status);
     this.requests[i] = (this.requests[i] as number) + 1;
+  }
+
+  /** Counts one finished request of a tenant. */
+  countTenantRequest(tenant: string, status: CacheHeaderStatus | undefined): void {
+    let row = this.tenantRequests.get(tenant);
+    if (row === undefined) {
+      row = new Float64Array(CACHE_LABELS.length);
+      this.tenantRequests.set(tenant, row);
+    }
+    const i = cacheLabelIndex(status);
+    row[i] = (row[i] as number) + 1;
+  }
+
+  /** Counts one 429 of a tenant. */
+  countRateLimited(tenant: string): void {
+    this.rateLimited++;
+    this.tenantRateLimited.set(tenant, (this.tenantRateLimited.get(tenant) ?? 0) + 1);
+  }
+
+  /** A tenant's finished requests of a cache label (for stats and tests). */
+  tenantRequestsOf(tenant: string, cacheLabel: (typeof CACHE_LABELS)[number]): number {
+    return (this.tenantRequests.get(tenant)?.[CACHE_LABELS.indexOf(cacheLabel)] as number | undefined) ?? 0;
   }
 
   /** Counts one failed upstream call. */

@@ -3,18 +3,20 @@
  * the cache engine plugs into, the pass-through, one log line and the counters per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AccessControl, tenantNamespace } from './access.js';
 import { BodyReader, type BodySink, ClientGoneError } from './body.js';
 import type { ProxyCache } from './cache.js';
 import { DEFAULT_CONTROLS, NAMESPACE_HEADER, parseControls, type RequestControls, resolveNamespace, splitNamespacePath, TTL_HEADER } from './controls.js';
 import type { CacheHeaderStatus, ProxyCounters } from './counters.js';
-import { BodyTooLargeError, InvalidControlError } from './errors.js';
+import { BodyTooLargeError, InvalidControlError, RateLimitedError, UpstreamBusyError } from './errors.js';
 import { IdleBodies, type WatchedBody } from './idle-bodies.js';
 import { keyPrefixOf } from './key-prefix.js';
+import type { Principal } from './keys.js';
 import type { ProxyLogger } from './logger.js';
-import { handleOps, type OpsContext } from './ops.js';
+import { handleOps, type OpsContext, operationOf } from './ops.js';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS, isSameOrigin, type OriginPolicy } from './origin.js';
 import { sendEmpty, sendError } from './respond.js';
-import { type CachedRoute, classify, PASSTHROUGH, PASSTHROUGH_OPENAI, pathnameOf, type Route } from './routes.js';
+import { type CachedRoute, classify, isGenerationPath, PASSTHROUGH, PASSTHROUGH_OPENAI, pathnameOf, type Route } from './routes.js';
 import type { ForwardTarget, Upstream, UpstreamCall } from './upstream.js';
 
 /** What the cache engine gets for each POST on a cached route. */
@@ -25,8 +27,10 @@ export interface CachedRouteRequest {
   readonly body: Buffer;
   /** The per-request controls (Cache-Control, X-TinyLLM-TTL). */
   readonly controls: RequestControls;
-  /** The namespace (X-TinyLLM-Namespace or the /ns/<name>/ prefix); undefined for none. */
+  /** The namespace: X-TinyLLM-Namespace or the /ns/<name>/ prefix, undefined for none; with API keys, the key's tenant (`tenant`, or `tenant:name` when the request names one). */
   readonly namespace: string | undefined;
+  /** Who sent the request (its key's tenant and role); undefined when the proxy has no API keys. */
+  readonly principal: Principal | undefined;
   /** Path and query to request from Ollama (the /ns/ prefix removed). */
   readonly path: string;
   /** The client's request (headers; the body has been read into `body`). */
@@ -41,10 +45,10 @@ export interface CachedRouteRequest {
   readonly upstream: Upstream;
   /** Records how the cache answered (the X-Cache value and the key) for the request's log line and metrics; writes no header. */
   setCacheResult(status: CacheHeaderStatus, key?: string): void;
-  /** Sends the request to Ollama with `body` (default: the body as received) and streams the answer back; resolves when it has ended or failed, never rejects. */
+  /** Sends the request to Ollama with `body` (default: the body as received) and streams the answer back, within the generation bound (a 503 when it is full); resolves when it has ended or failed, never rejects. */
   passThrough(body?: Buffer): Promise<void>;
-  /** Answers an error in the route's shape: Ollama's `{"error": ...}`, or OpenAI's on /v1. */
-  sendError(status: number, message: string): void;
+  /** Answers an error in the route's shape: Ollama's `{"error": ...}`, or OpenAI's on /v1 (with extra response headers, e.g. Retry-After). */
+  sendError(status: number, message: string, headers?: Record<string, string>): void;
 }
 
 /** The cache engine's entry point: answers one POST on a cached route. */
@@ -68,6 +72,7 @@ export interface HandlerSettings {
   requestIdleTimeoutMs: number;
   ops: OpsContext;
   cache: ProxyCache | undefined;
+  access: AccessControl;
 }
 
 /** One request and its answer: what the hook sees, and what the log line and counters read when it ends. */
@@ -79,6 +84,9 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
   path: string;
   route: Route;
   namespace: string | undefined = undefined;
+  /** The namespace the request named (header or /ns/ prefix), before a tenant's is put in front. */
+  requestedNamespace: string | undefined = undefined;
+  principal: Principal | undefined = undefined;
   controls: RequestControls = DEFAULT_CONTROLS;
   body: Buffer = EMPTY_BODY;
   bytesIn = 0;
@@ -125,17 +133,23 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
     return this.#handler.upstream;
   }
 
+  get access(): AccessControl {
+    return this.#handler.access;
+  }
+
   setCacheResult(status: CacheHeaderStatus, key?: string): void {
     this.cacheStatus = status;
     if (key !== undefined) this.cacheKey = key;
   }
 
   passThrough(body?: Buffer): Promise<void> {
-    return this.#handler.upstream.forward(this, body ?? this.body);
+    const sent = body ?? this.body;
+    // Every cached route is a model route: it takes a slot of the generation bound.
+    return this.#handler.withSlot(this, () => this.#handler.upstream.forward(this, sent));
   }
 
-  sendError(status: number, message: string): void {
-    sendError(this.res, status, message, this.route.api);
+  sendError(status: number, message: string, headers?: Record<string, string>): void {
+    sendError(this.res, status, message, this.route.api, headers);
   }
 
   onBody(body: Buffer): void {
@@ -160,6 +174,7 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
       this.bodyReader?.abandon();
     }
     counters.countRequest(this.route.index, this.cacheStatus);
+    if (this.principal !== undefined) counters.countTenantRequest(this.principal.tenant, this.cacheStatus);
     if (handler.logRequests) {
       handler.logger.info(
         {
@@ -169,6 +184,7 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
           cache: this.cacheStatus,
           key: this.cacheKey === undefined ? undefined : keyPrefixOf(this.cacheKey),
           ns: this.namespace,
+          tenant: this.principal?.tenant,
           ms: Math.round((performance.now() - this.#startedAt) * 100) / 100,
           bytesIn: this.bytesIn,
           bytesOut: this.#socket.bytesWritten - this.#bytesWrittenBefore,
@@ -219,6 +235,8 @@ export class ProxyHandler {
   readonly logger: ProxyLogger;
   /** True when the logger writes info lines (one per request). */
   readonly logRequests: boolean;
+  /** API keys, tenants and the access levels of the operations. */
+  readonly access: AccessControl;
   readonly #settings: HandlerSettings;
   readonly #idleBodies: IdleBodies;
   #closing = false;
@@ -229,6 +247,7 @@ export class ProxyHandler {
     this.upstream = settings.upstream;
     this.counters = settings.counters;
     this.logger = settings.logger;
+    this.access = settings.access;
     this.logRequests = settings.logger.isLevelEnabled === undefined || settings.logger.isLevelEnabled('info');
     this.#idleBodies = new IdleBodies(settings.requestIdleTimeoutMs);
     this.handle = this.handle.bind(this);
@@ -256,6 +275,7 @@ export class ProxyHandler {
 
   #route(exchange: Exchange): void {
     const req = exchange.req;
+    if (exchange.path.charCodeAt(0) !== 47 /* / */) exchange.path = originForm(exchange.path);
     let pathNamespace: string | undefined;
     if (exchange.path.startsWith('/ns/')) {
       const split = splitNamespacePath(exchange.path);
@@ -267,30 +287,111 @@ export class ProxyHandler {
     exchange.route = route;
     const origin = req.headers.origin;
     if (origin !== undefined && !this.#admitOrigin(exchange, origin)) return;
+    if (this.access.enabled && !this.#admitKey(exchange)) return;
     switch (route.kind) {
       case 'passthrough': {
         const body = hasBody(req);
-        if (body) {
-          const length = req.headers['content-length'];
-          if (length !== undefined) exchange.bytesIn = Number(length);
-          this.#idleBodies.watch(exchange);
-          req.once('end', () => this.#idleBodies.done(exchange));
-        }
-        void this.upstream.forward(exchange, body ? req : null);
+        const forward = (): Promise<void> => {
+          if (body) {
+            const length = req.headers['content-length'];
+            if (length !== undefined) exchange.bytesIn = Number(length);
+            this.#idleBodies.watch(exchange);
+            req.once('end', () => this.#idleBodies.done(exchange));
+          }
+          return this.upstream.forward(exchange, body ? req : null);
+        };
+        // A model route that is not cached (/v1/responses, an encoded path...) still runs on the GPU.
+        if (isGenerationPath(req.method, exchange.pathname)) void this.withSlot(exchange, forward);
+        else void forward();
         return;
       }
       case 'cached':
-        exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
+        this.#resolveNamespace(exchange, pathNamespace);
         exchange.controls = parseControls(header(req, 'cache-control'), header(req, TTL_HEADER));
         this.#idleBodies.watch(exchange);
         exchange.bodyReader = new BodyReader(req, this.#settings.bodyLimitBytes, exchange);
         exchange.bodyReader.start();
         return;
       case 'ops':
-        exchange.namespace = resolveNamespace(header(req, NAMESPACE_HEADER), pathNamespace);
+        this.#resolveNamespace(exchange, pathNamespace);
         handleOps(exchange, this.#settings.ops, this).catch((error: unknown) => this.#fail(exchange, error));
         return;
     }
+  }
+
+  // The request's namespace: the one it names, inside its key's tenant when the proxy has keys (the
+  // names it can give contain no ':', so it can never name another tenant's).
+  #resolveNamespace(exchange: Exchange, pathNamespace: string | undefined): void {
+    const requested = resolveNamespace(header(exchange.req, NAMESPACE_HEADER), pathNamespace);
+    exchange.requestedNamespace = requested;
+    const principal = exchange.principal;
+    exchange.namespace = principal === undefined ? requested : tenantNamespace(principal.tenant, requested);
+  }
+
+  /**
+   * With API keys: the request's key decides who it is (401 without a valid one, except for public
+   * operations), then its tenant's rate limit (429). Returns false when the request has been answered.
+   */
+  #admitKey(exchange: Exchange): boolean {
+    const { req, route } = exchange;
+    const principal = this.access.principalOf(header(req, 'authorization'));
+    if (principal === undefined) {
+      if (route.kind === 'ops' && this.access.isPublic(operationOf(route))) return true;
+      this.counters.unauthorized++;
+      const message =
+        req.headers.authorization === undefined
+          ? 'missing API key: this proxy needs one, sent as Authorization: Bearer <key>'
+          : 'invalid API key: send a key of this proxy as Authorization: Bearer <key>';
+      this.#refuse(exchange, 401, message, { 'WWW-Authenticate': 'Bearer realm="tinyllm"' });
+      return false;
+    }
+    exchange.principal = principal;
+    const retryAfter = this.access.rateLimiter.take(principal.tenant);
+    if (retryAfter > 0) {
+      this.counters.countRateLimited(principal.tenant);
+      const limit = this.access.rateLimiter.limitOf(principal.tenant) ?? 0;
+      this.#refuse(exchange, 429, new RateLimitedError(principal.tenant, limit, retryAfter).message, { 'Retry-After': String(retryAfter) });
+      return false;
+    }
+    return true;
+  }
+
+  // Answers a request before its body was read: the connection closes after the answer rather than
+  // read (and throw away) a body nobody will use.
+  #refuse(exchange: Exchange, status: number, message: string, headers: Record<string, string>): void {
+    const closeAfter = exchange.req.complete || !hasBody(exchange.req) ? headers : { ...headers, Connection: 'close' };
+    sendError(exchange.res, status, message, exchange.api, closeAfter);
+  }
+
+  /**
+   * Runs `call` (a request to one of Ollama's model routes) within the generation bound: at once
+   * when a slot is free, after waiting in the queue otherwise, or answers 503 with Retry-After when
+   * the queue is full too. A client that leaves while waiting gives up its place.
+   */
+  withSlot(exchange: Exchange, call: () => Promise<void>): Promise<void> {
+    const gate = this.upstream.gate;
+    const now = gate.tryAcquire();
+    if (now !== undefined) return gate.maxActive === 0 ? call() : call().finally(now);
+    const { res } = exchange;
+    const controller = new AbortController();
+    const onClose = (): void => controller.abort(new ClientGoneError());
+    res.once('close', onClose);
+    return gate.acquire(controller.signal).then(
+      (release) => {
+        res.off('close', onClose);
+        if (res.destroyed) {
+          release();
+          return;
+        }
+        return call().finally(release);
+      },
+      (error: unknown) => {
+        res.off('close', onClose);
+        if (!UpstreamBusyError.isInstance(error)) return;
+        this.counters.upstreamBusy++;
+        this.#refuse(exchange, 503, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
+      },
+    );
   }
 
   /** A cached route's body is complete: the hook runs. */
@@ -402,6 +503,24 @@ export class ProxyHandler {
       });
     });
   }
+}
+
+/**
+ * The origin-form (path and query) of a request target that is not one: an absolute-form target
+ * (`http://host/api/tags`, which HTTP/1.1 servers must accept) is routed by its path, as Ollama
+ * routes it, so it can neither slip past the routing (cache, bound, keys) nor reach another host.
+ * Anything else (`*`, `api/tags`) is a 400.
+ */
+function originForm(target: string): string {
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const url = new URL(target);
+      return `${url.pathname}${url.search}`;
+    } catch {
+      // not a URL: refused below
+    }
+  }
+  throw new InvalidControlError('request target', target.length > 100 ? `${target.slice(0, 100)}...` : target, 'expected a path such as /api/tags');
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

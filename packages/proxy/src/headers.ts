@@ -43,15 +43,17 @@ function connectionTokens(value: string | undefined): Set<string> | undefined {
 /**
  * The headers to send Ollama, as a flat [name, value, name, value...] list built from the
  * request's raw headers: original case and order, less hop-by-hop headers, Host, Origin, Expect and
- * the proxy's own X-TinyLLM-* headers. Content-Length is kept: the body is forwarded byte for byte.
+ * the proxy's own X-TinyLLM-* headers; Authorization too unless `forwardAuthorization` (with API
+ * keys, it carries the client's key to the proxy, not a credential for Ollama). Content-Length is
+ * kept: the body is forwarded byte for byte.
  */
-export function upstreamRequestHeaders(rawHeaders: readonly string[], connection: string | undefined): string[] {
+export function upstreamRequestHeaders(rawHeaders: readonly string[], connection: string | undefined, forwardAuthorization = true): string[] {
   const extra = connectionTokens(connection);
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const lower = name.toLowerCase();
-    if (NOT_FORWARDED.has(lower) || lower.startsWith(OWN_PREFIX) || extra?.has(lower)) continue;
+    if (NOT_FORWARDED.has(lower) || lower.startsWith(OWN_PREFIX) || extra?.has(lower) || (!forwardAuthorization && lower === 'authorization')) continue;
     out.push(name, rawHeaders[i + 1] as string);
   }
   return out;

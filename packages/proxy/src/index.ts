@@ -1,3 +1,14 @@
+export {
+  AccessControl,
+  checkFullNamespace,
+  DEFAULT_OPS_ACCESS,
+  type KeysSource,
+  type KeysSummary,
+  type OpsAccess,
+  type OpsAccessLevel,
+  TENANT_SEPARATOR,
+  tenantNamespace,
+} from './access.js';
 export type { ProxyCache } from './cache.js';
 export {
   checkNamespace,
@@ -21,13 +32,35 @@ export {
   UPSTREAM_LATENCY_BUCKETS_SECONDS,
   type UpstreamErrorKind,
 } from './counters.js';
-export { BodyTooLargeError, InvalidControlError, UpstreamTimeoutError, UpstreamUnreachableError } from './errors.js';
+export {
+  BodyTooLargeError,
+  ForbiddenError,
+  InvalidControlError,
+  InvalidKeysFileError,
+  RateLimitedError,
+  UnauthorizedError,
+  UpstreamBusyError,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+} from './errors.js';
+export { BUSY_RETRY_AFTER_SECONDS, type ReleaseSlot, UpstreamGate } from './gate.js';
 export { type CachedRouteHandler, type CachedRouteRequest, ProxyHandler, passThroughCachedRoute } from './handler.js';
 export { keyPrefixOf } from './key-prefix.js';
+export {
+  bearerKey,
+  KeyRing,
+  type KeySpec,
+  type KeysConfig,
+  MAX_KEY_LENGTH,
+  MIN_KEY_LENGTH,
+  type Principal,
+  type RateLimitSpec,
+  type Role,
+} from './keys.js';
 export { createProxyLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type ProxyLogger, type ProxyLoggerOptions } from './logger.js';
 export { isLoopbackHost } from './loopback.js';
 export { createProxyMetrics, type ProxyMetrics, type ProxyMetricsOptions } from './metrics.js';
-export { authorizeOps, type OpsOperation, READY_PROBE_KEY } from './ops.js';
+export { authorizeOps, denyOps, type NamespaceStatsReport, type OpsExchange, type OpsOperation, operationOf, READY_PROBE_KEY } from './ops.js';
 export { PROXY_DEFAULTS, type ProxyHandlerOptions, type ProxyServerOptions } from './options.js';
 export {
   CORS_ALLOW_HEADERS,
@@ -42,5 +75,16 @@ export {
 } from './origin.js';
 export { createProxyHandler, type RunningProxy, startProxy, type TinyllmProxyHandler } from './proxy.js';
 export { errorBody, openAiErrorType } from './respond.js';
-export { type ApiFlavor, CACHED_ROUTES, type CachedEndpointName, type CachedRoute, classify, OPS_PREFIX, ROUTE_IDS, type Route } from './routes.js';
+export {
+  type ApiFlavor,
+  CACHED_ROUTES,
+  type CachedEndpointName,
+  type CachedRoute,
+  classify,
+  GENERATION_PATHS,
+  isGenerationPath,
+  OPS_PREFIX,
+  ROUTE_IDS,
+  type Route,
+} from './routes.js';
 export { redactUrl, Upstream, type UpstreamCall, type UpstreamProbe, type UpstreamSettings } from './upstream.js';

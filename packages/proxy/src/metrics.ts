@@ -6,6 +6,7 @@ import type { CacheStats } from '@tinyllm/cache-core';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ProxyCache } from './cache.js';
 import { CACHE_LABELS, type LatencyHistogram, type ProxyCounters } from './counters.js';
+import type { UpstreamGate } from './gate.js';
 import { ROUTE_IDS } from './routes.js';
 
 /** The metrics endpoint's registry and its scrape. */
@@ -28,6 +29,8 @@ export interface ProxyMetricsOptions {
   processMetrics?: boolean;
   /** Deadline for reading the cache's stats at scrape time, in ms. Default 1000. */
   cacheTimeoutMs?: number;
+  /** The bound on generations at Ollama, for its gauges. Default: none. */
+  gate?: UpstreamGate;
 }
 
 /** A histogram whose buckets are counted elsewhere (plain numbers); it renders them in prom-client's format. */
@@ -134,6 +137,46 @@ export function createProxyMetrics(options: ProxyMetricsOptions): ProxyMetrics {
       this.inc({ kind: 'unreachable' }, counters.upstreamUnreachable);
       this.inc({ kind: 'timeout' }, counters.upstreamTimeouts);
       this.inc({ kind: 'broken' }, counters.upstreamBroken);
+    },
+  });
+  scrapedCounter(registry, 'tinyllm_proxy_unauthorized_total', 'Requests refused with 401 (no valid API key).', () => counters.unauthorized);
+  scrapedCounter(registry, 'tinyllm_proxy_forbidden_total', "Requests refused with 403 (an operation the key's role may not use).", () => counters.forbidden);
+  scrapedCounter(registry, 'tinyllm_proxy_rate_limited_total', 'Requests refused with 429 (a tenant over its rate limit).', () => counters.rateLimited);
+  scrapedCounter(
+    registry,
+    'tinyllm_upstream_busy_total',
+    'Requests refused with 503 because the generation bound and its queue were full.',
+    () => counters.upstreamBusy,
+  );
+  const gate = options.gate;
+  if (gate !== undefined) {
+    scrapedGauge(registry, 'tinyllm_upstream_generations_active', 'Generations running at Ollama (slots of the bound held).', () => gate.active);
+    scrapedGauge(registry, 'tinyllm_upstream_generations_queued', 'Requests waiting for a generation slot.', () => gate.queued);
+    scrapedGauge(registry, 'tinyllm_upstream_generations_limit', 'The bound on generations at Ollama (0: none).', () => gate.maxActive);
+  }
+  new Counter({
+    name: 'tinyllm_tenant_requests_total',
+    help: 'Requests answered, by tenant (API keys) and cache status.',
+    labelNames: ['tenant', 'cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [tenant, row] of counters.tenantRequests) {
+        CACHE_LABELS.forEach((label, c) => {
+          const value = row[c] as number;
+          if (value > 0) this.inc({ tenant, cache: label }, value);
+        });
+      }
+    },
+  });
+  new Counter({
+    name: 'tinyllm_tenant_rate_limited_total',
+    help: 'Requests refused with 429, by tenant.',
+    labelNames: ['tenant'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [tenant, value] of counters.tenantRateLimited) this.inc({ tenant }, value);
     },
   });
   registry.registerMetric(

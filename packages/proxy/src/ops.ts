@@ -5,8 +5,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SharedCounters } from '@tinyllm/cache-core';
 import { buildCacheStatsReport } from '@tinyllm/ollama-cached';
+import { type AccessControl, checkFullNamespace, tenantNamespace } from './access.js';
 import type { ProxyCache } from './cache.js';
 import { checkNamespace } from './controls.js';
+import { CACHE_LABELS, type ProxyCounters } from './counters.js';
+import type { Principal } from './keys.js';
 import type { ProxyMetrics } from './metrics.js';
 import { sendError, sendJson } from './respond.js';
 import type { Route } from './routes.js';
@@ -24,6 +27,8 @@ export interface OpsContext {
   upstream: Upstream;
   /** Deadline of each readiness probe (upstream, cache), in ms. */
   readyTimeoutMs: number;
+  /** The proxy's counters (per-tenant requests, for a tenant's stats). */
+  counters: ProxyCounters;
 }
 
 /** The request as the operations routes see it. */
@@ -32,7 +37,14 @@ export interface OpsExchange {
   readonly res: ServerResponse;
   readonly path: string;
   readonly route: Route;
+  /** The request's namespace: the one it named, inside its key's tenant when the proxy has keys. */
   readonly namespace: string | undefined;
+  /** The namespace as the request named it (X-TinyLLM-Namespace or /ns/), before its tenant is put in front. */
+  readonly requestedNamespace: string | undefined;
+  /** Who sent the request (undefined without API keys, or for a public operation sent without a key). */
+  readonly principal: Principal | undefined;
+  /** The proxy's access rules. */
+  readonly access: AccessControl;
 }
 
 /** The operations, for the authorisation check. */
@@ -42,12 +54,31 @@ export type OpsOperation = 'health' | 'ready' | 'metrics' | 'stats' | 'clear';
 export const READY_PROBE_KEY = 'tinyllm:ready-probe';
 
 /**
- * The one place where access to an operation is decided. Today every client that reached the proxy
- * may use every operation (the proxy binds loopback unless told otherwise); API keys and admin-only
- * operations (issue 12) plug in here.
+ * The one place where access to an operation is decided; every route under /tinyllm/ asks it, with
+ * its own operation name. Without API keys every client may use every operation (the proxy binds
+ * loopback unless told otherwise). With keys, each operation has a level (opsAccess): public (no
+ * key needed), user (any valid key; what it sees is scoped to its tenant) or admin; an operation
+ * without a level is admin-only. A request refused here is answered 401 when it had no valid key,
+ * 403 otherwise (see denyOps).
  */
-export function authorizeOps(_exchange: OpsExchange, _operation: OpsOperation): boolean {
-  return true;
+export function authorizeOps(exchange: OpsExchange, operation: OpsOperation | (string & {})): boolean {
+  return exchange.access.allows(exchange.principal, operation);
+}
+
+/** Answers a request authorizeOps refused: 401 without a valid key, 403 for a key whose role may not use the operation. */
+export function denyOps(exchange: OpsExchange, operation: string): void {
+  if (exchange.principal === undefined) {
+    sendError(exchange.res, 401, 'missing or invalid API key: send one as Authorization: Bearer <key>', 'ollama', {
+      'WWW-Authenticate': 'Bearer realm="tinyllm"',
+    });
+    return;
+  }
+  sendError(exchange.res, 403, `forbidden: /tinyllm/${operation} needs an admin key`, 'ollama');
+}
+
+/** The operation of an operations route, e.g. "stats" for tinyllm_stats; undefined for an unknown path. */
+export function operationOf(route: Route): OpsOperation | undefined {
+  return ROUTE_OPERATIONS[route.id]?.operation;
 }
 
 const ROUTE_OPERATIONS: Record<string, { operation: OpsOperation; methods: readonly string[] }> = {
@@ -85,7 +116,9 @@ export async function handleOps(exchange: OpsExchange, context: OpsContext, stat
     return;
   }
   if (!authorizeOps(exchange, spec.operation)) {
-    sendError(res, 403, `not allowed: /tinyllm/${spec.operation}`, 'ollama');
+    if (exchange.principal === undefined) context.counters.unauthorized++;
+    else context.counters.forbidden++;
+    denyOps(exchange, spec.operation);
     return;
   }
   switch (spec.operation) {
@@ -101,7 +134,7 @@ export async function handleOps(exchange: OpsExchange, context: OpsContext, stat
       return;
     }
     case 'stats':
-      return stats(res, context);
+      return stats(exchange, context);
     case 'clear':
       return clear(exchange, context);
   }
@@ -132,10 +165,86 @@ async function probeCache(context: OpsContext): Promise<{ ok: boolean; backend?:
   }
 }
 
-async function stats(res: ServerResponse, context: OpsContext): Promise<void> {
+/**
+ * The namespace a stats or clear request is about, or undefined for the whole cache. Users (with API
+ * keys) always get their tenant's namespace, or a sub-namespace inside it (`?namespace=`,
+ * X-TinyLLM-Namespace, /ns/); admins get the whole cache unless they name a namespace (in full with
+ * `?namespace=team-b` or `team-b:dev`, or inside their own tenant with the header or prefix).
+ * Without keys, the namespace named, if any.
+ */
+function scopeOf(exchange: OpsExchange): string | undefined {
+  const query = new URL(exchange.path, 'http://proxy').searchParams.get('namespace');
+  const { principal } = exchange;
+  if (principal === undefined) return query === null ? exchange.namespace : checkNamespace(query, 'namespace query parameter');
+  if (principal.role === 'admin') {
+    if (query !== null) return checkFullNamespace(query, 'namespace query parameter');
+    return exchange.requestedNamespace === undefined ? undefined : exchange.namespace;
+  }
+  return query === null ? exchange.namespace : tenantNamespace(principal.tenant, checkNamespace(query, 'namespace query parameter'));
+}
+
+/** What GET /tinyllm/stats answers for one namespace (a tenant's own view). */
+export interface NamespaceStatsReport {
+  /** The backend's name. */
+  backend: string;
+  /** Where the cache lives. */
+  location: string;
+  /** The namespace reported (entries whose key starts with `namespace:`; a tenant's includes its sub-namespaces). */
+  namespace: string;
+  /** Unexpired entries of the namespace. */
+  entries: number;
+  /** Their bytes (null when the store does not know). */
+  bytes: number | null;
+  /** Creation time of the oldest entry (ISO 8601), null when empty or unknown. */
+  oldestCreatedAt: string | null;
+  /** Creation time of the newest entry (ISO 8601), null when empty or unknown. */
+  newestCreatedAt: string | null;
+  /** The tenant's requests answered by this proxy process (when the namespace belongs to a tenant of the keys). */
+  tenant?: { name: string; requests: number; hits: number; misses: number; coalesced: number; bypassed: number; hitRate: number };
+}
+
+const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+function tenantFigures(counters: ProxyCounters, tenant: string): NonNullable<NamespaceStatsReport['tenant']> {
+  const of = (label: (typeof CACHE_LABELS)[number]): number => counters.tenantRequestsOf(tenant, label);
+  const hits = of('hit') + of('stale');
+  const misses = of('miss') + of('coalesced');
+  const requests = CACHE_LABELS.reduce((sum, label) => sum + of(label), 0);
+  return {
+    name: tenant,
+    requests,
+    hits,
+    misses,
+    coalesced: of('coalesced'),
+    bypassed: of('bypass'),
+    hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+  };
+}
+
+async function stats(exchange: OpsExchange, context: OpsContext): Promise<void> {
+  const { res } = exchange;
   const cache = context.cache;
   if (cache === undefined) {
     sendError(res, 501, 'this proxy has no cache: every request passes through', 'ollama');
+    return;
+  }
+  const namespace = scopeOf(exchange);
+  if (namespace !== undefined) {
+    // Only the namespace's own figures: the store-wide counters (hits, sets, evictions, errors of
+    // every tenant) are for admins' unscoped report.
+    const { backend } = await cache.getStats({ namespace });
+    const tenant = namespace.split(':')[0] as string;
+    const report: NamespaceStatsReport = {
+      backend: cache.backend.name,
+      location: context.cacheLocation,
+      namespace,
+      entries: backend?.entries ?? 0,
+      bytes: backend?.bytes ?? null,
+      oldestCreatedAt: iso(backend?.oldestCreatedAt),
+      newestCreatedAt: iso(backend?.newestCreatedAt),
+      ...(exchange.access.tenants.includes(tenant) ? { tenant: tenantFigures(context.counters, tenant) } : {}),
+    };
+    sendJson(res, 200, JSON.stringify(report));
     return;
   }
   const { metrics, backend, shared } = await cache.getStats();
@@ -154,10 +263,10 @@ async function stats(res: ServerResponse, context: OpsContext): Promise<void> {
 }
 
 /**
- * POST /tinyllm/clear: removes the cache's entries. Scoped to a namespace by `?namespace=` or the
- * request's namespace (X-TinyLLM-Namespace, /ns/<name>/). Until the cache contract can clear one
- * namespace (clear({ namespace }), in progress), a namespaced clear answers 501 rather than
- * clearing everything.
+ * POST /tinyllm/clear: removes the cache's entries, or only those of one namespace (see scopeOf: a
+ * user's clear is always scoped to its tenant). A scoped clear removes the entries whose key starts
+ * with `namespace:` (a tenant's sub-namespaces included) and nothing else; no clear ever touches
+ * keys outside the cache's own store prefix.
  */
 async function clear(exchange: OpsExchange, context: OpsContext): Promise<void> {
   const { res } = exchange;
@@ -166,12 +275,7 @@ async function clear(exchange: OpsExchange, context: OpsContext): Promise<void> 
     sendError(res, 501, 'this proxy has no cache: every request passes through', 'ollama');
     return;
   }
-  const query = new URL(exchange.path, 'http://proxy').searchParams.get('namespace');
-  const namespace = query === null ? exchange.namespace : checkNamespace(query, 'namespace query parameter');
-  if (namespace !== undefined) {
-    sendError(res, 501, `clearing one namespace ("${namespace}") is not supported by this cache yet; send no namespace to clear the whole cache`, 'ollama');
-    return;
-  }
-  const removed = await cache.clear();
-  sendJson(res, 200, JSON.stringify({ removed }));
+  const namespace = scopeOf(exchange);
+  const removed = await cache.clear(namespace === undefined ? undefined : { namespace });
+  sendJson(res, 200, JSON.stringify(namespace === undefined ? { removed } : { removed, namespace }));
 }

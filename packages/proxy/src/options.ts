@@ -1,8 +1,10 @@
 /** The proxy's options, their defaults, and their checks. */
 import { InvalidOptionError, silentLogger } from '@tinyllm/cache-core';
 import { resolveHost } from '@tinyllm/ollama-cached';
+import type { OpsAccess, OpsAccessLevel } from './access.js';
 import type { ProxyCache } from './cache.js';
 import type { CachedRouteHandler } from './handler.js';
+import type { KeysConfig } from './keys.js';
 import type { ProxyLogger } from './logger.js';
 
 /** Every default of the proxy, in one place. */
@@ -17,6 +19,8 @@ export const PROXY_DEFAULTS = {
   keepAliveTimeoutMs: 65_000,
   shutdownGraceMs: 10_000,
   readyTimeoutMs: 2_000,
+  maxUpstreamGenerations: 4,
+  maxUpstreamQueue: 512,
 } as const;
 
 /** Options of createProxyHandler (the request handler, for your own node:http server). */
@@ -45,6 +49,18 @@ export interface ProxyHandlerOptions {
   processMetrics?: boolean;
   /** Deadline of each readiness probe (upstream, cache) and of the cache read of a metrics scrape, in ms. Default 2000. */
   readyTimeoutMs?: number;
+  /** A keys file (JSON, see the README): every request then needs `Authorization: Bearer <key>`, and each key's tenant is its namespace. Read at start and by reloadKeys(). Default: none (no keys). */
+  keysFile?: string;
+  /** The keys file's content given directly (instead of keysFile). Default: none. */
+  keys?: KeysConfig;
+  /** Who may use each /tinyllm/ operation when the proxy has keys: 'public', 'user' or 'admin'; unnamed operations are admin-only. Default: health and ready public, stats and clear per tenant for users, metrics admin-only. */
+  opsAccess?: Partial<Record<string, OpsAccessLevel>>;
+  /** Send the client's Authorization header on to Ollama. Default: true without keys (the proxy does not read it), false with keys (it carries a key of the proxy's). */
+  forwardAuthorization?: boolean;
+  /** Most generations (requests to Ollama's model routes: cache misses and uncached model calls) running at Ollama at once; 0 = no bound. Cache hits never count. Default $OLLAMA_NUM_PARALLEL, else 4. */
+  maxUpstreamGenerations?: number;
+  /** Most requests waiting for a generation slot; beyond it 503 with Retry-After. Default $OLLAMA_MAX_QUEUE, else 512. */
+  maxUpstreamQueue?: number;
 }
 
 /** Options of startProxy (a ready node:http server): the handler's plus where to listen and how to time out. */
@@ -77,6 +93,12 @@ export interface ResolvedHandlerOptions {
   logger: ProxyLogger;
   processMetrics: boolean;
   readyTimeoutMs: number;
+  keysFile: string | undefined;
+  keys: KeysConfig | undefined;
+  opsAccess: Partial<OpsAccess> | undefined;
+  forwardAuthorization: boolean | undefined;
+  maxUpstreamGenerations: number;
+  maxUpstreamQueue: number;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -102,6 +124,22 @@ function checkUpstream(value: unknown): string {
   return url.href.replace(/\/$/, '');
 }
 
+/** A count option: a whole number in [min, max]. */
+function checkCount(option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(option, value, `a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** An environment variable's whole number, when it holds a valid one (Ollama's own variables, read for defaults). */
+function envCount(name: string, min: number): number | undefined {
+  const text = process.env[name]?.trim();
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return value >= min && value <= 100_000 ? value : undefined;
+}
+
 /** Checks the handler's options and fills in the defaults; a bad option throws InvalidOptionError naming it. */
 export function resolveHandlerOptions(options: ProxyHandlerOptions): ResolvedHandlerOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
@@ -119,6 +157,16 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions): ResolvedHan
   if (options.cache !== undefined && (typeof options.cache !== 'object' || options.cache === null || typeof options.cache.getStats !== 'function')) {
     throw new InvalidOptionError('cache', options.cache, 'a ResponseCache (or an object with backend, getStats, clear, flush and close)');
   }
+  if (options.keysFile !== undefined && (typeof options.keysFile !== 'string' || options.keysFile.trim() === '')) {
+    throw new InvalidOptionError('keysFile', options.keysFile, 'the path of a keys file (JSON)');
+  }
+  if (options.keysFile !== undefined && options.keys !== undefined) throw new InvalidOptionError('keys', '(given)', 'either keysFile or keys, not both');
+  if (options.forwardAuthorization !== undefined && typeof options.forwardAuthorization !== 'boolean') {
+    throw new InvalidOptionError('forwardAuthorization', options.forwardAuthorization, 'true or false');
+  }
+  if (options.opsAccess !== undefined && (typeof options.opsAccess !== 'object' || options.opsAccess === null)) {
+    throw new InvalidOptionError('opsAccess', options.opsAccess, 'an object of operation: "public" | "user" | "admin"');
+  }
   return {
     upstream: checkUpstream(options.upstream),
     upstreamTimeoutMs: checkMs('upstreamTimeoutMs', options.upstreamTimeoutMs ?? PROXY_DEFAULTS.upstreamTimeoutMs, true),
@@ -132,5 +180,21 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions): ResolvedHan
     logger: options.logger ?? silentLogger,
     processMetrics: options.processMetrics !== false,
     readyTimeoutMs: checkMs('readyTimeoutMs', options.readyTimeoutMs ?? PROXY_DEFAULTS.readyTimeoutMs, false),
+    keysFile: options.keysFile,
+    keys: options.keys,
+    opsAccess: options.opsAccess as Partial<OpsAccess> | undefined,
+    forwardAuthorization: options.forwardAuthorization,
+    maxUpstreamGenerations: checkCount(
+      'maxUpstreamGenerations',
+      options.maxUpstreamGenerations ?? envCount('OLLAMA_NUM_PARALLEL', 1) ?? PROXY_DEFAULTS.maxUpstreamGenerations,
+      0,
+      100_000,
+    ),
+    maxUpstreamQueue: checkCount(
+      'maxUpstreamQueue',
+      options.maxUpstreamQueue ?? envCount('OLLAMA_MAX_QUEUE', 0) ?? PROXY_DEFAULTS.maxUpstreamQueue,
+      0,
+      1_000_000,
+    ),
   };
 }

@@ -1,13 +1,16 @@
 /** Building a proxy: the request handler for an existing node:http server, or a listening server. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError } from '@tinyllm/cache-core';
 import { CacheEngine, type OllamaResponseCache } from '@tinyllm/ollama-cached/engine';
+import { AccessControl, type KeysSummary } from './access.js';
 import type { ProxyCache } from './cache.js';
 import { createCachedRoutes } from './cached/cached-route.js';
 import { ProxyEngineUpstream } from './cached/engine-upstream.js';
 import { ProxyCounters } from './counters.js';
+import { UpstreamGate } from './gate.js';
 import { type CachedRouteHandler, ProxyHandler, passThroughCachedRoute } from './handler.js';
+import type { KeysConfig } from './keys.js';
 import type { ProxyLogger } from './logger.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { checkMs, PROXY_DEFAULTS, type ProxyHandlerOptions, type ProxyServerOptions, resolveHandlerOptions } from './options.js';
@@ -26,6 +29,14 @@ export interface TinyllmProxyHandler {
   readonly upstream: Upstream;
   /** The request handler itself (closing, drain). */
   readonly handler: ProxyHandler;
+  /** The bound on generations at Ollama (slots held, queue, refusals). */
+  readonly gate: UpstreamGate;
+  /**
+   * Reads the keys again (`tinyllm serve` does on SIGHUP): the keys file, or `keys` when given. The
+   * new keys are checked whole before they replace the old ones; a bad file rejects with
+   * InvalidKeysFileError and the old keys stay in force.
+   */
+  reloadKeys(keys?: KeysConfig): Promise<KeysSummary>;
   /**
    * Stops the proxy: later answers carry Connection: close and readiness says 503; requests in
    * flight get graceMs to finish; then the upstream pool closes and, when closeCache is true, the
@@ -45,14 +56,25 @@ function engineRoutes(cache: ProxyCache, upstream: Upstream, logger: ProxyLogger
 /** Builds the proxy's request handler (no server): mount `handle` on any node:http server. */
 export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmProxyHandler {
   const resolved = resolveHandlerOptions(options);
+  const access = new AccessControl({ keysFile: resolved.keysFile, keys: resolved.keys }, resolved.opsAccess);
   const counters = new ProxyCounters();
+  const gate = new UpstreamGate(resolved.maxUpstreamGenerations, resolved.maxUpstreamQueue);
   const upstream = new Upstream({
     url: resolved.upstream,
     timeoutMs: resolved.upstreamTimeoutMs,
     connectTimeoutMs: resolved.upstreamConnectTimeoutMs,
     counters,
+    // With keys, Authorization carries a key of the proxy's: it is not a credential for Ollama.
+    forwardAuthorization: resolved.forwardAuthorization === undefined ? () => !access.enabled : () => resolved.forwardAuthorization as boolean,
+    gate,
   });
-  const metrics = createProxyMetrics({ counters, cache: resolved.cache, processMetrics: resolved.processMetrics, cacheTimeoutMs: resolved.readyTimeoutMs });
+  const metrics = createProxyMetrics({
+    counters,
+    cache: resolved.cache,
+    processMetrics: resolved.processMetrics,
+    cacheTimeoutMs: resolved.readyTimeoutMs,
+    gate,
+  });
   const cachedRoutes: CachedRouteHandler =
     resolved.cachedRoutes ?? (resolved.cache === undefined ? passThroughCachedRoute : engineRoutes(resolved.cache, upstream, resolved.logger));
   const handler = new ProxyHandler({
@@ -64,12 +86,14 @@ export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmPr
     bodyLimitBytes: resolved.bodyLimitBytes,
     requestIdleTimeoutMs: resolved.requestIdleTimeoutMs,
     cache: resolved.cache,
+    access,
     ops: {
       cache: resolved.cache,
       cacheLocation: resolved.cacheLocation ?? resolved.cache?.backend.name ?? 'none',
       metrics,
       upstream,
       readyTimeoutMs: resolved.readyTimeoutMs,
+      counters,
     },
   });
   let closing: Promise<boolean> | undefined;
@@ -79,6 +103,8 @@ export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmPr
     metrics,
     upstream,
     handler,
+    gate,
+    reloadKeys: (keys) => access.reload(keys),
     close(closeOptions = {}) {
       closing ??= (async () => {
         const graceMs = checkMs('graceMs', closeOptions.graceMs ?? PROXY_DEFAULTS.shutdownGraceMs, true);
@@ -143,6 +169,20 @@ export async function startProxy(options: ProxyServerOptions = {}): Promise<Runn
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
+    }
+    // A bad request pipelined behind one still being answered: an error answer written now would
+    // land inside that answer. Let it finish, then close the connection. Never write into an answer
+    // that has started (as Node's own handler takes care not to).
+    const inProgress = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inProgress != null && !inProgress.writableFinished) {
+      if (inProgress.req?.complete) {
+        inProgress.once('close', () => socket.end());
+        return;
+      }
+      if (inProgress.headersSent) {
+        socket.destroy();
+        return;
+      }
     }
     const status =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'

@@ -103,3 +103,21 @@ export function classify(method: string, pathname: string): Route {
   }
   return pathname.startsWith('/v1/') ? PASSTHROUGH_OPENAI : PASSTHROUGH;
 }
+
+/** Ollama's model routes: every POST on them runs (or loads) a model, cached or not. */
+export const GENERATION_PATHS: ReadonlySet<string> = new Set([...Object.keys(CACHED_ROUTES), '/v1/responses', '/v1/messages']);
+
+/**
+ * True for a request to one of Ollama's model routes (GENERATION_PATHS). Ollama routes on the
+ * percent-decoded path, so `/api/%67enerate` is a generation too.
+ */
+export function isGenerationPath(method: string | undefined, pathname: string): boolean {
+  if (method !== 'POST') return false;
+  if (GENERATION_PATHS.has(pathname)) return true;
+  if (!pathname.includes('%')) return false;
+  try {
+    return GENERATION_PATHS.has(decodeURIComponent(pathname));
+  } catch {
+    return false;
+  }
+}

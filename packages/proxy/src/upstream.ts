@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import type { ProxyCounters, UpstreamErrorKind } from './counters.js';
 import { UpstreamTimeoutError, UpstreamUnreachableError } from './errors.js';
+import type { UpstreamGate } from './gate.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { sendError } from './respond.js';
 import type { ApiFlavor } from './routes.js';
@@ -88,6 +89,10 @@ export interface UpstreamSettings {
   connectTimeoutMs: number;
   /** The proxy's counters. */
   counters: ProxyCounters;
+  /** True when the client's Authorization header goes to Ollama (asked per request: keys can be loaded later). */
+  forwardAuthorization: () => boolean;
+  /** The bound on generations at Ollama. */
+  gate: UpstreamGate;
 }
 
 /** The upstream Ollama and the pass-through to it. */
@@ -100,6 +105,9 @@ export class Upstream {
   readonly timeoutMs: number;
   /** The proxy's counters (upstream calls, errors, latency). */
   readonly counters: ProxyCounters;
+  readonly #forwardAuthorization: () => boolean;
+  /** The bound on generations at Ollama (model routes take a slot; see UpstreamGate). */
+  readonly gate: UpstreamGate;
   readonly #basePath: string;
 
   constructor(settings: UpstreamSettings) {
@@ -108,6 +116,8 @@ export class Upstream {
     this.#basePath = url.pathname.replace(/\/$/, '');
     this.timeoutMs = settings.timeoutMs;
     this.counters = settings.counters;
+    this.#forwardAuthorization = settings.forwardAuthorization;
+    this.gate = settings.gate;
     // No connection limit: a pull or a long generation holds its connection for minutes.
     this.pool = new Pool(url.origin, {
       headersTimeout: settings.timeoutMs,
@@ -115,6 +125,11 @@ export class Upstream {
       connect: { timeout: settings.connectTimeoutMs },
       keepAliveTimeout: 4_000,
     });
+  }
+
+  /** True when the client's Authorization header goes to Ollama. */
+  get forwardAuthorization(): boolean {
+    return this.#forwardAuthorization();
   }
 
   /** The path to request from Ollama for a client path (the base URL's path, if any, in front). */
@@ -139,7 +154,7 @@ export class Upstream {
         {
           method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
           path: this.pathFor(target.path),
-          headers: upstreamRequestHeaders(req.rawHeaders, req.headers.connection),
+          headers: upstreamRequestHeaders(req.rawHeaders, req.headers.connection, this.forwardAuthorization),
           body,
         },
         handler,

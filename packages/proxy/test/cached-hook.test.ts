@@ -5,7 +5,9 @@ import { BodyTooLargeError, type CachedRouteRequest, DEFAULT_CONTROLS, type Runn
 import { send, useStack } from './helpers.js';
 
 describe('the hook for cached routes', () => {
-  const seen: Array<Omit<CachedRouteRequest, 'req' | 'res' | 'logger' | 'counters' | 'upstream' | 'setCacheResult' | 'passThrough' | 'sendError'>> = [];
+  const seen: Array<
+    Omit<CachedRouteRequest, 'req' | 'res' | 'logger' | 'counters' | 'upstream' | 'setCacheResult' | 'passThrough' | 'sendError' | 'principal'>
+  > = [];
   let fail: 'throw' | 'reject-after-headers' | undefined;
   const stack = useStack(
     {},

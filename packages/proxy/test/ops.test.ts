@@ -129,19 +129,26 @@ describe('operations routes, with a memory cache', () => {
     expect(stats).toMatchObject({ backend: 'memory', location: 'this process', exists: true, entries: 1, hits: 1, misses: 1, sets: 1, hitRate: 0.5 });
   });
 
-  it('POST /tinyllm/clear removes the entries; a namespaced clear is 501 until the cache can scope it', async () => {
+  it('POST /tinyllm/clear removes the entries; a namespaced clear removes only that namespace', async () => {
     await cache.set('k2', { response: 'b', done: true });
+    await cache.set('team-a:k3', { response: 'c', done: true });
+    await cache.set('team-a:k4', { response: 'd', done: true });
+    await cache.set('team-ab:k5', { response: 'e', done: true });
     const scoped = await send(stack.proxy.url, '/tinyllm/clear?namespace=team-a', { method: 'POST' });
-    expect(scoped.status).toBe(501);
-    expect(JSON.parse(scoped.text).error).toContain('"team-a"');
-    expect((await send(stack.proxy.url, '/ns/team-a/tinyllm/clear', { method: 'POST' })).status).toBe(501);
-    expect((await send(stack.proxy.url, '/tinyllm/clear', { method: 'POST', headers: { 'X-TinyLLM-Namespace': 'team-a' } })).status).toBe(501);
-    expect((await cache.backend.stats()).entries).toBe(2);
+    expect(scoped.status).toBe(200);
+    expect(JSON.parse(scoped.text)).toEqual({ removed: 2, namespace: 'team-a' });
+    expect(await cache.get('team-ab:k5')).toBeDefined();
+    await cache.set('team-a:k6', { response: 'f', done: true });
+    expect(JSON.parse((await send(stack.proxy.url, '/ns/team-a/tinyllm/clear', { method: 'POST' })).text)).toEqual({ removed: 1, namespace: 'team-a' });
+    await cache.set('team-b:k7', { response: 'g', done: true });
+    const byHeader = await send(stack.proxy.url, '/tinyllm/clear', { method: 'POST', headers: { 'X-TinyLLM-Namespace': 'team-b' } });
+    expect(JSON.parse(byHeader.text)).toEqual({ removed: 1, namespace: 'team-b' });
+    expect((await cache.backend.stats()).entries).toBe(3);
     const bad = await send(stack.proxy.url, '/tinyllm/clear?namespace=a/b', { method: 'POST' });
     expect(bad.status).toBe(400);
     const all = await send(stack.proxy.url, '/tinyllm/clear', { method: 'POST' });
     expect(all.status).toBe(200);
-    expect(JSON.parse(all.text)).toEqual({ removed: 2 });
+    expect(JSON.parse(all.text)).toEqual({ removed: 3 });
     expect((await cache.backend.stats()).entries).toBe(0);
   });
 

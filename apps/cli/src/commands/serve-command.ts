@@ -27,7 +27,16 @@ export const SERVE_ENV = {
   bodyLimitBytes: 'TINYLLM_BODY_LIMIT_BYTES',
   upstreamTimeoutMs: 'TINYLLM_UPSTREAM_TIMEOUT_MS',
   shutdownGraceMs: 'TINYLLM_SHUTDOWN_GRACE_MS',
+  keysFile: 'TINYLLM_KEYS_FILE',
+  adminOnly: 'TINYLLM_ADMIN_ONLY',
+  maxGenerations: 'TINYLLM_MAX_GENERATIONS',
+  maxQueue: 'TINYLLM_MAX_QUEUE',
 } as const;
+
+/** The /tinyllm/ operations --admin-only can name. */
+export const OPERATIONS = ['health', 'ready', 'stats', 'clear', 'metrics'] as const;
+/** The operations admin-only unless --admin-only says otherwise. */
+export const DEFAULT_ADMIN_ONLY = ['metrics'] as const;
 
 /** The stores serve can use: the CLI's, plus an in-process memory tier in front of Redis. */
 export const SERVE_BACKENDS = ['sqlite', 'memory', 'redis', 'memory+redis'] as const;
@@ -47,6 +56,23 @@ export const parseListenPort = (value: string): number => whole(value, 0, 65535,
 export const parseBodyLimit = (value: string): number => whole(value, 1, 4 * 1024 ** 3, 'a number of bytes');
 /** --upstream-timeout-ms and --shutdown-grace-ms: 0 (none) to 24 h. */
 export const parseMs = (value: string): number => whole(value, 0, 24 * 3600 * 1000, 'a number of milliseconds');
+/** --max-generations: 0 (no bound) to 100000. */
+export const parseGenerations = (value: string): number => whole(value, 0, 100_000, 'a number of generations (0 for no bound)');
+/** --max-queue: 0 to 1000000. */
+export const parseQueue = (value: string): number => whole(value, 0, 1_000_000, 'a number of waiting requests');
+/** --admin-only: a comma-separated list of operations (or "none"). */
+export function parseAdminOnly(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
+  if (names.length === 1 && names[0] === 'none') return [];
+  for (const name of names) {
+    if (!(OPERATIONS as readonly string[]).includes(name))
+      throw new InvalidArgumentError(`Expected operations among ${OPERATIONS.join(', ')} (comma-separated), or none.`);
+  }
+  return names;
+}
 
 /** The serve command's own options, as commander parsed them. */
 export interface ServeOptions {
@@ -70,6 +96,16 @@ export interface ServeOptions {
   allowUnauthenticated?: boolean;
   /** --cache-backend as given (memory+redis included). */
   cacheBackend?: string;
+  /** --keys-file. */
+  keysFile?: string;
+  /** --admin-only (operation names). */
+  adminOnly: string[];
+  /** --forward-authorization. */
+  forwardAuthorization?: boolean;
+  /** --max-generations (undefined: $OLLAMA_NUM_PARALLEL, else the proxy's default). */
+  maxGenerations?: number;
+  /** --max-queue (undefined: $OLLAMA_MAX_QUEUE, else the proxy's default). */
+  maxQueue?: number;
 }
 
 /**
@@ -119,6 +155,34 @@ export function registerServe(
         .default(SERVE_DEFAULTS.shutdownGraceMs)
         .env(SERVE_ENV.shutdownGraceMs),
     )
+    .addOption(
+      new Option('--keys-file <path>', 'API keys (JSON): every request then needs Authorization: Bearer <key>, each key a tenant; SIGHUP reloads it').env(
+        SERVE_ENV.keysFile,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--admin-only <operations>',
+        `with keys, the /tinyllm/ operations only admin keys may use: ${OPERATIONS.join(', ')} (comma-separated), or none`,
+      )
+        .argParser(parseAdminOnly)
+        .default([...DEFAULT_ADMIN_ONLY], DEFAULT_ADMIN_ONLY.join(','))
+        .env(SERVE_ENV.adminOnly),
+    )
+    .option('--forward-authorization', "with keys, still send the client's Authorization header on to Ollama")
+    .addOption(
+      new Option(
+        '--max-generations <n>',
+        'most generations running at Ollama at once (cache hits never count); 0 = no bound (default: $OLLAMA_NUM_PARALLEL, else 4)',
+      )
+        .argParser(parseGenerations)
+        .env(SERVE_ENV.maxGenerations),
+    )
+    .addOption(
+      new Option('--max-queue <n>', 'most requests waiting for a generation; beyond it 503 with Retry-After (default: $OLLAMA_MAX_QUEUE, else 512)')
+        .argParser(parseQueue)
+        .env(SERVE_ENV.maxQueue),
+    )
     .option('--allow-unauthenticated', 'allow a non-loopback --host without API keys (only on a network you trust)');
   addStoreOptions(serve);
   // serve also offers an in-process memory tier in front of Redis.
@@ -134,14 +198,20 @@ passes through untouched. Operations: /tinyllm/health, /tinyllm/ready, /tinyllm/
 (Prometheus), /tinyllm/stats, POST /tinyllm/clear. SIGTERM or SIGINT: finish requests in flight,
 let pending cache writes land, exit 0.
 
+API keys (--keys-file): {"keys": [{"key": "...", "tenant": "team-a", "role": "user"}, ...]}; a key's
+tenant is its namespace (X-TinyLLM-Namespace picks a sub-namespace inside it); users see and clear
+their tenant's entries only, admins everything. SIGHUP reloads the file (a bad file keeps the old keys).
+
 Environment (flags win): ${SERVE_ENV.port}, ${SERVE_ENV.host}, ${ENV.ollamaHost} (then OLLAMA_HOST),
 ${SERVE_ENV.logLevel}, ${SERVE_ENV.logFormat}, ${SERVE_ENV.bodyLimitBytes}, ${SERVE_ENV.upstreamTimeoutMs},
-${SERVE_ENV.shutdownGraceMs}, and the store variables of the other commands.
+${SERVE_ENV.shutdownGraceMs}, ${SERVE_ENV.keysFile}, ${SERVE_ENV.adminOnly}, ${SERVE_ENV.maxGenerations},
+${SERVE_ENV.maxQueue}, and the store variables of the other commands.
 
 Examples:
   $ tinyllm serve
   $ OLLAMA_HOST=http://127.0.0.1:11435 ollama run llama3.2 "hi"     # in another terminal
   $ tinyllm serve --cache-backend memory+redis --redis-url redis://localhost:6379 --log-format pretty
+  $ tinyllm serve --host 0.0.0.0 --keys-file /etc/tinyllm/keys.json  # a team, with API keys
   $ tinyllm serve --host 0.0.0.0 --allow-unauthenticated             # trusted network only`,
     )
     .action(

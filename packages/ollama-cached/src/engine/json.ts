@@ -34,15 +34,27 @@ function copyObject(source: Record<string, unknown>): Record<string, unknown> {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const item = source[key];
-    out[key] = typeof item === 'object' && item !== null ? (Array.isArray(item) ? copyArray(item) : copyObject(item as Record<string, unknown>)) : item;
+    const copy = typeof item === 'object' && item !== null ? (Array.isArray(item) ? copyArray(item) : copyObject(item as Record<string, unknown>)) : item;
+    if (key === '__proto__') defineOwn(out, copy);
+    else out[key] = copy;
   }
   return out;
 }
 
-/** A shallow copy of object without the given keys. */
+// JSON.parse makes "__proto__" an own property; assigning it would set the copy's prototype instead
+// (the field would vanish from the answer, and the object would inherit what a model wrote).
+function defineOwn(out: Record<string, unknown>, value: unknown): void {
+  Object.defineProperty(out, '__proto__', { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A shallow copy of object without the given keys (own keys only; a "__proto__" field is copied as a field). */
 export function omit(object: JsonObject, keys: readonly string[]): JsonObject {
   const out: JsonObject = {};
-  for (const key in object) if (!keys.includes(key)) out[key] = object[key];
+  for (const key of Object.keys(object)) {
+    if (keys.includes(key)) continue;
+    if (key === '__proto__') defineOwn(out, object[key]);
+    else out[key] = object[key];
+  }
   return out;
 }
 

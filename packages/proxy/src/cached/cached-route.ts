@@ -5,9 +5,10 @@
  * What the proxy cannot key faithfully, and what only loads or unloads a model, goes to Ollama
  * untouched (X-Cache: BYPASS).
  */
+import { InvalidRequestError } from '@tinyllm/cache-core';
 import { type CacheEngine, isAbortError, isObject, OllamaTimeoutError } from '@tinyllm/ollama-cached/engine';
 import { DEFAULT_CONTROLS } from '../controls.js';
-import { UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
+import { UpstreamBusyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 import type { CachedRouteHandler, CachedRouteRequest } from '../handler.js';
 import { clientResponseHeaders } from '../headers.js';
 import { keyPrefixOf } from '../key-prefix.js';
@@ -42,6 +43,7 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
       path: request.path,
       rawHeaders: req.rawHeaders,
       connection: req.headers.connection,
+      forwardAuthorization: request.upstream.forwardAuthorization,
       controls: request.controls,
       hasControls: request.controls !== DEFAULT_CONTROLS,
       namespace: request.namespace,
@@ -49,7 +51,18 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
     });
     try {
       // Remember the key for the next byte-identical body (the engine derives it once).
-      if (plan.key === undefined && engine.cache !== undefined) plan.key = engine.keyOf(call, engine.cache);
+      if (plan.key === undefined && engine.cache !== undefined) {
+        try {
+          plan.key = engine.keyOf(call, engine.cache);
+        } catch (error) {
+          // A body the key rules refuse (an image that is neither base64 nor bytes, nesting too deep
+          // to key): Ollama decides what it means, as it would without the proxy.
+          if (!InvalidRequestError.isInstance(error)) throw error;
+          plan.request = undefined;
+          res.off('close', onClose);
+          return bypass(request);
+        }
+      }
       const answer = await engine.run(plan.key === undefined || call.key !== undefined ? call : { ...call, key: plan.key });
       request.setCacheResult(cacheHeaderOf(answer.info.status), answer.info.key === '' ? undefined : answer.info.key);
       if (answer.kind === 'not-cached') {
@@ -65,6 +78,8 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
       const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
       await writeStream(res, profile, answer, includeUsage);
     } catch (error) {
+      // The same refusal from inside the engine (a cache still loading derives the key there).
+      if (InvalidRequestError.isInstance(error) && !res.headersSent && !res.destroyed) return bypass(request);
       answerFailure(request, error);
     } finally {
       res.off('close', onClose);
@@ -90,7 +105,8 @@ function answerFailure(request: CachedRouteRequest, error: unknown): void {
     return;
   }
   res.setHeader('X-Cache', 'MISS');
-  if (UpstreamTimeoutError.isInstance(error)) request.sendError(504, error.message);
+  if (UpstreamBusyError.isInstance(error)) request.sendError(503, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
+  else if (UpstreamTimeoutError.isInstance(error)) request.sendError(504, error.message);
   else if (UpstreamUnreachableError.isInstance(error)) request.sendError(502, error.message);
   else if (OllamaTimeoutError.isInstance(error)) request.sendError(504, error.message);
   else throw error;

@@ -15,6 +15,8 @@ import {
   type UpstreamStream,
 } from '@tinyllm/ollama-cached/engine';
 import type { Dispatcher } from 'undici';
+import { UpstreamBusyError } from '../errors.js';
+import type { ReleaseSlot } from '../gate.js';
 import type { Upstream } from '../upstream.js';
 import { lines, sseData } from './frames.js';
 import { UpstreamAnswer } from './upstream-answer.js';
@@ -74,8 +76,16 @@ export class ProxyEngineUpstream implements EngineUpstream {
     this.host = upstream.url;
   }
 
-  async #send(call: ProxyCall, body: Uint8Array, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  // Takes a slot of the generation bound (waiting in its queue if need be; UpstreamBusyError when
+  // the queue is full), then sends the call. The caller gives the slot back once the answer has
+  // been read or has failed.
+  async #send(call: ProxyCall, body: Uint8Array, signal: AbortSignal): Promise<{ response: Dispatcher.ResponseData; release: ReleaseSlot }> {
     const upstream = this.#upstream;
+    const release = upstream.gate.tryAcquire() ?? (await this.#wait(signal));
+    if (signal.aborted) {
+      release();
+      throw signal.reason;
+    }
     const startedAt = performance.now();
     upstream.counters.upstreamRequests++;
     try {
@@ -87,23 +97,35 @@ export class ProxyEngineUpstream implements EngineUpstream {
         signal,
       });
       upstream.counters.upstreamLatency.observe((performance.now() - startedAt) / 1000);
-      return response;
+      return { response, release };
     } catch (error) {
+      release();
       if (signal.aborted) throw error;
       throw upstream.failure(error, false);
+    }
+  }
+
+  async #wait(signal: AbortSignal): Promise<ReleaseSlot> {
+    try {
+      return await this.#upstream.gate.acquire(signal);
+    } catch (error) {
+      if (UpstreamBusyError.isInstance(error)) this.#upstream.counters.upstreamBusy++;
+      throw error;
     }
   }
 
   /** One non-streaming call; a 200 JSON object is the answer, anything else an UpstreamAnswer. */
   async whole(engineCall: EngineCall, signal: AbortSignal): Promise<JsonObject> {
     const call = engineCall as ProxyCall;
-    const response = await this.#send(call, call.body, signal);
+    const { response, release } = await this.#send(call, call.body, signal);
     let body: Buffer;
     try {
       body = await readAll(response.body, response.statusCode === 200 ? undefined : MAX_ERROR_BODY_BYTES);
     } catch (error) {
       if (signal.aborted) throw error;
       throw this.#upstream.failure(error, true);
+    } finally {
+      release();
     }
     const headers = response.headers as IncomingHttpHeaders;
     if (response.statusCode !== 200) throw new UpstreamAnswer(response.statusCode, headers, body);
@@ -127,20 +149,27 @@ export class ProxyEngineUpstream implements EngineUpstream {
     const call = engineCall as ProxyCall;
     const openai = call.endpoint.startsWith('v1/');
     const body = openai ? withUsage(call) : call.body;
-    const response = await this.#send(call, body, signal);
+    const { response, release } = await this.#send(call, body, signal);
     if (response.statusCode !== 200) {
       let error: Buffer;
       try {
         error = await readAll(response.body, MAX_ERROR_BODY_BYTES);
       } catch (cause) {
         throw this.#upstream.failure(cause, true);
+      } finally {
+        release();
       }
       throw new UpstreamAnswer(response.statusCode, response.headers as IncomingHttpHeaders, error);
     }
     const source = response.body as AsyncIterable<Buffer>;
     const upstream = this.#upstream;
+    // The slot is held while the answer streams in, and given back however the stream ends.
+    response.body.once('close', release);
     return {
-      abort: () => response.body.destroy(),
+      abort: () => {
+        release();
+        response.body.destroy();
+      },
       async *[Symbol.asyncIterator]() {
         try {
           for await (const event of openai ? sseData(source) : lines(source)) {
@@ -160,6 +189,8 @@ export class ProxyEngineUpstream implements EngineUpstream {
         } catch (error) {
           if (signal.aborted || OllamaStreamError.isInstance(error)) throw error;
           throw upstream.failure(error, true);
+        } finally {
+          release();
         }
       },
     };

@@ -1,10 +1,12 @@
 /**
  * From a POST on a cached route to the engine's call: the body parsed, the controls mapped, the
  * headers Ollama gets. A body the proxy cannot key faithfully (not JSON, no model, a number JSON
- * cannot hold) is not planned: it goes to Ollama untouched, and Ollama answers it. What planning
+ * cannot hold, bytes that are not UTF-8, nesting too deep to key) is not planned: it goes to Ollama
+ * untouched, and Ollama answers it. What planning
  * learns about a body is remembered for a byte-identical body (most hits repeat a request exactly),
  * so a hit skips parsing and key derivation.
  */
+import { isUtf8 } from 'node:buffer';
 import type { CachedEndpoint, CallControls, EndpointProfile, JsonObject } from '@tinyllm/ollama-cached/engine';
 import { isObject, profileOf } from '@tinyllm/ollama-cached/engine';
 import type { RequestControls } from '../controls.js';
@@ -27,10 +29,14 @@ export const ENGINE_ENDPOINTS: Readonly<Record<CachedEndpointName, CachedEndpoin
 // A number JSON.parse turned into Infinity (1e309): Ollama refuses it, and no key can tell it from null.
 const HUGE_EXPONENT = /\d[eE][+]?\d{3}/;
 
-function hasNonFinite(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value);
-  if (typeof value !== 'object' || value === null) return false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (hasNonFinite(item)) return true;
+// Iterative: a hostile body may nest 100,000 levels deep.
+function hasNonFinite(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'number' && !Number.isFinite(value)) return true;
+    if (typeof value === 'object' && value !== null) for (const item of Array.isArray(value) ? value : Object.values(value)) pending.push(item);
+  }
   return false;
 }
 
@@ -46,13 +52,16 @@ export function parseBody(body: Buffer): JsonObject | undefined {
   }
   if (!isObject(parsed) || typeof parsed.model !== 'string' || parsed.model.trim() === '') return undefined;
   if (HUGE_EXPONENT.test(text) && hasNonFinite(parsed)) return undefined;
+  // Bytes that are not UTF-8 decode to U+FFFD here, but not the same number of them as in Ollama's
+  // decoder (Go replaces byte by byte): two prompts Ollama tells apart could share a key.
+  if (text.includes('\uFFFD') && !isUtf8(body)) return undefined;
   return parsed;
 }
 
 /** What planning found out about one request body: whether it can be cached, and how. */
 export interface BodyPlan {
-  /** The parsed body, when the proxy caches this request; undefined: it goes to Ollama untouched. */
-  readonly request: JsonObject | undefined;
+  /** The parsed body, when the proxy caches this request; undefined: it goes to Ollama untouched (also once its key could not be derived). */
+  request: JsonObject | undefined;
   /** The request asks for a stream. */
   readonly stream: boolean;
   /** Its key, once the engine derived it (per namespace: the memo's id includes it). */
@@ -143,6 +152,8 @@ export interface PlanInput {
   readonly rawHeaders: readonly string[];
   /** The client's Connection header. */
   readonly connection: string | undefined;
+  /** Send the client's Authorization header to Ollama. */
+  readonly forwardAuthorization: boolean;
   /** The request's controls. */
   readonly controls: RequestControls;
   /** Whether the request sent any control (else the shared empty controls). */
@@ -154,8 +165,8 @@ export interface PlanInput {
 }
 
 // Content-Length is set per request: the body Ollama gets may differ from the client's (see ProxyEngineUpstream.stream).
-function headersFor(rawHeaders: readonly string[], connection: string | undefined): string[] {
-  const headers = upstreamRequestHeaders(rawHeaders, connection);
+function headersFor(rawHeaders: readonly string[], connection: string | undefined, forwardAuthorization: boolean): string[] {
+  const headers = upstreamRequestHeaders(rawHeaders, connection, forwardAuthorization);
   const clean: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
@@ -169,7 +180,7 @@ function headersFor(rawHeaders: readonly string[], connection: string | undefine
 export function planCall(input: PlanInput): { call: ProxyCall; profile: EndpointProfile } {
   const profile = profileOf(input.endpoint);
   const request = input.plan.request;
-  const { rawHeaders, connection } = input;
+  const { rawHeaders, connection, forwardAuthorization } = input;
   const call: ProxyCall = {
     endpoint: input.endpoint,
     request,
@@ -181,7 +192,7 @@ export function planCall(input: PlanInput): { call: ProxyCall; profile: Endpoint
     shared: true,
     body: input.body,
     path: input.path,
-    upstreamHeaders: () => headersFor(rawHeaders, connection),
+    upstreamHeaders: () => headersFor(rawHeaders, connection, forwardAuthorization),
     ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
     ...(input.plan.key === undefined ? {} : { key: input.plan.key }),
   };
