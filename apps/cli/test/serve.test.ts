@@ -167,6 +167,8 @@ describe('tinyllm serve', () => {
       served.child.kill('SIGTERM');
       expect(await served.exit).toBe(0);
     }
+  });
+
   describe('with API keys', () => {
     const USER = 'tk-serve-team-a-0123456789';
     const NEXT = 'tk-serve-team-b-0123456789';
