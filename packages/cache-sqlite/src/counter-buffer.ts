@@ -109,6 +109,30 @@ export class CounterBuffer {
   }
 
   /**
+   * Writes the pending deltas now, waiting up to busyMs for another process's lock; true when
+   * nothing is left pending. For a process that can afford to wait before it stops.
+   */
+  flushWaiting(busyMs: number): boolean {
+    const pending = this.#pending;
+    if (pending === undefined) return true;
+    if (this.#options.readOnly || this.#stopped) return false;
+    this.#cancelRetry();
+    try {
+      this.#options.write(pending, busyMs);
+      this.#written();
+      return true;
+    } catch (error) {
+      if (isBusyError(error)) {
+        this.#scheduleRetry();
+        return false;
+      }
+      this.#pending = undefined;
+      this.#options.logger.error({ backend: 'sqlite', lost: countersOf(pending), err: error }, 'sqlite: recording counters failed');
+      return false;
+    }
+  }
+
+  /**
    * The last flush, at close: waits at most CLOSE_FLUSH_BUSY_TIMEOUT_MS for the lock, stops the
    * buffer, and returns the counts it could not write (undefined when everything reached the file).
    */

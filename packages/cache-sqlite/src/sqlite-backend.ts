@@ -189,6 +189,16 @@ export class SqliteBackend extends BackendBase<'sync'> {
     return this.#droppedCounters;
   }
 
+  /**
+   * Writes this process's counts still waiting for another process's lock, waiting up to
+   * busyTimeoutMs; true when every count is in the file. close() never waits that long (an exit must
+   * not hang on a lock), so a process that can afford the wait calls this first.
+   */
+  flushCounters(): boolean {
+    this.assertOpen('flushCounters');
+    return this.#counters.flushWaiting(this.busyTimeoutMs);
+  }
+
   /** Entries, bytes, evictions and the oldest/newest creation times of this namespace (or of options.namespace's entries); every field is known. */
   override stats(options?: ScopeOptions): SqliteBackendStats {
     return super.stats(options) as SqliteBackendStats;

@@ -119,6 +119,21 @@ describe('while another process holds the write lock', () => {
     }
   });
 
+  test('flushCounters() writes the counts kept while the file was locked, waiting for the lock; false while it stays locked', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
+    const backend = new SqliteBackend({ path, busyTimeoutMs: 200 });
+    const lock = await lockInAnotherProcess(path);
+    backend.recordCounters({ hits: 3 });
+    expect(backend.flushCounters()).toBe(false); // still locked after busyTimeoutMs: kept, not lost
+    await lock.release();
+    expect(backend.flushCounters()).toBe(true);
+    backend.close();
+    expect(backend.droppedCounters).toBeUndefined();
+    const fresh = new SqliteBackend({ path });
+    expect((await fresh.readCounters()).hits).toBe(3);
+    fresh.close();
+  });
+
   test('counts that reach the file before close() are not reported as dropped', async ({ tempDir }) => {
     const backend = new SqliteBackend({ path: dbPath(tempDir) });
     backend.recordCounters({ hits: 2 });
