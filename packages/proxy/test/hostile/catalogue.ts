@@ -263,9 +263,9 @@ export const CATALOGUE: readonly HostileCase[] = [
     id: 'type-stream-string',
     group: 'types',
     what: '`stream` a string',
-    outcome: "Ollama's answer passed on (the fake streams it; Ollama 400s), cached only when answered",
+    outcome: 'passed to Ollama unkeyed (the fake streams it; Ollama 400s), never cached',
     steps: [generate({ stream: 'yes' })],
-    expect: ok(1),
+    expect: { ...ok(0), check: cacheStatus('BYPASS') },
   },
   {
     id: 'type-context-strings',
