@@ -11,20 +11,21 @@ export function abortError(): Error {
  * so this class stands in for it and is typed as it (see asAbortable).
  */
 export class StreamIterator<T extends object> {
-  readonly #controller: AbortController;
+  // Made on first use: a stream nobody reads or aborts (a replay the proxy writes at once) costs none.
+  #controller: AbortController | undefined;
   readonly #source: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>;
   readonly #onAbort: (() => void) | undefined;
   #generator: AsyncGenerator<T, void, undefined> | undefined;
 
   /** source yields the chunks and must stop with the signal's AbortError once it is aborted. */
   constructor(source: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>, onAbort?: () => void) {
-    this.#controller = new AbortController();
     this.#source = source;
     this.#onAbort = onAbort;
   }
 
   /** Stops the stream: the consumer's loop throws an AbortError. */
   abort(): void {
+    this.#controller ??= new AbortController();
     if (this.#controller.signal.aborted) return;
     this.#controller.abort(abortError());
     this.#onAbort?.();
@@ -32,11 +33,12 @@ export class StreamIterator<T extends object> {
 
   /** True once abort() was called. */
   get aborted(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#controller?.signal.aborted === true;
   }
 
   /** Iterates the chunks; the last one has `done: true`. A second loop resumes where the first stopped, as in ollama-js. */
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, unknown> {
+    this.#controller ??= new AbortController();
     this.#generator ??= this.#source(this.#controller.signal);
     for await (const chunk of this.#generator) yield chunk;
   }

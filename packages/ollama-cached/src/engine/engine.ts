@@ -16,7 +16,7 @@ import { Flight, FlightAbandonedError } from './flight.js';
 import type { JsonObject } from './json.js';
 import { type AnswerStamp, type CachedEndpoint, type EndpointProfile, newStamp } from './profile.js';
 import { profileOf } from './profiles.js';
-import { replayStream } from './replay.js';
+import { type ReplaySource, replayStream } from './replay.js';
 import { isStoredResponseFor, type StoredResponse } from './stored-response.js';
 import type { Upstream } from './upstream.js';
 
@@ -76,7 +76,13 @@ export type EngineAnswer =
       /** With `shared`: the labels this caller's answer gets (its spelling of the model, a fresh identity); `response` is then not yet stamped. */
       readonly stamp?: AnswerStamp;
     }
-  | { readonly kind: 'stream'; readonly chunks: StreamIterator<JsonObject>; readonly info: CacheInfo }
+  | {
+      readonly kind: 'stream';
+      readonly chunks: StreamIterator<JsonObject>;
+      readonly info: CacheInfo;
+      /** Set when the stream replays a stored answer: a front door may write the whole replay at once from it (see ReplaySource) and never touch `chunks`. */
+      readonly replay?: ReplaySource;
+    }
   | { readonly kind: 'not-cached'; readonly info: CacheInfo };
 
 /** What the engine counted, for stats and metrics. */
@@ -237,7 +243,7 @@ export class CacheEngine {
     const fresh = entry !== undefined && (maxAge === undefined || Date.now() - entry.createdAt <= maxAge * 1000);
     if (entry === undefined || !fresh || !isStoredResponseFor(entry.value, profile)) return { kind: 'not-cached', info: { status: 'miss', key } };
     const info = infoOf({ value: entry.value, status: 'hit', entry }, key, profile);
-    if (call.stream && profile.streams) return { kind: 'stream', chunks: replayStream(profile, entry.value, call.model), info };
+    if (call.stream && profile.streams) return replayAnswer(profile, entry.value, call.model, info);
     return wholeAnswer(call, profile, entry.value.response, info, undefined);
   }
 
@@ -307,7 +313,7 @@ export class CacheEngine {
       // A hit, or a flight someone else started without a live handle: replay the stored answer.
       const info = infoOf(first, key, profile);
       if (!profile.streams) return wholeAnswer(call, profile, first.value.response, info, undefined);
-      return { kind: 'stream', chunks: replayStream(profile, first.value, call.model), info };
+      return replayAnswer(profile, first.value, call.model, info);
     }
     const live = flight as Flight;
     try {
@@ -450,6 +456,11 @@ function rulesOf(profile: EndpointProfile): Pick<GetOrSetOptions<StoredResponse>
     RULES.set(profile, rules);
   }
   return rules;
+}
+
+// A streaming hit: the replayed chunks, and what they are made from for a front door that writes them at once.
+function replayAnswer(profile: EndpointProfile, stored: StoredResponse, model: string | undefined, info: CacheInfo): EngineAnswer {
+  return { kind: 'stream', chunks: replayStream(profile, stored, model), info, replay: { stored, model } };
 }
 
 // Waits for a promise unless the signal aborts first (then rejects with the signal's reason).

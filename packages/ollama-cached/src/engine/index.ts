@@ -13,7 +13,7 @@ export { chatProfile, embeddingsProfile, embedProfile, generateProfile, splitWor
 export { DONE_EVENT, frameFor, isDoneEvent, openaiChatProfile, openaiCompletionsProfile, openaiEmbeddingsProfile } from './openai-profiles.js';
 export { type AnswerStamp, type CachedEndpoint, type EndpointProfile, newStamp, type TextSlot } from './profile.js';
 export { profileOf } from './profiles.js';
-export { replayChunks, replayStream } from './replay.js';
+export { type ReplaySource, replayChunks, replayStream } from './replay.js';
 export {
   isStoredResponseFor,
   STORED_RESPONSE_VERSION,

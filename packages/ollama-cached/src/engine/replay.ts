@@ -13,10 +13,19 @@ export function replayChunks(profile: EndpointProfile, stored: StoredResponse, m
   return storedChunks(profile, stored).map((chunk) => profile.stamp(chunk, stamp));
 }
 
+/** What a replay is made from: the stored answer and the caller's spelling of the model (see replayChunks). */
+export interface ReplaySource {
+  /** The stored answer (shared with the cache: never mutate it). */
+  readonly stored: StoredResponse;
+  /** The model as the caller spelled it; undefined keeps the stored one. */
+  readonly model: string | undefined;
+}
+
 /** A stream that replays a stored answer (see replayChunks); abort() stops it with an AbortError. */
 export function replayStream(profile: EndpointProfile, stored: StoredResponse, model: string | undefined): StreamIterator<JsonObject> {
-  const chunks = replayChunks(profile, stored, model);
   return new StreamIterator<JsonObject>(async function* (signal) {
+    // Built on the first read: a front door that writes the replay from its ReplaySource never reads.
+    const chunks = replayChunks(profile, stored, model);
     for (const chunk of chunks) {
       if (signal.aborted) throw signal.reason ?? abortError();
       yield chunk;

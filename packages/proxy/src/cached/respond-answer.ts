@@ -17,6 +17,7 @@ import {
 import type { CacheHeaderStatus } from '../counters.js';
 import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
+import { replayBody } from './replay-body.js';
 import { answerJson } from './serialize.js';
 
 /** The X-Cache value of an engine status. */
@@ -49,9 +50,11 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
   const openai = isOpenAi(profile);
   const json = raw === undefined ? (answer.stamp === undefined ? JSON.stringify(answer.response) : answerJson(profile, answer.response, answer.stamp)) : '';
   // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
-  const body = raw?.body ?? Buffer.from(openai ? `${json}\n` : json);
+  // A string leaves in one write with the headers (node:http joins them); a Buffer in a second one.
+  const body = raw?.body ?? (openai ? `${json}\n` : json);
   const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, ...cacheHeaders(answer.info) });
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  res.writeHead(200, { 'Content-Type': type, 'Content-Length': length, ...cacheHeaders(answer.info) });
   res.end(body);
 }
 
@@ -82,6 +85,13 @@ export async function writeStream(
   includeUsage: boolean,
 ): Promise<void> {
   const openai = isOpenAi(profile);
+  // A replay has nothing to wait for: its whole body in one write (Ollama's framing: chunked, no length).
+  const whole = answer.replay === undefined ? undefined : replayBody(profile, answer.replay, openai, includeUsage);
+  if (whole !== undefined) {
+    res.writeHead(200, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson', ...cacheHeaders(answer.info) });
+    res.end(whole);
+    return;
+  }
   const stream = answer.chunks;
   // A client that goes away stops its reading at once, not at the next chunk: when nobody else
   // waits for the answer, the upstream generation stops with it.
