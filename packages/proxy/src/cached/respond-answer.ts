@@ -122,8 +122,10 @@ export async function writeStream(
       } else {
         text = `${JSON.stringify(chunk as JsonObject)}\n`;
       }
+      // The first frame leaves at once with the headers (time to first token is what a user sees);
+      // later frames that come together leave together.
       if (!started) start();
-      if (!corked) {
+      else if (!corked) {
         corked = true;
         res.cork();
         setImmediate(uncork);
