@@ -12,6 +12,7 @@ import { BodyTooLargeError, InvalidControlError, RateLimitedError, UpstreamBusyE
 import { IdleBodies, type WatchedBody } from './idle-bodies.js';
 import { keyPrefixOf } from './key-prefix.js';
 import type { Principal } from './keys.js';
+import { lingerOnClose } from './linger.js';
 import type { ProxyLogger } from './logger.js';
 import { handleOps, type OpsContext, operationOf } from './ops.js';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS, isSameOrigin, type OriginPolicy } from './origin.js';
@@ -462,7 +463,9 @@ export class ProxyHandler {
     }
     if (BodyTooLargeError.isInstance(error)) {
       this.counters.bodyTooLarge++;
-      // The rest of the body is never read: close the connection after the answer.
+      // The rest of the body is never parsed: close the connection after the answer, draining
+      // what the client still sends so that the 413 reaches it (see lingerOnClose).
+      lingerOnClose(exchange.req);
       sendError(res, 413, error.message, exchange.api, { Connection: 'close' });
       return;
     }
