@@ -360,8 +360,9 @@ export class ProxyHandler {
   // Answers a request before its body was read: the connection closes after the answer rather than
   // read (and throw away) a body nobody will use.
   #refuse(exchange: Exchange, status: number, message: string, headers: Record<string, string>): void {
-    const closeAfter = exchange.req.complete || !hasBody(exchange.req) ? headers : { ...headers, Connection: 'close' };
-    sendError(exchange.res, status, message, exchange.api, closeAfter);
+    const unread = !exchange.req.complete && hasBody(exchange.req);
+    if (unread) lingerOnClose(exchange.req);
+    sendError(exchange.res, status, message, exchange.api, unread ? { ...headers, Connection: 'close' } : headers);
   }
 
   /**

@@ -2,6 +2,7 @@
  * The upstream Ollama: one undici Pool, and the pass-through that streams a request to it and its
  * answer back, byte for byte, with backpressure both ways and no timeout unless one is configured.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
@@ -9,6 +10,7 @@ import type { ProxyCounters, UpstreamErrorKind } from './counters.js';
 import { UpstreamTimeoutError, UpstreamUnreachableError } from './errors.js';
 import type { UpstreamGate } from './gate.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { lingerOnClose } from './linger.js';
 import { sendError } from './respond.js';
 import type { ApiFlavor } from './routes.js';
 
@@ -187,6 +189,7 @@ export class Upstream {
       return;
     }
     const closeAfter = target.req.complete ? undefined : { Connection: 'close' };
+    if (closeAfter !== undefined) lingerOnClose(target.req);
     const status = UpstreamTimeoutError.isInstance(failure) ? 504 : 502;
     sendError(res, status, failure.message, target.api, closeAfter);
   }
