@@ -257,6 +257,7 @@ async function stats(exchange: OpsExchange, context: OpsContext): Promise<void> 
     evictions: metrics.evictions,
     savedDurationNs: metrics.savedDurationNs,
     savedTokens: metrics.savedTokens,
+    byModel: metrics.byModel,
   };
   const report = buildCacheStatsReport({ backend: cache.backend.name, location: context.cacheLocation, exists: true, stats: backend, counters });
   sendJson(res, 200, JSON.stringify(report));
