@@ -6,8 +6,10 @@ import { normalizeModelName } from '../keys.js';
 export interface EntryFilter {
   /** Only entries of this model (`name` and `name:latest` are one model). @default any */
   model?: string;
-  /** Only entries of this key namespace. @default any */
+  /** Only entries of this key namespace (exactly: not its sub-namespaces). @default any */
   namespace?: string;
+  /** Only entries whose key starts with `within + ":"`: a namespace and its sub-namespaces (a tenant's scope); read from the store by that prefix. @default every entry */
+  within?: string;
   /** Only entries of this endpoint (generate, chat, embed...). @default any */
   endpoint?: string;
   /** Only entries at least this many seconds old. @default any age */
@@ -30,7 +32,7 @@ export function compileFilter(filter: EntryFilter = {}): (info: EntryInfo, now: 
       throw new InvalidOptionError(field, value, 'a finite number >= 0');
     }
   }
-  for (const field of ['model', 'namespace', 'endpoint'] as const) {
+  for (const field of ['model', 'namespace', 'endpoint', 'within'] as const) {
     const value = filter[field];
     if (value !== undefined && (typeof value !== 'string' || value === '')) throw new InvalidOptionError(field, value, 'a non-empty string');
   }

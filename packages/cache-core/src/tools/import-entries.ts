@@ -13,6 +13,8 @@ export interface ImportOptions {
   mode?: 'merge' | 'replace';
   /** With mode replace, clear only this key namespace's entries. @default every entry of the backend */
   namespace?: string;
+  /** Accept only keys that start with `within + ":"` (a tenant's scope); others are reported as problems. With mode replace, only that scope is cleared. @default every key */
+  within?: string;
 }
 
 /** A line of the file that was not imported, and why. */
@@ -122,13 +124,16 @@ export async function importEntries(backend: CacheBackend, source: ImportSource,
   const mode = options.mode ?? 'merge';
   if (mode !== 'merge' && mode !== 'replace') throw new InvalidOptionError('mode', mode, '"merge" or "replace"');
   assertNamespace(options.namespace, 'namespace');
+  assertNamespace(options.within, 'within');
+  const scope = options.within === undefined ? undefined : `${options.within}:`;
+  const clearScope = options.within ?? options.namespace;
   const report: ImportReport = { imported: 0, expired: 0, cleared: 0, problems: [] };
   let lineNumber = 0;
   for await (const line of splitLines(source)) {
     lineNumber++;
     if (lineNumber === 1) {
       checkHeader(line);
-      if (mode === 'replace') report.cleared = await backend.clear(options.namespace === undefined ? undefined : { namespace: options.namespace });
+      if (mode === 'replace') report.cleared = await backend.clear(clearScope === undefined ? undefined : { namespace: clearScope });
       continue;
     }
     if (line.trim() === '') continue;
@@ -146,6 +151,10 @@ export async function importEntries(backend: CacheBackend, source: ImportSource,
     }
     if (typeof parsed === 'string') {
       report.problems.push({ line: lineNumber, message: parsed });
+      continue;
+    }
+    if (scope !== undefined && !parsed.key.startsWith(scope)) {
+      report.problems.push({ line: lineNumber, message: `the key is outside the namespace ${options.within}` });
       continue;
     }
     try {

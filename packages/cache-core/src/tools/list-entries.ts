@@ -50,7 +50,7 @@ export async function* listEntries(backend: CacheBackend, options: ListEntriesOp
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1))
     throw new InvalidOptionError('limit', limit, 'an integer >= 1');
   if (sort !== undefined && !(sort in SORT_VALUE)) throw new InvalidOptionError('sort', sort, `one of ${ENTRY_SORT_FIELDS.join(', ')}`);
-  const listed = store.list(batchSize === undefined ? {} : { batchSize });
+  const listed = store.list({ ...(batchSize === undefined ? {} : { batchSize }), ...(options.within === undefined ? {} : { namespace: options.within }) });
   const now = Date.now();
   if (sort === undefined) {
     let count = 0;
