@@ -10,6 +10,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>TinyLLM cache</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --hit: #2f9e44; --miss: #e8590c; --coalesced: #1971c2; --stale: #9c36b5; --bypass: #868e96; color-scheme: light dark; }
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 16px 24px; background: Canvas; color: CanvasText; }
@@ -41,7 +42,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div class="card"><div class="label">backend</div><div class="value" id="backend" data-value="">-</div></div>
 </div>
 <div class="charts">
-  <div><h2>Hit rate over time</h2><svg id="chart-hit-rate" viewBox="0 0 600 180" preserveAspectRatio="none" role="img" aria-label="hit rate over time"></svg></div>
+  <div><h2>Hit rate over time (5 s steps, last 10 minutes)</h2><svg id="chart-hit-rate" viewBox="0 0 600 180" preserveAspectRatio="none" role="img" aria-label="hit rate over time"></svg></div>
   <div><h2>Requests by cache status <span class="legend" id="legend"></span></h2><svg id="chart-status" viewBox="0 0 600 180" preserveAspectRatio="none" role="img" aria-label="requests by cache status"></svg></div>
 </div>
 <h2>Requests by cache status (last 10 minutes)</h2>
@@ -70,38 +71,50 @@ export const DASHBOARD_HTML = `<!doctype html>
   const NS = 'http://www.w3.org/2000/svg';
   const svgEl = (name, attrs) => { const el = document.createElementNS(NS, name); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v)); return el; };
 
-  function drawHitRate(timeline) {
+  // Both charts span the whole window the proxy keeps (10 minutes of 5 s buckets), newest at the right.
+  const WINDOW_MS = 600000;
+  const xOf = (at, now) => ((at - (now - WINDOW_MS)) / WINDOW_MS) * 560 + 36;
+  const axis = (svg, labels) => {
+    for (const [y, text] of labels) {
+      svg.append(svgEl('line', { x1: 36, x2: 600, y1: y, y2: y, stroke: 'currentColor', 'stroke-opacity': 0.15 }));
+      const label = svgEl('text', { x: 2, y: y + 4, 'font-size': 11, fill: 'currentColor', 'fill-opacity': 0.6 });
+      label.textContent = text;
+      svg.append(label);
+    }
+  };
+
+  function drawHitRate(timeline, now) {
     const svg = $('chart-hit-rate');
     svg.replaceChildren();
-    for (const y of [0, 0.5, 1]) svg.append(svgEl('line', { x1: 0, x2: 600, y1: 170 - y * 160, y2: 170 - y * 160, stroke: 'currentColor', 'stroke-opacity': 0.15 }));
+    axis(svg, [[170, '0%'], [90, '50%'], [10, '100%']]);
     const points = [];
-    timeline.forEach((b, i) => {
+    for (const b of timeline) {
       const looked = b.HIT + b.STALE + b.MISS + b.COALESCED;
-      if (looked === 0) return;
-      const x = timeline.length === 1 ? 300 : (i / (timeline.length - 1)) * 600;
-      points.push(x.toFixed(1) + ',' + (170 - ((b.HIT + b.STALE) / looked) * 160).toFixed(1));
-    });
+      if (looked === 0) continue;
+      points.push(xOf(b.at + 2500, now).toFixed(1) + ',' + (170 - ((b.HIT + b.STALE) / looked) * 160).toFixed(1));
+    }
     svg.dataset.points = String(points.length);
-    if (points.length > 0) svg.append(svgEl('polyline', { points: points.join(' '), fill: 'none', stroke: 'var(--hit)', 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }));
+    if (points.length > 1) svg.append(svgEl('polyline', { points: points.join(' '), fill: 'none', stroke: 'var(--hit)', 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }));
     for (const p of points) { const [x, y] = p.split(','); svg.append(svgEl('circle', { cx: x, cy: y, r: 3, fill: 'var(--hit)' })); }
   }
 
-  function drawStatus(timeline) {
+  function drawStatus(timeline, now) {
     const svg = $('chart-status');
     svg.replaceChildren();
     const max = Math.max(1, ...timeline.map((b) => STATUSES.reduce((sum, s) => sum + b[s], 0)));
-    const width = 600 / Math.max(timeline.length, 1);
+    axis(svg, [[175, '0'], [10, String(max)]]);
+    const width = (5000 / WINDOW_MS) * 560;
     let bars = 0;
-    timeline.forEach((b, i) => {
+    for (const b of timeline) {
       let y = 175;
       for (const s of STATUSES) {
         if (b[s] === 0) continue;
         const h = (b[s] / max) * 165;
         y -= h;
-        svg.append(svgEl('rect', { x: i * width + 1, y, width: Math.max(width - 2, 1), height: h, fill: COLORS[s] }));
+        svg.append(svgEl('rect', { x: xOf(b.at, now) + 0.5, y, width: Math.max(width - 1, 1), height: h, fill: COLORS[s] }));
         bars++;
       }
-    });
+    }
     svg.dataset.bars = String(bars);
   }
 
@@ -122,8 +135,9 @@ export const DASHBOARD_HTML = `<!doctype html>
       return tr;
     }));
     if (activity === null) return;
-    drawHitRate(activity.timeline);
-    drawStatus(activity.timeline);
+    const now = Date.now();
+    drawHitRate(activity.timeline, now);
+    drawStatus(activity.timeline, now);
     const totals = $('status-totals');
     totals.replaceChildren(...STATUSES.map((s) => {
       const n = activity.timeline.reduce((sum, b) => sum + b[s], 0);
