@@ -37,6 +37,9 @@ export interface ImportReport {
   problems: ImportProblem[];
 }
 
+/** Writes in flight at once during an import. */
+const IMPORT_BATCH = 100;
+
 /**
  * Where an import reads from: an async iterable of chunks (a file stream: split into lines wherever
  * they fall), or an iterable of strings, each a line or several (an element always ends a line).
@@ -128,6 +131,14 @@ export async function importEntries(backend: CacheBackend, source: ImportSource,
   const scope = options.within === undefined ? undefined : `${options.within}:`;
   const clearScope = options.within ?? options.namespace;
   const report: ImportReport = { imported: 0, expired: 0, cleared: 0, problems: [] };
+  let writes: Array<Promise<ImportProblem | undefined>> = [];
+  const settle = async (): Promise<void> => {
+    for (const outcome of await Promise.all(writes)) {
+      if (outcome === undefined) report.imported++;
+      else report.problems.push(outcome);
+    }
+    writes = [];
+  };
   let lineNumber = 0;
   for await (const line of splitLines(source)) {
     lineNumber++;
@@ -157,14 +168,21 @@ export async function importEntries(backend: CacheBackend, source: ImportSource,
       report.problems.push({ line: lineNumber, message: `the key is outside the namespace ${options.within}` });
       continue;
     }
-    try {
-      const stored = await backend.set(parsed.key, parsed.entry);
-      if (stored === false) report.problems.push({ line: lineNumber, message: 'the backend refused the entry (larger than its bounds)' });
-      else report.imported++;
-    } catch (error) {
-      report.problems.push({ line: lineNumber, message: `the backend failed: ${error instanceof Error ? error.message : String(error)}` });
-    }
+    // Writes go out in batches (a network store pipelines them); outcomes are read in line order.
+    const at = lineNumber;
+    writes.push(
+      Promise.resolve()
+        .then(() => backend.set(parsed.key, parsed.entry))
+        .then(
+          (stored): ImportProblem | undefined =>
+            stored === false ? { line: at, message: 'the backend refused the entry (larger than its bounds)' } : undefined,
+          (error: unknown): ImportProblem => ({ line: at, message: `the backend failed: ${error instanceof Error ? error.message : String(error)}` }),
+        ),
+    );
+    if (writes.length >= IMPORT_BATCH) await settle();
   }
+  await settle();
+  report.problems.sort((a, b) => a.line - b.line);
   if (lineNumber === 0) checkHeader(undefined);
   return report;
 }
