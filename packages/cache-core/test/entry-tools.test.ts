@@ -86,3 +86,19 @@ describe('entry tools', () => {
     expect((entry?.expiresAt ?? 0) - Date.now()).toBeGreaterThan(55_000);
   });
 });
+
+describe('import limits', () => {
+  it('a line longer than the limit is refused instead of held in memory', async () => {
+    const { splitLines } = await import('../src/index.js');
+    const chunks = async function* (): AsyncGenerator<string> {
+      for (let i = 0; i < 10; i++) yield 'x'.repeat(100);
+    };
+    const read = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const line of splitLines(chunks(), 500)) out.push(line);
+      return out;
+    };
+    const error = await read().catch((e: unknown) => e);
+    expect(ImportFormatError.isInstance(error)).toBe(true);
+  });
+});

@@ -46,8 +46,11 @@ const IMPORT_BATCH = 100;
  */
 export type ImportSource = AsyncIterable<string | Uint8Array> | Iterable<string>;
 
-/** The lines of an import source, split on "\n", a trailing "\r" dropped. */
-export async function* splitLines(source: ImportSource): AsyncGenerator<string> {
+/** The longest line an import reads, in characters: one entry's record (a 1 MiB answer is far below it). */
+export const MAX_IMPORT_LINE_CHARS = 64 * 1024 * 1024;
+
+/** The lines of an import source, split on "\n", a trailing "\r" dropped; a line longer than maxLineChars throws ImportFormatError (memory stays bounded). */
+export async function* splitLines(source: ImportSource, maxLineChars: number = MAX_IMPORT_LINE_CHARS): AsyncGenerator<string> {
   if (!(Symbol.asyncIterator in source)) {
     for (const text of source) {
       const lines = text.split('\n');
@@ -66,6 +69,7 @@ export async function* splitLines(source: ImportSource): AsyncGenerator<string> 
       rest = rest.slice(newline + 1);
       newline = rest.indexOf('\n');
     }
+    if (rest.length > maxLineChars) throw new ImportFormatError(`a line is longer than ${maxLineChars} characters`);
   }
   rest += decoder.decode();
   if (rest !== '') yield rest.replace(/\r$/, '');
