@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BROKEN_PIPE_GRACE_MS, finishRegisteredWork, isClosedPipe } from './broken-pipe.js';
+import { registerEntryTools } from './commands/entry-tools-command.js';
 import { registerServe } from './commands/serve-command.js';
 import {
   BACKENDS,
@@ -220,6 +221,8 @@ Examples:
   $ tinyllm chat --system "Be brief." --messages chat.jsonl "And then?"
   $ tinyllm warm prompts.jsonl --concurrency 8
   $ tinyllm cache-stats
+  $ tinyllm cache-list --sort hits --desc --limit 20
+  $ tinyllm cache-export warm.jsonl && tinyllm cache-import warm.jsonl
   $ tinyllm cache-clear --no-confirm
 ${ENV_HELP}`,
     );
@@ -359,6 +362,29 @@ Examples:
       }),
     );
 
+  const cacheKey = program
+    .command('cache-key')
+    .description('print the cache key a run with the same prompt and flags uses (asks no model, opens no store)')
+    .argument('<prompt>', 'the prompt ("-" reads it from stdin)');
+  addGenerationOptions(addModelOptions(cacheKey))
+    .addHelpText(
+      'after',
+      `
+Takes run's model flags (--model, --system, --temperature, --seed, --format, --option...): the
+same flags give the same key. --output json prints {key, endpoint, model}.
+
+Examples:
+  $ tinyllm cache-key --temperature 0 "Why is the sky blue?"
+  $ tinyllm cache-show "$(tinyllm cache-key "Why is the sky blue?")"`,
+    )
+    .action(
+      wrap(async (command) => {
+        const { cacheKeyCommand } = await import('./commands/cache-key.js');
+        return cacheKeyCommand(command.args[0] ?? '', command.opts(), output);
+      }),
+    );
+
+  registerEntryTools(program, addStoreOptions, wrap, context);
   registerServe(program, addStoreOptions, wrap, context);
   return program;
 }

@@ -33,6 +33,9 @@ describe('tinyllm cache-stats', () => {
     expect(Date.parse(stats.oldestCreatedAt as string)).toBeLessThanOrEqual(Date.parse(stats.newestCreatedAt as string));
     expect(stats.savedTokens).toBeGreaterThan(0);
     expect(stats.savedMs).toBeGreaterThanOrEqual(2 * savedPerHit - 1);
+    expect(stats.byModel).toEqual([
+      { model: expect.stringMatching(/:/), hits: 2, misses: 2, hitRate: 0.5, savedMs: stats.savedMs, savedTokens: stats.savedTokens },
+    ]);
   });
 
   it('prints a readable table', async () => {
@@ -48,6 +51,7 @@ describe('tinyllm cache-stats', () => {
     expect(result.stdout).toMatch(/hit rate +50\.0%/);
     expect(result.stdout).toMatch(/entries +1 \(\d+ B\)/);
     expect(result.stdout).toMatch(/saved +.+ of model time, \d+ tokens/);
+    expect(result.stdout).toMatch(/^by model\n +model +hits +misses +hit rate +saved +tokens\n +\S+:\S+ +1 +1 +50\.0% /m);
     expect(result.stdout).not.toContain('\u001b['); // NO_COLOR and not a terminal
   });
 

@@ -55,7 +55,19 @@ function documentedFlags(name: string): string[] {
 }
 
 describe('the README documents every flag, and only real ones', () => {
-  for (const name of ['run', 'chat', 'warm', 'cache-stats', 'cache-clear']) {
+  for (const name of [
+    'run',
+    'chat',
+    'warm',
+    'cache-stats',
+    'cache-clear',
+    'cache-list',
+    'cache-show',
+    'cache-delete',
+    'cache-prune',
+    'cache-export',
+    'cache-import',
+  ]) {
     it(`tinyllm ${name}`, () => {
       expect(documentedFlags(name)).toEqual(longFlags(commandNamed(name)));
     });

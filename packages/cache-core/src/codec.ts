@@ -25,14 +25,17 @@ export function jsonTextOf(value: unknown): string | undefined {
 
 /**
  * Encodes an entry for backends that store strings (Redis, SQLite, files).
- * Layout: the tag, then a JSON array [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, model, value];
+ * Layout: the tag, then a JSON array [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, model, value],
+ * where the model slot is the model (or null), or [model, endpoint] when the entry records its endpoint
+ * (a slot of the same version, so entries written before endpoints were recorded still decode);
  * an array parses faster than an object and carries no field names. Pass valueJson when the value's
  * JSON text is already at hand (BackendBase does), so it is not serialised twice. A value JSON cannot
  * carry throws UnstorableValueError.
  */
 export function encodeEntry(entry: CacheEntry, valueJson: string | undefined = jsonTextOf(entry.value)): string {
   if (valueJson === undefined) throw new UnstorableValueError(entry.value);
-  const metadata = JSON.stringify([entry.createdAt, entry.expiresAt, entry.accessCount, entry.lastAccess, entry.sizeBytes, entry.model ?? null]);
+  const modelSlot = entry.endpoint === undefined ? (entry.model ?? null) : [entry.model ?? null, entry.endpoint];
+  const metadata = JSON.stringify([entry.createdAt, entry.expiresAt, entry.accessCount, entry.lastAccess, entry.sizeBytes, modelSlot]);
   return `${CODEC_TAG}${metadata.slice(0, -1)},${valueJson}]`;
 }
 
@@ -52,18 +55,70 @@ export function decodeEntry(raw: string | Uint8Array): CacheEntry {
     throw new CacheDecodeError('malformed JSON (truncated or corrupt)', { cause });
   }
   if (!Array.isArray(parsed) || parsed.length !== 7) throw new CacheDecodeError('unexpected layout');
-  const [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, model, value] = parsed as unknown[];
+  const [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, slot, value] = parsed as unknown[];
+  const labels = modelSlotOf(slot);
   if (
     !isFiniteNumber(createdAt) ||
     !(expiresAt === null || isFiniteNumber(expiresAt)) ||
     !isFiniteNumber(accessCount) ||
     !isFiniteNumber(lastAccess) ||
     !isFiniteNumber(sizeBytes) ||
-    !(model === null || typeof model === 'string')
+    labels === undefined
   ) {
     throw new CacheDecodeError('metadata fields have the wrong types');
   }
   const entry: CacheEntry = { value, createdAt, expiresAt, accessCount, lastAccess, sizeBytes };
-  if (model !== null) entry.model = model;
+  if (labels.model !== null) entry.model = labels.model;
+  if (labels.endpoint !== null) entry.endpoint = labels.endpoint;
   return entry;
+}
+
+const isLabel = (value: unknown): value is string | null => value === null || typeof value === 'string';
+
+/** The model and endpoint of a model slot (a model, null, or [model, endpoint]); undefined when it is neither. */
+function modelSlotOf(slot: unknown): { model: string | null; endpoint: string | null } | undefined {
+  if (isLabel(slot)) return { model: slot, endpoint: null };
+  if (Array.isArray(slot) && slot.length === 2 && isLabel(slot[0]) && isLabel(slot[1])) return { model: slot[0], endpoint: slot[1] };
+  return undefined;
+}
+
+/** The metadata of an encoded entry, read from its start alone (no payload): what listings need. */
+export interface EntryHead {
+  createdAt: number;
+  expiresAt: number | null;
+  accessCount: number;
+  lastAccess: number;
+  sizeBytes: number;
+  model: string | null;
+  endpoint: string | null;
+}
+
+const NUM = '-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
+const STR = '"(?:[^"\\\\]|\\\\.)*"';
+const LABEL = `(?:null|${STR})`;
+const HEAD = new RegExp(`^${CODEC_TAG}\\[(${NUM}),(null|${NUM}),(${NUM}),(${NUM}),(${NUM}),(${LABEL}|\\[${LABEL},${LABEL}\\]),`);
+
+/**
+ * Reads the metadata from the first bytes of an encoded entry (e.g. a Redis GETRANGE), without the
+ * value; undefined when the head is not a current entry or was cut before the value starts (then
+ * decode the whole entry).
+ */
+export function decodeEntryHead(head: string): EntryHead | undefined {
+  const match = HEAD.exec(head);
+  if (match === null) return undefined;
+  let labels: { model: string | null; endpoint: string | null } | undefined;
+  try {
+    labels = modelSlotOf(JSON.parse(match[6] as string));
+  } catch {
+    return undefined;
+  }
+  if (labels === undefined) return undefined;
+  return {
+    createdAt: Number(match[1]),
+    expiresAt: match[2] === 'null' ? null : Number(match[2]),
+    accessCount: Number(match[3]),
+    lastAccess: Number(match[4]),
+    sizeBytes: Number(match[5]),
+    ...labels,
+  };
 }

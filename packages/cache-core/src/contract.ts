@@ -26,6 +26,8 @@ export interface BackendCapabilities {
    * trusts it and runs no deadline of its own on those calls. Omit it unless it truly holds.
    */
   settlesWithinMs?: number;
+  /** Lists its entries' metadata without their values (list), reads an entry without counting an access (peek), and removes expired entries (prune). */
+  lists?: boolean;
 }
 
 /** Narrows clear() and stats() to the entries of one key namespace. */
@@ -53,6 +55,46 @@ export interface BackendStats {
   foreignKeys?: number;
 }
 
+/** The metadata of one stored entry, without its value: what a listing yields. */
+export interface EntryInfo {
+  /** The key the entry was set under (as passed to set, without the backend's own prefix). */
+  key: string;
+  /** The key namespace (what comes before the last ":" of a key generateCacheKey wrote with a namespace), or null. */
+  namespace: string | null;
+  /** The endpoint that produced the answer (generate, chat, embed...), or null when not recorded. */
+  endpoint: string | null;
+  /** The model that produced the answer, or null when not recorded. */
+  model: string | null;
+  /** When the entry was written, in ms since the epoch. */
+  createdAt: number;
+  /** When it stops being served, in ms since the epoch; null = never. */
+  expiresAt: number | null;
+  /** Size of the stored value in bytes (UTF-8 JSON). */
+  sizeBytes: number;
+  /** Reads of the entry (hits), where the backend counts them (Redis does not: 0). */
+  accessCount: number;
+  /** Last read (or the write), in ms since the epoch, where the backend records it. */
+  lastAccess: number;
+}
+
+/** Options of list(). */
+export interface ListOptions extends ScopeOptions {
+  /** Entries read from the store per round trip or statement page. @default 500 */
+  batchSize?: number;
+}
+
+/** Per-model counters: what hits of one model's answers saved. */
+export interface ModelCounters {
+  /** Lookups that found an entry of this model. */
+  hits: number;
+  /** Lookups for this model that found none. */
+  misses: number;
+  /** Upstream time saved by this model's hits, in ns. */
+  savedDurationNs: number;
+  /** Tokens saved by this model's hits. */
+  savedTokens: number;
+}
+
 /** Counters a shared backend keeps in the store, so another process can read them. */
 export interface SharedCounters {
   /** Lookups that found an entry. */
@@ -69,6 +111,8 @@ export interface SharedCounters {
   savedDurationNs?: number;
   /** Tokens saved by hits (eval_count + prompt_eval_count of the responses). */
   savedTokens?: number;
+  /** The same counts by model (hits, misses, savings), where the backend keeps them. */
+  byModel?: Record<string, ModelCounters>;
 }
 
 /**
@@ -102,10 +146,23 @@ export interface CacheBackend {
   close(): MaybePromise<void>;
   /** Calls listener for each entry the backend evicts to respect its bounds (backends that evict). */
   onEviction?(listener: (key: string) => void): void;
-  /** Adds to the counters kept in the store (shared backends); must not wait on the network, and is ignored after close(). */
-  recordCounters?(delta: Partial<SharedCounters>): void;
+  /**
+   * Adds to the counters kept in the store (shared backends); must not wait on the network, and is
+   * ignored after close(). With model, the delta's hits, misses and savings also count for that model.
+   */
+  recordCounters?(delta: Partial<SharedCounters>, model?: string): void;
   /** Reads the counters kept in the store (shared backends). */
   readCounters?(): MaybePromise<SharedCounters>;
   /** Resets the counters kept in the store (shared backends). */
   resetCounters?(): MaybePromise<void>;
+  /**
+   * Yields the metadata of every unexpired entry (of options.namespace only, when given), streaming:
+   * a store is read in batches, never whole (backends with capabilities.lists). Entries written or
+   * removed during a listing may or may not appear.
+   */
+  list?(options?: ListOptions): AsyncIterable<EntryInfo>;
+  /** The unexpired entry under key without counting an access, or undefined (backends with capabilities.lists). */
+  peek?(key: string): MaybePromise<CacheEntry | undefined>;
+  /** Removes expired entries (of options.namespace only, when given); returns how many went (backends with capabilities.lists). */
+  prune?(options?: ScopeOptions): MaybePromise<number>;
 }

@@ -38,6 +38,8 @@ export interface CreateEntryOptions {
   ttl?: number | null;
   /** The model that produced the value. @default undefined */
   model?: string;
+  /** The endpoint that produced the value (generate, chat, embed...). @default undefined */
+  endpoint?: string;
   /** The clock, in ms since the epoch. @default Date.now() */
   now?: number;
   /** The value's size in bytes, when the caller already knows it. @default the UTF-8 length of its JSON */
@@ -57,5 +59,6 @@ export function createEntry<T>(value: T, options: CreateEntryOptions = {}): Cach
     sizeBytes: options.sizeBytes ?? measureValueBytes(value),
   };
   if (options.model !== undefined) entry.model = options.model;
+  if (options.endpoint !== undefined) entry.endpoint = options.endpoint;
   return entry;
 }

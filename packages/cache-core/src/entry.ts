@@ -14,6 +14,8 @@ export interface CacheEntry<T = unknown> {
   sizeBytes: number;
   /** The model that produced the response, when known. */
   model?: string;
+  /** The endpoint that produced the response (generate, chat, embed...), when known. */
+  endpoint?: string;
 }
 
 /** True when the entry's expiry is at or before `now` (ms since the epoch). */

@@ -2,7 +2,18 @@ export { type Answer, type AnswerMode, BackendBase, type BackendDefinition, defi
 export type { CacheOptions, Savings } from './cache-options.js';
 export { MAX_KEY_DEPTH } from './canonical-json.js';
 export { decodeEntry, encodeEntry } from './codec.js';
-export type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult, SharedCounters } from './contract.js';
+export type {
+  BackendCapabilities,
+  BackendStats,
+  CacheBackend,
+  EntryInfo,
+  ListOptions,
+  MaybePromise,
+  ModelCounters,
+  ScopeOptions,
+  SetResult,
+  SharedCounters,
+} from './contract.js';
 export { assertTtl, type CreateEntryOptions, createEntry, MAX_TTL_SECONDS } from './create-entry.js';
 export type { CacheEntry } from './entry.js';
 export {
@@ -33,6 +44,7 @@ export {
   type SimpleRequest,
   toOllamaRequest,
 } from './keys.js';
+export { canList, entryInfoOf, type ListingBackend, namespaceOfKey } from './listing.js';
 export { type CacheLogger, keyForLog, type LogFn, silentLogger } from './logger.js';
 export type { CacheMetrics } from './metrics.js';
 export { ReferenceBackend, type ReferenceBackendOptions } from './reference-backend.js';
@@ -49,3 +61,4 @@ export {
   type SetOptions,
 } from './response-cache.js';
 export { createTieredCache, TieredBackend, type TieredBackendOptions } from './tiered-backend.js';
+export * from './tools/index.js';

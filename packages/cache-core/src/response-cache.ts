@@ -1,6 +1,6 @@
 import { CHECKS_EXPIRY } from './backend-base.js';
 import { type CacheOptions, isCacheBackend, resolveCacheOptions, type Savings } from './cache-options.js';
-import type { BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult, SharedCounters } from './contract.js';
+import type { BackendStats, CacheBackend, MaybePromise, ModelCounters, ScopeOptions, SetResult, SharedCounters } from './contract.js';
 import { assertTtl, createEntry } from './create-entry.js';
 import { DeadlineQueue, withDeadline } from './deadline.js';
 import type { CacheEntry } from './entry.js';
@@ -20,8 +20,10 @@ export interface ResponseCacheOptions<T = unknown> extends CacheOptions<T> {
 export interface SetOptions {
   /** TTL of this entry in seconds (> 0, at most MAX_TTL_SECONDS); null = no expiry; 0 is refused (use noStore). @default the cache's defaultTtl */
   ttl?: number | null;
-  /** The model that produced the value (kept as entry metadata). @default none */
+  /** The model that produced the value (kept as entry metadata; hits and misses are also counted by model). @default none */
   model?: string;
+  /** The endpoint that produced the value (kept as entry metadata, shown by listings). @default none */
+  endpoint?: string;
 }
 
 /** Per-call options of getOrSet and resolve. */
@@ -79,6 +81,8 @@ export interface ResponseCacheMetrics extends CacheMetrics {
   savedDurationNs: number;
   /** Tokens hits saved in this process. */
   savedTokens: number;
+  /** Hits, misses and savings of this process by model (calls that named a model, entries that recorded one). */
+  byModel: Record<string, ModelCounters>;
 }
 
 /** Everything getStats() knows: this process's metrics, the backend's size and the store-wide counters. */
@@ -142,6 +146,7 @@ export class ResponseCache<T = unknown> {
   readonly #deadlines: DeadlineQueue;
   #savedDurationNs = 0;
   #savedTokens = 0;
+  #byModel = new Map<string, ModelCounters>();
   #closed = false;
 
   constructor(options: ResponseCacheOptions<T>) {
@@ -206,7 +211,7 @@ export class ResponseCache<T = unknown> {
 
   // The read path shared by get, getEntry and resolve: synchronous when the backend is, never
   // rejecting for a backend failure (that is a miss plus an error).
-  #lookup(key: string, accept?: (entry: CacheEntry<T>) => boolean): MaybePromise<CacheEntry<T> | undefined> {
+  #lookup(key: string, accept?: (entry: CacheEntry<T>) => boolean, model?: string): MaybePromise<CacheEntry<T> | undefined> {
     assertKey(key);
     this.#assertOpen('get');
     let pending: MaybePromise<CacheEntry | undefined>;
@@ -214,19 +219,19 @@ export class ResponseCache<T = unknown> {
       pending = this.backend.get(key);
     } catch (error) {
       this.#failed('get', key, error);
-      return this.#found(key, undefined);
+      return this.#found(key, undefined, undefined, model);
     }
-    if (!(pending instanceof Promise)) return this.#found(key, pending, accept);
+    if (!(pending instanceof Promise)) return this.#found(key, pending, accept, model);
     return this.#bounded(pending, 'get').then(
-      (entry) => this.#found(key, entry, accept),
+      (entry) => this.#found(key, entry, accept, model),
       (error: unknown) => {
         this.#failed('get', key, error);
-        return this.#found(key, undefined);
+        return this.#found(key, undefined, undefined, model);
       },
     );
   }
 
-  #found(key: string, entry: CacheEntry | undefined, accept?: (entry: CacheEntry<T>) => boolean): CacheEntry<T> | undefined {
+  #found(key: string, entry: CacheEntry | undefined, accept?: (entry: CacheEntry<T>) => boolean, model?: string): CacheEntry<T> | undefined {
     if (entry !== undefined && this.#checkExpiry && entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
       // A backend that returned an expired entry: a miss, and the entry goes in the background.
       void this.#run('delete', key, () => this.backend.delete(key), false);
@@ -238,7 +243,7 @@ export class ResponseCache<T = unknown> {
     }
     if (entry !== undefined && accept !== undefined && !accept(entry as CacheEntry<T>)) entry = undefined;
     if (entry === undefined) {
-      this.#countMiss(key);
+      this.#countMiss(key, model);
       return undefined;
     }
     if (this.#enableMetrics) this.#countHit(entry as CacheEntry<T>);
@@ -262,7 +267,11 @@ export class ResponseCache<T = unknown> {
   // The write path of set and of background writes: never rejects; says what became of the write.
   async #write(key: string, value: T, options: SetOptions): Promise<WriteOutcome> {
     const ttl = options.ttl === undefined ? this.defaultTtl : options.ttl;
-    const entry = createEntry(value, { ttl, ...(options.model === undefined ? {} : { model: options.model }) });
+    const entry = createEntry(value, {
+      ttl,
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    });
     let stored: SetResult;
     try {
       const pending = this.backend.set(key, entry);
@@ -323,7 +332,7 @@ export class ResponseCache<T = unknown> {
     if (!options.forceRefresh) {
       const joined = this.#inflight.get(key);
       if (joined) {
-        this.#countMiss(key);
+        this.#countMiss(key, options.model);
         return this.#join(joined, options);
       }
       const entry = await this.#readFor(key, options);
@@ -334,7 +343,7 @@ export class ResponseCache<T = unknown> {
     } else {
       this.#assertOpen('resolve');
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
-      this.#countMiss(key);
+      this.#countMiss(key, options.model);
     }
     const flight = this.#fly(key, compute, options);
     return { value: await flight.value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
@@ -343,8 +352,15 @@ export class ResponseCache<T = unknown> {
   // The lookup of resolve(): the per-call validate and maxAgeSeconds on top of the cache's own
   // rules, applied before the lookup is counted (a rejected entry is a miss, never a hit).
   #readFor(key: string, options: GetOrSetOptions<T>): Promise<CacheEntry<T> | undefined> {
-    const { validate, maxAgeSeconds } = options;
-    if (validate === undefined && maxAgeSeconds === undefined) return this.getEntry(key);
+    const { validate, maxAgeSeconds, model } = options;
+    if (validate === undefined && maxAgeSeconds === undefined) {
+      if (model === undefined) return this.getEntry(key);
+      try {
+        return Promise.resolve(this.#lookup(key, undefined, model));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const accept = (entry: CacheEntry<T>): boolean => {
       if (validate !== undefined && !safely(validate, entry.value)) {
         this.#failed('get', key, new CacheDecodeError('the stored value is not what this call expects (a foreign or mismatched record)'));
@@ -353,7 +369,7 @@ export class ResponseCache<T = unknown> {
       return maxAgeSeconds === undefined || Date.now() - entry.createdAt <= maxAgeSeconds * 1000;
     };
     try {
-      return Promise.resolve(this.#lookup(key, accept));
+      return Promise.resolve(this.#lookup(key, accept, model));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -361,13 +377,16 @@ export class ResponseCache<T = unknown> {
 
   /** This process's counters. */
   getMetrics(): ResponseCacheMetrics {
-    return { ...this.#metrics.snapshot(), savedDurationNs: this.#savedDurationNs, savedTokens: this.#savedTokens };
+    const byModel: Record<string, ModelCounters> = {};
+    for (const [model, counts] of this.#byModel) byModel[model] = { ...counts };
+    return { ...this.#metrics.snapshot(), savedDurationNs: this.#savedDurationNs, savedTokens: this.#savedTokens, byModel };
   }
 
   /** Sets this process's counters back to zero (and the store's, for shared backends). */
   async resetMetrics(): Promise<void> {
     this.#metrics.reset();
     this.#savedDurationNs = this.#savedTokens = 0;
+    this.#byModel.clear();
     const resetCounters = this.backend.resetCounters;
     if (resetCounters) await this.#run('resetCounters', undefined, () => resetCounters.call(this.backend), false);
   }
@@ -414,19 +433,39 @@ export class ResponseCache<T = unknown> {
   #countHit(entry: CacheEntry<T>): void {
     this.#metrics.hits++;
     const saved = this.#savingsOf?.(entry.value);
+    const model = entry.model;
+    const bucket = model === undefined ? undefined : this.#modelBucket(model);
+    if (bucket !== undefined) bucket.hits++;
     if (saved) {
-      this.#savedDurationNs += saved.durationNs ?? 0;
-      this.#savedTokens += saved.tokens ?? 0;
-      this.backend.recordCounters?.({ hits: 1, savedDurationNs: saved.durationNs ?? 0, savedTokens: saved.tokens ?? 0 });
+      const durationNs = saved.durationNs ?? 0;
+      const tokens = saved.tokens ?? 0;
+      this.#savedDurationNs += durationNs;
+      this.#savedTokens += tokens;
+      if (bucket !== undefined) {
+        bucket.savedDurationNs += durationNs;
+        bucket.savedTokens += tokens;
+      }
+      this.backend.recordCounters?.({ hits: 1, savedDurationNs: durationNs, savedTokens: tokens }, model);
     } else {
-      this.backend.recordCounters?.({ hits: 1 });
+      this.backend.recordCounters?.({ hits: 1 }, model);
     }
   }
 
-  #countMiss(key: string): void {
+  // The counters of one model, created on first use.
+  #modelBucket(model: string): ModelCounters {
+    let bucket = this.#byModel.get(model);
+    if (bucket === undefined) {
+      bucket = { hits: 0, misses: 0, savedDurationNs: 0, savedTokens: 0 };
+      this.#byModel.set(model, bucket);
+    }
+    return bucket;
+  }
+
+  #countMiss(key: string, model?: string): void {
     if (this.#enableMetrics) {
       this.#metrics.misses++;
-      this.backend.recordCounters?.({ misses: 1 });
+      if (model !== undefined) this.#modelBucket(model).misses++;
+      this.backend.recordCounters?.({ misses: 1 }, model);
     }
     if (this.#debug) this.#logger.debug({ event: 'cache_miss', key: keyForLog(key) }, 'cache miss');
     if (this.#events.listeners.miss !== undefined) this.#events.emit('miss', { key });

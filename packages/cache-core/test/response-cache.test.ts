@@ -27,6 +27,7 @@ describe('ResponseCache: get, set and metrics', () => {
       totalRequests: 2,
       savedDurationNs: 0,
       savedTokens: 0,
+      byModel: {},
     });
   });
 

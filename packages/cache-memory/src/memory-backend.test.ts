@@ -2,6 +2,7 @@ import { runConformanceSuite } from '@tinyllm/cache-core/conformance';
 import { MemoryBackend } from './memory-backend.js';
 
 runConformanceSuite('memory', {
+  lists: true,
   createBackend: () => new MemoryBackend(),
   createBoundedBackend: ({ maxEntries }) => new MemoryBackend({ maxSize: maxEntries }),
 });

@@ -1,4 +1,15 @@
-import { BackendBase, type BackendCapabilities, type BackendStats, type CacheEntry, InvalidOptionError } from '@tinyllm/cache-core';
+import {
+  BackendBase,
+  type BackendCapabilities,
+  type BackendStats,
+  type CacheEntry,
+  type EntryInfo,
+  entryInfoOf,
+  InvalidOptionError,
+  type ListOptions,
+  type ScopeOptions,
+} from '@tinyllm/cache-core';
+import { listBatchSize } from '@tinyllm/cache-core/internal';
 import { LRUCache } from 'lru-cache';
 
 /** Options of MemoryBackend; all optional. */
@@ -41,8 +52,8 @@ const accountedBytes = (key: string, entry: CacheEntry): number => entry.sizeByt
 export class MemoryBackend extends BackendBase<'sync'> {
   /** Name used in logs and errors. */
   readonly name = 'memory';
-  /** It evicts; it is neither shared nor persistent. */
-  readonly capabilities: BackendCapabilities = { evicts: true };
+  /** It evicts and lists; it is neither shared nor persistent. */
+  readonly capabilities: BackendCapabilities = { evicts: true, lists: true };
   readonly #lru: LRUCache<string, CacheEntry>;
   readonly #maxBytes: number | undefined;
   readonly #listeners: Array<(key: string) => void> = [];
@@ -132,6 +143,50 @@ export class MemoryBackend extends BackendBase<'sync'> {
       if (newest === null || entry.createdAt > newest) newest = entry.createdAt;
     }
     return { entries, bytes, evictions: this.#evictions, oldestCreatedAt: oldest, newestCreatedAt: newest };
+  }
+
+  /**
+   * The metadata of every unexpired entry (of options.namespace only), most recently used first.
+   * Walks a snapshot of the LRU's keys (references only, no copies of values), reading each entry
+   * without counting an access, in batches between which the caller may change the cache.
+   */
+  async *list(options?: ListOptions): AsyncGenerator<EntryInfo> {
+    this.assertOpen('list');
+    const batchSize = listBatchSize(options);
+    const prefix = options?.namespace === undefined ? undefined : `${options.namespace}:`;
+    const keys = [...this.#lru.keys()];
+    for (let start = 0; start < keys.length; start += batchSize) {
+      this.assertOpen('list');
+      const now = Date.now();
+      const batch: EntryInfo[] = [];
+      for (const key of keys.slice(start, start + batchSize)) {
+        if (prefix !== undefined && !key.startsWith(prefix)) continue;
+        const entry = this.#lru.peek(key);
+        if (entry === undefined || (entry.expiresAt !== null && entry.expiresAt <= now)) continue;
+        batch.push(entryInfoOf(key, entry));
+      }
+      yield* batch;
+    }
+  }
+
+  /** The unexpired entry under key, without counting an access or refreshing its recency. */
+  peek(key: string): CacheEntry | undefined {
+    this.assertOpen('peek');
+    const entry = this.#lru.peek(key);
+    return entry === undefined || (entry.expiresAt !== null && entry.expiresAt <= Date.now()) ? undefined : entry;
+  }
+
+  /** Removes expired entries (of options.namespace only); returns how many went. */
+  prune(options?: ScopeOptions): number {
+    this.assertOpen('prune');
+    const prefix = options?.namespace === undefined ? undefined : `${options.namespace}:`;
+    const now = Date.now();
+    let removed = 0;
+    for (const [key, entry] of [...this.#lru.entries()]) {
+      if (prefix !== undefined && !key.startsWith(prefix)) continue;
+      if (entry.expiresAt !== null && entry.expiresAt <= now && this.#lru.delete(key)) removed++;
+    }
+    return removed;
   }
 
   protected override shutdown(): void {

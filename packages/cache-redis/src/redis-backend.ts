@@ -6,21 +6,25 @@ import {
   type CacheEntry,
   type CacheLogger,
   decodeEntry,
+  type EntryInfo,
   encodeEntry,
+  entryInfoOf,
+  type ListOptions,
+  type ScopeOptions,
   type SharedCounters,
   silentLogger,
   TinyLLMError,
 } from '@tinyllm/cache-core';
-import { CODEC_TAG } from '@tinyllm/cache-core/internal';
+import { ANY_CODEC_TAG, CODEC_TAG, decodeEntryHead, listBatchSize } from '@tinyllm/cache-core/internal';
 import { type Connection, effectiveCommandTimeout, firstConnection, openConnection, openStreams, type RedisClient, watchConnection } from './connect.js';
-import { COUNTER_FIELDS, CounterBuffer, parseCounters } from './counters.js';
+import { addModelCounters, COUNTER_FIELDS, CounterBuffer, parseCounters, parseModelCounters } from './counters.js';
 import { REDIS_DEFAULTS, type RedisBackendOptions, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
-import { inspectKeys, ScanFailure, scanPrefix, unlinkKeys } from './scan.js';
+import { inspectKeys, readHeads, ScanFailure, scanBatches, scanPrefix, unlinkKeys } from './scan.js';
 
 /** Suffix of the hash (under keyPrefix) holding the shared counters; the cache key "__stats" is reserved. */
 export const COUNTERS_SUFFIX = '__stats';
 
-const CAPABILITIES: BackendCapabilities = Object.freeze({ shared: true, persistent: true, network: true, evicts: false });
+const CAPABILITIES: BackendCapabilities = Object.freeze({ shared: true, persistent: true, network: true, evicts: false, lists: true });
 
 /** How long close() waits for the counters flush, and then for QUIT, before dropping the connection, in ms. */
 const QUIT_GRACE_MS = REDIS_DEFAULTS.quitGraceMs;
@@ -123,9 +127,9 @@ export class RedisBackend extends BackendBase<'async'> {
     return this.client.status === 'ready';
   }
 
-  /** Buffers counter deltas; they reach Redis (HINCRBY) within counterFlushMs. Never waits, never throws; ignored after close(). */
-  recordCounters(delta: Partial<SharedCounters>): void {
-    this.#counters.add(delta);
+  /** Buffers counter deltas (and model's, when given); they reach Redis (HINCRBY) within counterFlushMs. Never waits, never throws; ignored after close(). */
+  recordCounters(delta: Partial<SharedCounters>, model?: string): void {
+    this.#counters.add(delta, model);
   }
 
   /** The counters in Redis (every process's flushed deltas) plus this instance's unflushed ones. */
@@ -141,7 +145,7 @@ export class RedisBackend extends BackendBase<'async'> {
     const counts = parseCounters(hash);
     const pending = this.#counters.pending();
     for (const field of COUNTER_FIELDS) counts[field] += pending[field];
-    return counts;
+    return { ...counts, byModel: addModelCounters(parseModelCounters(hash), this.#counters.pendingModels()) };
   }
 
   /** Deletes the counters hash (for every process sharing the prefix) and this instance's unflushed deltas. */
@@ -256,6 +260,70 @@ export class RedisBackend extends BackendBase<'async'> {
     }
     this.#warnForeign(foreignKeys, prefix, 'stats');
     return { entries, bytes, oldestCreatedAt: oldest, newestCreatedAt: newest, foreignKeys };
+  }
+
+  /**
+   * The metadata of every cache entry under keyPrefix (+ options.namespace + ":"): SCAN on every
+   * master (one after the other) in batches of batchSize, each batch's metadata read with one
+   * pipelined GETRANGE of the entries' first bytes (a full GET only for an entry whose head is
+   * longer), so neither values nor the whole keyspace are ever held. Foreign keys and the counters
+   * hash are skipped. Redis counts no accesses: accessCount is 0 and lastAccess the write.
+   */
+  async *list(options?: ListOptions): AsyncGenerator<EntryInfo> {
+    this.assertOpen('list');
+    const batchSize = listBatchSize(options);
+    if (this.#connecting) await this.#connecting;
+    const prefix = this.keyPrefix + (options?.namespace === undefined ? '' : `${options.namespace}:`);
+    try {
+      for await (const { node, keys: scanned } of scanBatches(this.client, prefix, batchSize)) {
+        this.assertOpen('list');
+        const keys = scanned.filter((k) => k !== this.#countersKey);
+        const heads = await readHeads(node, keys);
+        const batch: EntryInfo[] = [];
+        for (let i = 0; i < keys.length; i++) {
+          const head = heads[i];
+          if (head === null || head === undefined || !ANY_CODEC_TAG.test(head)) continue;
+          const redisKey = keys[i] as string;
+          const key = redisKey.slice(this.keyPrefix.length);
+          const meta = decodeEntryHead(head) ?? (await this.#fullHead(node, redisKey));
+          if (meta !== undefined) batch.push(entryInfoOf(key, meta));
+        }
+        yield* batch;
+      }
+    } catch (error) {
+      throw this.#wrap('list', error);
+    }
+  }
+
+  /** The entry under key (GET): Redis counts no accesses, so this is get() without the expiry bookkeeping. */
+  async peek(key: string): Promise<CacheEntry | undefined> {
+    this.assertOpen('peek');
+    if (this.#connecting) await this.#connecting;
+    let raw: Buffer | null;
+    try {
+      raw = await this.client.getBuffer(this.keyPrefix + key);
+    } catch (error) {
+      throw this.#wrap('peek', error);
+    }
+    return raw === null ? undefined : decodeEntry(raw);
+  }
+
+  /** Redis drops expired keys itself (PX): nothing to prune, so 0. */
+  async prune(_options?: ScopeOptions): Promise<number> {
+    this.assertOpen('prune');
+    return 0;
+  }
+
+  // The metadata of an entry whose model or endpoint name runs past the head a listing reads.
+  async #fullHead(node: import('ioredis').Redis, redisKey: string): Promise<ReturnType<typeof decodeEntryHead>> {
+    const raw = await node.getBuffer(redisKey);
+    if (raw === null) return undefined;
+    try {
+      const entry = decodeEntry(raw);
+      return { ...entry, model: entry.model ?? null, endpoint: entry.endpoint ?? null };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Flushes buffered counters, then quits the client if this backend created it (or closeClient). */

@@ -110,3 +110,45 @@ export async function unlinkKeys(node: Redis, keys: string[], cluster: boolean):
   for (const [error, count] of results) if (!error && typeof count === 'number') removed += count;
   return removed;
 }
+
+/**
+ * The keys starting with prefix, one SCAN batch at a time, master after master (SCAN MATCH
+ * <escaped prefix>* COUNT count; never KEYS): a pull-based scanPrefix for listings, which read a
+ * batch, hand it on and only then ask for the next. A cluster that is not connected throws first.
+ */
+export async function* scanBatches(client: RedisClient, prefix: string, count: number = SCAN_COUNT): AsyncGenerator<{ node: Redis; keys: string[] }> {
+  const pattern = `${escapeGlob(prefix)}*`;
+  const nodes = dataNodes(client);
+  if (client.isCluster && (client.status !== 'ready' || nodes.length === 0)) {
+    throw new Error(`the cluster is not connected (status "${client.status}", ${nodes.length} masters known)`);
+  }
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      if (keys.length > 0) yield { node, keys };
+    } while (cursor !== '0');
+  }
+}
+
+/** Bytes of an entry's start read by a listing: the metadata of any entry whose model and endpoint names are shorter. */
+export const HEAD_BYTES = 1024;
+
+/**
+ * The start (HEAD_BYTES) of each key's value, with one pipelined GETRANGE per key on the node that
+ * holds them: null for a key that is gone or is not a string.
+ */
+export async function readHeads(node: Redis, keys: string[]): Promise<Array<string | null>> {
+  const pipeline = node.pipeline();
+  for (const key of keys) pipeline.getrange(key, 0, HEAD_BYTES - 1);
+  const results = (await pipeline.exec()) ?? [];
+  return keys.map((_, i) => {
+    const [error, head] = results[i] ?? [];
+    if (error) {
+      if (/^WRONGTYPE/.test(error.message)) return null;
+      throw error;
+    }
+    return typeof head === 'string' && head !== '' ? head : null;
+  });
+}

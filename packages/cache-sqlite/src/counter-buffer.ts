@@ -1,6 +1,6 @@
 import type { CacheLogger, SharedCounters } from '@tinyllm/cache-core';
 import { BEST_EFFORT_BUSY_TIMEOUT_MS, CLOSE_FLUSH_BUSY_TIMEOUT_MS, isBusyError } from './lock.js';
-import { COUNTER_COLUMNS, type CounterDelta } from './statements.js';
+import { COUNTER_COLUMNS, type CounterDelta, type ModelCounterDelta } from './statements.js';
 
 /** First delay before retrying a counter flush that found the file locked, in ms; doubles up to COUNTER_RETRY_MAX_MS. */
 const COUNTER_RETRY_MIN_MS = 50;
@@ -24,8 +24,8 @@ export function countersOf(delta: CounterDelta): SharedCounters {
 export interface CounterBufferOptions {
   /** The namespace the deltas belong to. */
   namespace: string;
-  /** Writes a delta (one UPSERT), waiting at most busyTimeoutMs for the write lock; throws like the driver. */
-  write: (delta: CounterDelta, busyTimeoutMs: number) => void;
+  /** Writes a delta and its per-model deltas (in one transaction), waiting at most busyTimeoutMs for the write lock; throws like the driver. */
+  write: (delta: CounterDelta, models: ReadonlyMap<string, ModelCounterDelta>, busyTimeoutMs: number) => void;
   /** The file cannot be written: deltas are only summed in memory, and close() reports them as dropped. */
   readOnly: boolean;
   /** Where failures are logged. */
@@ -44,6 +44,8 @@ export interface CounterBufferOptions {
 export class CounterBuffer {
   readonly #options: CounterBufferOptions;
   #pending: CounterDelta | undefined;
+  // Per-model deltas, pending together with #pending (every model delta comes with a hit or a miss).
+  #models = new Map<string, ModelCounterDelta>();
   #retry: ReturnType<typeof setTimeout> | undefined;
   #retryMs = COUNTER_RETRY_MIN_MS;
   #stopped = false;
@@ -52,8 +54,8 @@ export class CounterBuffer {
     this.#options = options;
   }
 
-  /** Adds a delta and writes it when the file is free (unless a retry is already waiting for the lock). */
-  add(delta: Partial<SharedCounters>): void {
+  /** Adds a delta (its hits, misses and savings also to model's, when given) and writes it when the file is free (unless a retry is already waiting for the lock). */
+  add(delta: Partial<SharedCounters>, model?: string): void {
     if (this.#stopped) return;
     const params: CounterDelta = {
       ns: this.#options.namespace,
@@ -66,6 +68,14 @@ export class CounterBuffer {
       saved_tokens: delta.savedTokens ?? 0,
     };
     if (COUNTER_COLUMNS.every((column) => params[column] === 0)) return;
+    if (model !== undefined && (params.hits !== 0 || params.misses !== 0)) {
+      const counts = this.#models.get(model) ?? { hits: 0, misses: 0, saved_duration_ns: 0, saved_tokens: 0 };
+      counts.hits += params.hits;
+      counts.misses += params.misses;
+      counts.saved_duration_ns += params.saved_duration_ns;
+      counts.saved_tokens += params.saved_tokens;
+      this.#models.set(model, counts);
+    }
     const pending = this.#pending;
     if (pending === undefined) this.#pending = params;
     else for (const column of COUNTER_COLUMNS) pending[column] += params[column];
@@ -79,9 +89,15 @@ export class CounterBuffer {
     return this.#pending;
   }
 
+  /** The per-model deltas not in the file yet. */
+  pendingModels(): ReadonlyMap<string, ModelCounterDelta> {
+    return this.#models;
+  }
+
   /** Forgets the deltas not written yet (resetCounters). */
   discard(): void {
     this.#pending = undefined;
+    this.#models.clear();
     this.#cancelRetry();
     this.#retryMs = COUNTER_RETRY_MIN_MS;
   }
@@ -92,7 +108,7 @@ export class CounterBuffer {
     if (pending === undefined || this.#options.readOnly || this.#stopped) return;
     this.#cancelRetry();
     try {
-      this.#options.write(pending, BEST_EFFORT_BUSY_TIMEOUT_MS);
+      this.#options.write(pending, this.#models, BEST_EFFORT_BUSY_TIMEOUT_MS);
       this.#written();
     } catch (error) {
       if (isBusyError(error)) {
@@ -104,6 +120,7 @@ export class CounterBuffer {
         return;
       }
       this.#pending = undefined;
+      this.#models.clear();
       this.#options.logger.error({ backend: 'sqlite', lost: countersOf(pending), err: error }, 'sqlite: recording counters failed');
     }
   }
@@ -118,7 +135,7 @@ export class CounterBuffer {
     if (this.#options.readOnly || this.#stopped) return false;
     this.#cancelRetry();
     try {
-      this.#options.write(pending, busyMs);
+      this.#options.write(pending, this.#models, busyMs);
       this.#written();
       return true;
     } catch (error) {
@@ -127,6 +144,7 @@ export class CounterBuffer {
         return false;
       }
       this.#pending = undefined;
+      this.#models.clear();
       this.#options.logger.error({ backend: 'sqlite', lost: countersOf(pending), err: error }, 'sqlite: recording counters failed');
       return false;
     }
@@ -140,7 +158,9 @@ export class CounterBuffer {
     this.#stopped = true;
     this.#cancelRetry();
     const pending = this.#pending;
+    const models = this.#models;
     this.#pending = undefined;
+    this.#models = new Map();
     if (pending === undefined) return undefined;
     const { logger, path } = this.#options;
     if (this.#options.readOnly) {
@@ -148,7 +168,7 @@ export class CounterBuffer {
       return countersOf(pending);
     }
     try {
-      this.#options.write(pending, CLOSE_FLUSH_BUSY_TIMEOUT_MS);
+      this.#options.write(pending, models, CLOSE_FLUSH_BUSY_TIMEOUT_MS);
       return undefined;
     } catch (error) {
       const reason = isBusyError(error) ? `the file stayed locked by another process for ${CLOSE_FLUSH_BUSY_TIMEOUT_MS} ms` : (error as Error).message;
@@ -159,6 +179,7 @@ export class CounterBuffer {
 
   #written(): void {
     this.#pending = undefined;
+    this.#models.clear();
     this.#retryMs = COUNTER_RETRY_MIN_MS;
   }
 

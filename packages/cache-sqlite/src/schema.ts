@@ -2,7 +2,7 @@ import { BackendError } from '@tinyllm/cache-core';
 import type Database from 'better-sqlite3';
 
 /** Layout version of the file, kept in `PRAGMA user_version`; bump it and add a migration when the layout changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 4;
 
 /** `PRAGMA application_id` of a TinyLLM cache file ("TLLC"), so a foreign SQLite file is recognised. */
 export const APPLICATION_ID = 0x544c4c43;
@@ -59,8 +59,49 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 `;
 
-/** Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2); empty while version 1 is the only one. */
-const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [];
+/** Where the model slot of an encoded entry ("tlc1:[created,expires,count,last,size,SLOT,value]") sits, for SQL's JSON functions. */
+const SLOT = "substr(value, 6), '$[5]'";
+
+/**
+ * Version 4: what listings need as columns, so a listing never reads a value. `endpoint`, `model` and
+ * `value_bytes` (the entry's sizeBytes: its value's bytes, where size_bytes counts the encoded row)
+ * on entries, filled in from the stored entries of an older file; `model_counters` holds the
+ * per-model hits, misses and savings of each namespace.
+ */
+function migrateTo4(db: Database.Database): void {
+  db.exec(`
+ALTER TABLE entries ADD COLUMN endpoint TEXT;
+ALTER TABLE entries ADD COLUMN model TEXT;
+ALTER TABLE entries ADD COLUMN value_bytes INTEGER;
+UPDATE entries SET
+  model = CASE json_type(${SLOT}) WHEN 'text' THEN json_extract(${SLOT}) WHEN 'array' THEN json_extract(substr(value, 6), '$[5][0]') END,
+  endpoint = CASE json_type(${SLOT}) WHEN 'array' THEN json_extract(substr(value, 6), '$[5][1]') END,
+  value_bytes = json_extract(substr(value, 6), '$[4]')
+WHERE value LIKE 'tlc1:%' AND json_valid(substr(value, 6));
+
+CREATE TABLE IF NOT EXISTS model_counters (
+  namespace         TEXT    NOT NULL,
+  model             TEXT    NOT NULL,
+  hits              INTEGER NOT NULL DEFAULT 0,
+  misses            INTEGER NOT NULL DEFAULT 0,
+  saved_duration_ns INTEGER NOT NULL DEFAULT 0,
+  saved_tokens      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (namespace, model)
+) WITHOUT ROWID;
+`);
+}
+
+/**
+ * Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2). A fresh file gets version 1's
+ * tables and then every migration, so it ends with the same layout as an upgraded one.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  // version 2: reserved (stale-if-error branch)
+  () => {},
+  // version 3: reserved (leases branch)
+  () => {},
+  migrateTo4,
+];
 
 const readPragma = (db: Database.Database, name: string): number => Number(db.pragma(name, { simple: true }));
 
@@ -112,6 +153,7 @@ export function ensureSchema(db: Database.Database, path: string): void {
       const objects = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
       if (objects.n > 0 || readPragma(db, 'application_id') !== 0) throw refuseForeign(path);
       db.exec(SCHEMA_V1);
+      for (const migrate of MIGRATIONS) migrate(db);
       db.pragma(`application_id = ${APPLICATION_ID}`);
     } else {
       if (readPragma(db, 'application_id') !== APPLICATION_ID) throw refuseForeign(path);

@@ -6,13 +6,18 @@ import {
   type CacheEntry,
   type CacheLogger,
   decodeEntry,
+  type EntryInfo,
   encodeEntry,
+  entryInfoOf,
   keyForLog,
+  type ListOptions,
+  type ModelCounters,
   type ScopeOptions,
   type SharedCounters,
   silentLogger,
   TinyLLMError,
 } from '@tinyllm/cache-core';
+import { listBatchSize } from '@tinyllm/cache-core/internal';
 import type Database from 'better-sqlite3';
 import { CounterBuffer } from './counter-buffer.js';
 import { defaultCachePath } from './default-path.js';
@@ -20,7 +25,18 @@ import { evictOverflow } from './eviction.js';
 import { BEST_EFFORT_BUSY_TIMEOUT_MS, isBusyError, isReadOnlyError, withBusyTimeout } from './lock.js';
 import { type OpenedDatabase, openDatabase } from './open-database.js';
 import { resolveSqliteOptions, type SqliteBackendOptions } from './options.js';
-import { type AggregateRow, type CounterRow, type EntryRow, prefixRange, prepareStatements, type Statements } from './statements.js';
+import {
+  type AggregateRow,
+  type CounterRow,
+  type EntryRow,
+  type ListRow,
+  type ModelCounterDelta,
+  type ModelCounterRow,
+  type PeekRow,
+  prefixRange,
+  prepareStatements,
+  type Statements,
+} from './statements.js';
 
 /** The counters a SqliteBackend keeps in the file for its namespace (SharedCounters plus evictions). */
 export interface SqliteCounters extends SharedCounters {
@@ -30,6 +46,8 @@ export interface SqliteCounters extends SharedCounters {
   savedDurationNs: number;
   /** Tokens saved by hits. */
   savedTokens: number;
+  /** Hits, misses and savings by model, by every process on the file. */
+  byModel: Record<string, ModelCounters>;
 }
 
 /** Stats of one namespace; every field is known for SQLite. */
@@ -46,7 +64,14 @@ export interface SqliteBackendStats extends BackendStats {
   newestCreatedAt: number | null;
 }
 
-const SQLITE_CAPABILITIES: BackendCapabilities = Object.freeze({ evicts: true, persistent: true, shared: true, network: false });
+const SQLITE_CAPABILITIES: BackendCapabilities = Object.freeze({ evicts: true, persistent: true, shared: true, network: false, lists: true });
+
+const modelCountersOf = (row: ModelCounterDelta): ModelCounters => ({
+  hits: row.hits,
+  misses: row.misses,
+  savedDurationNs: row.saved_duration_ns,
+  savedTokens: row.saved_tokens,
+});
 
 /**
  * A persistent cache backend on one SQLite file (better-sqlite3), shared safely by many processes:
@@ -87,6 +112,7 @@ export class SqliteBackend extends BackendBase<'sync'> {
   readonly #evictionListeners: Array<(key: string) => void> = [];
   readonly #counters: CounterBuffer;
   readonly #writeEntry: (key: string, encoded: string, size: number, entry: CacheEntry) => string[];
+  readonly #writeCounters: (delta: Parameters<Statements['addCounters']['run']>[0], models: ReadonlyMap<string, ModelCounterDelta>) => void;
   readonly #clearScope: (keyPrefix: string | undefined) => number;
   /** stats() purging expired entries and repairing the usage row, in one IMMEDIATE transaction. */
   readonly #collectStats: (keyPrefix: string | undefined) => SqliteBackendStats;
@@ -128,8 +154,15 @@ export class SqliteBackend extends BackendBase<'sync'> {
       readOnly: this.mode !== 'read-write',
       logger: this.#logger,
       path: this.path,
-      write: (delta, busyMs) => withBusyTimeout(db, busyMs, this.busyTimeoutMs, () => s.addCounters.run(delta)),
+      write: (delta, models, busyMs) => withBusyTimeout(db, busyMs, this.busyTimeoutMs, () => this.#writeCounters(delta, models)),
     });
+
+    this.#writeCounters = db
+      .transaction((delta: Parameters<Statements['addCounters']['run']>[0], models: ReadonlyMap<string, ModelCounterDelta>): void => {
+        s.addCounters.run(delta);
+        for (const [model, counts] of models) s.addModelCounters.run({ ns, model, ...counts });
+      })
+      .immediate.bind(null);
 
     this.#writeEntry = db
       .transaction((key: string, encoded: string, size: number, entry: CacheEntry): string[] => {
@@ -142,6 +175,9 @@ export class SqliteBackend extends BackendBase<'sync'> {
           lastAccess: entry.lastAccess,
           accessCount: entry.accessCount,
           size,
+          endpoint: entry.endpoint ?? null,
+          model: entry.model ?? null,
+          valueBytes: entry.sizeBytes,
         });
         return evictOverflow(s, ns, bounds, key);
       })
@@ -209,9 +245,9 @@ export class SqliteBackend extends BackendBase<'sync'> {
     this.#evictionListeners.push(listener);
   }
 
-  /** Adds to this namespace's counters in the file (see CounterBuffer: never waits more than a few ms, never throws); ignored after close(). */
-  recordCounters(delta: Partial<SharedCounters>): void {
-    this.#counters.add(delta);
+  /** Adds to this namespace's counters in the file (and model's, when given; see CounterBuffer: never waits more than a few ms, never throws); ignored after close(). */
+  recordCounters(delta: Partial<SharedCounters>, model?: string): void {
+    this.#counters.add(delta, model);
   }
 
   /** Reads this namespace's counters from the file: the sums of every process since the last reset. */
@@ -226,7 +262,21 @@ export class SqliteBackend extends BackendBase<'sync'> {
     const row = this.#run('readCounters', () => this.#statements.readCounters.get(this.namespace) as CounterRow | undefined);
     const pending = this.#counters.pending();
     const sum = (column: keyof CounterRow): number => (row?.[column] ?? 0) + (pending?.[column] ?? 0);
+    const byModel: Record<string, ModelCounters> = {};
+    const modelRows = this.#run('readCounters', () => this.#statements.readModelCounters.all(this.namespace) as ModelCounterRow[]);
+    for (const modelRow of modelRows) byModel[modelRow.model] = modelCountersOf(modelRow);
+    for (const [model, counts] of this.#counters.pendingModels()) {
+      const total = byModel[model] ?? { hits: 0, misses: 0, savedDurationNs: 0, savedTokens: 0 };
+      const extra = modelCountersOf(counts);
+      byModel[model] = {
+        hits: total.hits + extra.hits,
+        misses: total.misses + extra.misses,
+        savedDurationNs: total.savedDurationNs + extra.savedDurationNs,
+        savedTokens: total.savedTokens + extra.savedTokens,
+      };
+    }
     return {
+      byModel,
       hits: sum('hits'),
       misses: sum('misses'),
       sets: sum('sets'),
@@ -241,7 +291,10 @@ export class SqliteBackend extends BackendBase<'sync'> {
   resetCounters(): void {
     this.assertOpen('resetCounters');
     this.#assertWritable('resetCounters');
-    this.#run('resetCounters', () => this.#statements.resetCounters.run(this.namespace));
+    this.#run('resetCounters', () => {
+      this.#statements.resetCounters.run(this.namespace);
+      this.#statements.resetModelCounters.run(this.namespace);
+    });
     this.#counters.discard();
   }
 
@@ -323,6 +376,68 @@ export class SqliteBackend extends BackendBase<'sync'> {
       }
     }
     return this.#run('stats', () => this.#readStats(keyPrefix));
+  }
+
+  /**
+   * The metadata of every unexpired entry of this namespace (of options.namespace's keys only), in key
+   * order: one statement page of batchSize rows at a time (keyset paging on the primary key, read
+   * with `.iterate()`), so neither the file nor a whole namespace is ever held, no value is read, and
+   * the caller may write between pages.
+   */
+  async *list(options?: ListOptions): AsyncGenerator<EntryInfo> {
+    this.assertOpen('list');
+    const limit = listBatchSize(options);
+    const range = options?.namespace === undefined ? undefined : prefixRange(`${options.namespace}:`);
+    const s = this.#statements;
+    let after = '';
+    for (;;) {
+      this.assertOpen('list');
+      const params = { ns: this.namespace, after, now: Date.now(), limit, ...range };
+      const page: EntryInfo[] = this.#run('list', () => {
+        const rows: EntryInfo[] = [];
+        for (const row of (range === undefined ? s.listPage : s.listPagePrefix).iterate(params) as IterableIterator<ListRow>) {
+          rows.push(
+            entryInfoOf(row.key, {
+              createdAt: row.created_at,
+              expiresAt: row.expires_at,
+              sizeBytes: row.value_bytes ?? row.size_bytes,
+              accessCount: row.access_count,
+              lastAccess: row.last_access,
+              model: row.model,
+              endpoint: row.endpoint,
+            }),
+          );
+        }
+        return rows;
+      });
+      yield* page;
+      if (page.length < limit) return;
+      after = (page[page.length - 1] as EntryInfo).key;
+    }
+  }
+
+  /** The unexpired entry under key without counting an access, or undefined; a corrupt row throws CacheDecodeError. */
+  peek(key: string): CacheEntry | undefined {
+    this.assertOpen('peek');
+    const row = this.#run('peek', () => this.#statements.peek.get(this.namespace, key) as PeekRow | undefined);
+    if (row === undefined || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
+    const entry = decodeEntry(row.value);
+    entry.accessCount = row.access_count;
+    entry.lastAccess = row.last_access;
+    return entry;
+  }
+
+  /** Removes this namespace's expired entries (of options.namespace's keys only); returns how many went. Waits up to busyTimeoutMs for the lock. */
+  prune(options?: ScopeOptions): number {
+    this.assertOpen('prune');
+    this.#assertWritable('prune');
+    const now = Date.now();
+    const s = this.#statements;
+    return this.#run('prune', () =>
+      options?.namespace === undefined
+        ? s.purgeExpired.run(this.namespace, now).changes
+        : s.purgeExpiredPrefix.run({ ns: this.namespace, now, ...prefixRange(`${options.namespace}:`) }).changes,
+    );
   }
 
   /** Writes the pending counters (waiting at most CLOSE_FLUSH_BUSY_TIMEOUT_MS; see droppedCounters), then closes the file. */

@@ -12,6 +12,36 @@ export type CounterDelta = { ns: string } & Record<CounterColumn, number>;
 /** A row of `counters`. */
 export type CounterRow = Record<CounterColumn, number>;
 
+/** The per-model counter columns of `model_counters`. */
+export const MODEL_COUNTER_COLUMNS = ['hits', 'misses', 'saved_duration_ns', 'saved_tokens'] as const;
+
+/** One model's counter deltas. */
+export type ModelCounterDelta = Record<(typeof MODEL_COUNTER_COLUMNS)[number], number>;
+
+/** A row of `model_counters`. */
+export type ModelCounterRow = { model: string } & ModelCounterDelta;
+
+/** What a listing reads of an entry row (never the value). */
+export interface ListRow {
+  key: string;
+  created_at: number;
+  expires_at: number | null;
+  last_access: number;
+  access_count: number;
+  size_bytes: number;
+  value_bytes: number | null;
+  endpoint: string | null;
+  model: string | null;
+}
+
+/** What peek reads of an entry row. */
+export interface PeekRow {
+  value: string;
+  expires_at: number | null;
+  access_count: number;
+  last_access: number;
+}
+
 /** What a lookup reads of an entry row. */
 export interface EntryRow {
   value: string;
@@ -36,6 +66,7 @@ export function prefixRange(prefix: string): { lo: string; hi: string } {
   return { lo: prefix, hi: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) };
 }
 
+const LIST_COLUMNS = 'key, created_at, expires_at, last_access, access_count, size_bytes, value_bytes, endpoint, model';
 const NEXT_SEQ = '(SELECT coalesce(max(access_seq), 0) + 1 FROM entries WHERE namespace = @ns)';
 const AGGREGATE = 'SELECT count(*) AS entries, total(size_bytes) AS bytes, min(created_at) AS oldest, max(created_at) AS newest FROM entries';
 
@@ -44,11 +75,20 @@ const SQL = {
   select: 'SELECT value, expires_at, access_count, access_seq FROM entries WHERE namespace = ? AND key = ?',
   selectExpiry: 'SELECT expires_at FROM entries WHERE namespace = ? AND key = ?',
   touch: `UPDATE entries SET last_access = @now, access_count = access_count + 1, access_seq = ${NEXT_SEQ} WHERE namespace = @ns AND key = @key`,
-  upsert: `INSERT INTO entries (namespace, key, value, created_at, expires_at, last_access, access_count, access_seq, size_bytes)
-     VALUES (@ns, @key, @value, @createdAt, @expiresAt, @lastAccess, @accessCount, ${NEXT_SEQ}, @size)
+  upsert: `INSERT INTO entries (namespace, key, value, created_at, expires_at, last_access, access_count, access_seq, size_bytes, endpoint, model, value_bytes)
+     VALUES (@ns, @key, @value, @createdAt, @expiresAt, @lastAccess, @accessCount, ${NEXT_SEQ}, @size, @endpoint, @model, @valueBytes)
      ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at,
        expires_at = excluded.expires_at, last_access = excluded.last_access, access_count = excluded.access_count,
-       access_seq = excluded.access_seq, size_bytes = excluded.size_bytes`,
+       access_seq = excluded.access_seq, size_bytes = excluded.size_bytes, endpoint = excluded.endpoint,
+       model = excluded.model, value_bytes = excluded.value_bytes`,
+  listPage: `SELECT ${LIST_COLUMNS} FROM entries WHERE namespace = @ns AND key > @after AND (expires_at IS NULL OR expires_at > @now) ORDER BY key LIMIT @limit`,
+  listPagePrefix: `SELECT ${LIST_COLUMNS} FROM entries WHERE ${IN_PREFIX} AND key > @after AND (expires_at IS NULL OR expires_at > @now) ORDER BY key LIMIT @limit`,
+  peek: 'SELECT value, expires_at, access_count, last_access FROM entries WHERE namespace = ? AND key = ?',
+  purgeExpiredPrefix: `DELETE FROM entries WHERE ${IN_PREFIX} AND expires_at IS NOT NULL AND expires_at <= @now`,
+  addModelCounters: `INSERT INTO model_counters (namespace, model, ${MODEL_COUNTER_COLUMNS.join(', ')}) VALUES (@ns, @model, ${MODEL_COUNTER_COLUMNS.map((c) => `@${c}`).join(', ')})
+     ON CONFLICT (namespace, model) DO UPDATE SET ${MODEL_COUNTER_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+  readModelCounters: `SELECT model, ${MODEL_COUNTER_COLUMNS.join(', ')} FROM model_counters WHERE namespace = ?`,
+  resetModelCounters: 'DELETE FROM model_counters WHERE namespace = ?',
   deleteKey: 'DELETE FROM entries WHERE namespace = ? AND key = ? RETURNING expires_at',
   deleteIfExpired: 'DELETE FROM entries WHERE namespace = ? AND key = ? AND expires_at IS NOT NULL AND expires_at <= ?',
   deleteIfUnchanged: 'DELETE FROM entries WHERE namespace = ? AND key = ? AND access_seq = ?',

@@ -9,6 +9,7 @@ const path = join(dir.path, 'cache.sqlite');
 afterAll(() => dir.remove());
 
 runConformanceSuite('sqlite', {
+  lists: true,
   createBackend: ({ namespace }) => new SqliteBackend({ path, namespace }),
   createBoundedBackend: ({ namespace, maxEntries }) => new SqliteBackend({ path, namespace, maxEntries }),
   shared: true,

@@ -23,6 +23,7 @@ export {
 } from './errors.js';
 export { DEFAULT_OLLAMA_HOST, formatHost, OLLAMA_CLIENT_DEFAULTS, OllamaClient, type OllamaClientOptions, resolveHost } from './ollama-client.js';
 export { type OllamaCacheSettings, type OllamaResponseCache, ollamaResponseCache } from './ollama-response-cache.js';
+export { type RequestCacheKeyOptions, requestCacheKey } from './request-key.js';
 export type { CacheBackendChoice, CacheSettings } from './resolve-cache.js';
 export type { CachedClientCacheStats, CachedClientCounters, CachedClientStats, SavedStats } from './stats.js';
-export { buildCacheStatsReport, type CacheStatsReport, type CacheStatsSource } from './stats-report.js';
+export { buildCacheStatsReport, type CacheStatsReport, type CacheStatsSource, type ModelStatsRow, modelRowsOf } from './stats-report.js';

@@ -32,6 +32,38 @@ export interface CacheStatsReport {
   savedMs: number;
   /** Tokens that hits saved. */
   savedTokens: number;
+  /** The same figures by model, most hits first (calls that named a model). */
+  byModel: ModelStatsRow[];
+}
+
+/** One model's line of a report. */
+export interface ModelStatsRow {
+  /** The model (normalised: `llama3` is `llama3:latest`). */
+  model: string;
+  /** Lookups answered from the cache. */
+  hits: number;
+  /** Lookups that had to ask the model. */
+  misses: number;
+  /** hits / (hits + misses), 0 when there were none. */
+  hitRate: number;
+  /** Model time that hits saved, in ms. */
+  savedMs: number;
+  /** Tokens that hits saved. */
+  savedTokens: number;
+}
+
+/** The per-model rows of counters, most hits first (then by name). */
+export function modelRowsOf(byModel: SharedCounters['byModel']): ModelStatsRow[] {
+  return Object.entries(byModel ?? {})
+    .map(([model, c]) => ({
+      model,
+      hits: c.hits,
+      misses: c.misses,
+      hitRate: c.hits + c.misses === 0 ? 0 : c.hits / (c.hits + c.misses),
+      savedMs: Math.round(c.savedDurationNs / 1e6),
+      savedTokens: c.savedTokens,
+    }))
+    .sort((a, b) => b.hits - a.hits || a.model.localeCompare(b.model));
 }
 
 /** Where a report's figures come from. */
@@ -71,5 +103,6 @@ export function buildCacheStatsReport(source: CacheStatsSource): CacheStatsRepor
     newestCreatedAt: iso(stats?.newestCreatedAt),
     savedMs: Math.round((counters?.savedDurationNs ?? 0) / 1e6),
     savedTokens: counters?.savedTokens ?? 0,
+    byModel: modelRowsOf(counters?.byModel),
   };
 }

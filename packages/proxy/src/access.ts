@@ -16,7 +16,23 @@ export type OpsAccessLevel = 'public' | 'user' | 'admin';
 export type OpsAccess = Readonly<Record<string, OpsAccessLevel>>;
 
 /** The access levels used unless told otherwise: probes are public, stats and clear are per tenant for users, metrics (whole-cache figures) admin-only. */
-export const DEFAULT_OPS_ACCESS: OpsAccess = Object.freeze({ health: 'public', ready: 'public', stats: 'user', clear: 'user', metrics: 'admin' });
+export const DEFAULT_OPS_ACCESS: OpsAccess = Object.freeze({
+  health: 'public',
+  ready: 'public',
+  stats: 'user',
+  clear: 'user',
+  metrics: 'admin',
+  // The entry tools are scoped to the caller's tenant, like stats and clear.
+  entries: 'user',
+  entry: 'user',
+  export: 'user',
+  import: 'user',
+  prune: 'admin',
+  // Whole-proxy traffic (every tenant's requests): admin-only, like metrics.
+  activity: 'admin',
+  // The page itself holds no data (it fetches stats and activity with the key from its URL fragment).
+  dashboard: 'public',
+});
 
 /** Separates a tenant from its sub-namespaces (`team-a:dev`). Tenant and namespace names cannot contain it, so no name picked by a request can reach outside its tenant. */
 export const TENANT_SEPARATOR = ':';

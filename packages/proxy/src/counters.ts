@@ -2,6 +2,7 @@
  * The proxy's counters: plain numbers and typed arrays bumped on the request path, read by the
  * metrics endpoint at scrape time. Nothing here allocates per request.
  */
+import { ActivityLog } from './activity.js';
 import { ROUTE_IDS } from './routes.js';
 
 /** What the X-Cache response header says (and the `cache` label of the request counter). */
@@ -53,6 +54,8 @@ export class LatencyHistogram {
 
 /** Every counter of one proxy. */
 export class ProxyCounters {
+  /** Recent requests and the per-status timeline the dashboard shows. */
+  readonly activity = new ActivityLog();
   /** Finished requests by route and cache status: index route.index * CACHE_LABELS.length + cacheLabelIndex(status). */
   readonly requests = new Float64Array(ROUTE_IDS.length * CACHE_LABELS.length);
   /** Requests being served right now. */

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AccessControl, tenantNamespace } from './access.js';
+import { modelOfBody, promptOfBody } from './activity.js';
 import { BodyReader, type BodySink, ClientGoneError } from './body.js';
 import type { ProxyCache } from './cache.js';
 import { DEFAULT_CONTROLS, NAMESPACE_HEADER, parseControls, type RequestControls, resolveNamespace, splitNamespacePath, TTL_HEADER } from './controls.js';
@@ -176,6 +177,20 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
     }
     counters.countRequest(this.route.index, this.cacheStatus);
     if (this.principal !== undefined) counters.countTenantRequest(this.principal.tenant, this.cacheStatus);
+    if (this.route.kind === 'cached') {
+      const activity = counters.activity;
+      activity.record({
+        at: Date.now(),
+        route: this.route.id,
+        cache: this.cacheStatus ?? 'NONE',
+        status: res.statusCode,
+        ms: Math.round((performance.now() - this.#startedAt) * 100) / 100,
+        model: modelOfBody(this.body),
+        key: this.cacheKey === undefined ? null : keyPrefixOf(this.cacheKey),
+        tenant: this.principal?.tenant ?? null,
+        prompt: activity.keepPrompts ? promptOfBody(this.body) : null,
+      });
+    }
     if (handler.logRequests) {
       handler.logger.info(
         {

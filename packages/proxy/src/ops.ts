@@ -9,6 +9,7 @@ import { type AccessControl, checkFullNamespace, tenantNamespace } from './acces
 import type { ProxyCache } from './cache.js';
 import { checkNamespace } from './controls.js';
 import { CACHE_LABELS, type ProxyCounters } from './counters.js';
+import { ENTRY_ROUTE_OPERATIONS, type EntryOperation, handleEntryOps } from './entry-ops.js';
 import type { Principal } from './keys.js';
 import type { ProxyMetrics } from './metrics.js';
 import { sendError, sendJson } from './respond.js';
@@ -48,7 +49,7 @@ export interface OpsExchange {
 }
 
 /** The operations, for the authorisation check. */
-export type OpsOperation = 'health' | 'ready' | 'metrics' | 'stats' | 'clear';
+export type OpsOperation = 'health' | 'ready' | 'metrics' | 'stats' | 'clear' | EntryOperation;
 
 /** The key the readiness probe asks the store about (it never exists: only the answer's arrival matters). */
 export const READY_PROBE_KEY = 'tinyllm:ready-probe';
@@ -87,6 +88,7 @@ const ROUTE_OPERATIONS: Record<string, { operation: OpsOperation; methods: reado
   tinyllm_metrics: { operation: 'metrics', methods: ['GET', 'HEAD'] },
   tinyllm_stats: { operation: 'stats', methods: ['GET', 'HEAD'] },
   tinyllm_clear: { operation: 'clear', methods: ['POST'] },
+  ...ENTRY_ROUTE_OPERATIONS,
 };
 
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -105,7 +107,12 @@ export async function handleOps(exchange: OpsExchange, context: OpsContext, stat
   const spec = ROUTE_OPERATIONS[exchange.route.id];
   if (spec === undefined) {
     const pathname = exchange.path.split('?')[0];
-    sendError(res, 404, `no such TinyLLM route: ${pathname} (the proxy's routes are /tinyllm/health, ready, metrics, stats and clear)`, 'ollama');
+    sendError(
+      res,
+      404,
+      `no such TinyLLM route: ${pathname} (the proxy's routes are /tinyllm/health, ready, metrics, stats, clear, entries, prune, export, import, activity and dashboard)`,
+      'ollama',
+    );
     return;
   }
   const method = req.method ?? 'GET';
@@ -137,6 +144,8 @@ export async function handleOps(exchange: OpsExchange, context: OpsContext, stat
       return stats(exchange, context);
     case 'clear':
       return clear(exchange, context);
+    default:
+      return handleEntryOps(spec.operation, exchange, context, scopeOf);
   }
 }
 
@@ -172,7 +181,7 @@ async function probeCache(context: OpsContext): Promise<{ ok: boolean; backend?:
  * `?namespace=team-b` or `team-b:dev`, or inside their own tenant with the header or prefix).
  * Without keys, the namespace named, if any.
  */
-function scopeOf(exchange: OpsExchange): string | undefined {
+export function scopeOf(exchange: OpsExchange): string | undefined {
   const query = new URL(exchange.path, 'http://proxy').searchParams.get('namespace');
   const { principal } = exchange;
   if (principal === undefined) return query === null ? exchange.namespace : checkNamespace(query, 'namespace query parameter');
@@ -257,6 +266,7 @@ async function stats(exchange: OpsExchange, context: OpsContext): Promise<void> 
     evictions: metrics.evictions,
     savedDurationNs: metrics.savedDurationNs,
     savedTokens: metrics.savedTokens,
+    byModel: metrics.byModel,
   };
   const report = buildCacheStatsReport({ backend: cache.backend.name, location: context.cacheLocation, exists: true, stats: backend, counters });
   sendJson(res, 200, JSON.stringify(report));

@@ -61,6 +61,8 @@ export interface ProxyHandlerOptions {
   maxUpstreamGenerations?: number;
   /** Most requests waiting for a generation slot; beyond it 503 with Retry-After. Default $OLLAMA_MAX_QUEUE, else 512. */
   maxUpstreamQueue?: number;
+  /** Show the prompt (its first 200 characters) of recent requests on the dashboard (/tinyllm/activity). Default false: prompts are never kept. */
+  dashboardPrompts?: boolean;
 }
 
 /** Options of startProxy (a ready node:http server): the handler's plus where to listen and how to time out. */
@@ -97,6 +99,7 @@ export interface ResolvedHandlerOptions {
   keys: KeysConfig | undefined;
   opsAccess: Partial<OpsAccess> | undefined;
   forwardAuthorization: boolean | undefined;
+  dashboardPrompts: boolean;
   maxUpstreamGenerations: number;
   maxUpstreamQueue: number;
 }
@@ -184,6 +187,7 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions): ResolvedHan
     keys: options.keys,
     opsAccess: options.opsAccess as Partial<OpsAccess> | undefined,
     forwardAuthorization: options.forwardAuthorization,
+    dashboardPrompts: options.dashboardPrompts === true,
     maxUpstreamGenerations: checkCount(
       'maxUpstreamGenerations',
       options.maxUpstreamGenerations ?? envCount('OLLAMA_NUM_PARALLEL', 1) ?? PROXY_DEFAULTS.maxUpstreamGenerations,

@@ -58,6 +58,7 @@ export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmPr
   const resolved = resolveHandlerOptions(options);
   const access = new AccessControl({ keysFile: resolved.keysFile, keys: resolved.keys }, resolved.opsAccess);
   const counters = new ProxyCounters();
+  counters.activity.keepPrompts = resolved.dashboardPrompts;
   const gate = new UpstreamGate(resolved.maxUpstreamGenerations, resolved.maxUpstreamQueue);
   const upstream = new Upstream({
     url: resolved.upstream,

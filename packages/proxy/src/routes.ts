@@ -44,6 +44,13 @@ export const ROUTE_IDS: readonly string[] = Object.freeze([
   'tinyllm_metrics',
   'tinyllm_stats',
   'tinyllm_clear',
+  'tinyllm_entries',
+  'tinyllm_entry',
+  'tinyllm_prune',
+  'tinyllm_export',
+  'tinyllm_import',
+  'tinyllm_activity',
+  'tinyllm_dashboard',
   'tinyllm_unknown',
 ]);
 
@@ -79,7 +86,17 @@ export const OPS_ROUTES: Readonly<Record<string, Route>> = Object.freeze({
   '/tinyllm/metrics': ops('tinyllm_metrics'),
   '/tinyllm/stats': ops('tinyllm_stats'),
   '/tinyllm/clear': ops('tinyllm_clear'),
+  '/tinyllm/entries': ops('tinyllm_entries'),
+  '/tinyllm/prune': ops('tinyllm_prune'),
+  '/tinyllm/export': ops('tinyllm_export'),
+  '/tinyllm/import': ops('tinyllm_import'),
+  '/tinyllm/activity': ops('tinyllm_activity'),
+  '/tinyllm/dashboard': ops('tinyllm_dashboard'),
 });
+/** One entry, by key: /tinyllm/entries/<key>. */
+export const OPS_ENTRY: Route = ops('tinyllm_entry');
+/** The prefix of OPS_ENTRY's paths. */
+export const OPS_ENTRY_PREFIX = '/tinyllm/entries/';
 /** Any other path under OPS_PREFIX (answered 404 by the proxy, never forwarded). */
 export const OPS_UNKNOWN: Route = ops('tinyllm_unknown');
 
@@ -99,7 +116,7 @@ export function classify(method: string, pathname: string): Route {
     if (route !== undefined) return route;
   }
   if (pathname.startsWith(OPS_PREFIX) || pathname === '/tinyllm') {
-    return OPS_ROUTES[pathname] ?? OPS_UNKNOWN;
+    return OPS_ROUTES[pathname] ?? (pathname.startsWith(OPS_ENTRY_PREFIX) && pathname.length > OPS_ENTRY_PREFIX.length ? OPS_ENTRY : OPS_UNKNOWN);
   }
   return pathname.startsWith('/v1/') ? PASSTHROUGH_OPENAI : PASSTHROUGH;
 }

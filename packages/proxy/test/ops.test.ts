@@ -124,6 +124,7 @@ describe('operations routes, with a memory cache', () => {
         'newestCreatedAt',
         'savedMs',
         'savedTokens',
+        'byModel',
       ].sort(),
     );
     expect(stats).toMatchObject({ backend: 'memory', location: 'this process', exists: true, entries: 1, hits: 1, misses: 1, sets: 1, hitRate: 0.5 });

@@ -41,7 +41,26 @@ export function renderReport(report: CacheStatsReport, bold: (text: string) => s
     ['saved', `${formatDuration(report.savedMs)} of model time, ${formatCount(report.savedTokens)} tokens`],
   ];
   const head = `${bold(`${report.backend} cache`)}  ${report.location}${report.exists ? '' : ' (not created yet)'}`;
-  return [head, ...rows.map(([label, value]) => `  ${label.padEnd(10)}  ${value}`)].join('\n');
+  const lines = [head, ...rows.map(([label, value]) => `  ${label.padEnd(10)}  ${value}`)];
+  if (report.byModel.length > 0) lines.push('', bold('by model'), ...modelTable(report.byModel));
+  return lines.join('\n');
+}
+
+/** The per-model lines of the table: model, hits, misses, hit rate, time and tokens saved. */
+function modelTable(rows: CacheStatsReport['byModel']): string[] {
+  const cells = [
+    ['model', 'hits', 'misses', 'hit rate', 'saved', 'tokens'],
+    ...rows.map((row) => [
+      row.model,
+      formatCount(row.hits),
+      formatCount(row.misses),
+      formatPercent(row.hitRate),
+      formatDuration(row.savedMs),
+      formatCount(row.savedTokens),
+    ]),
+  ];
+  const widths = (cells[0] as string[]).map((_, i) => Math.max(...cells.map((line) => (line[i] as string).length)));
+  return cells.map((line) => `  ${line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ')}`);
 }
 
 /** `tinyllm cache-stats`: entries, hits, misses, hit rate, evictions, errors, age, savings. */

@@ -102,6 +102,8 @@ export interface ServeOptions {
   adminOnly: string[];
   /** --forward-authorization. */
   forwardAuthorization?: boolean;
+  /** --dashboard-prompts. */
+  dashboardPrompts?: boolean;
   /** --max-generations (undefined: $OLLAMA_NUM_PARALLEL, else the proxy's default). */
   maxGenerations?: number;
   /** --max-queue (undefined: $OLLAMA_MAX_QUEUE, else the proxy's default). */
@@ -170,6 +172,7 @@ export function registerServe(
         .env(SERVE_ENV.adminOnly),
     )
     .option('--forward-authorization', "with keys, still send the client's Authorization header on to Ollama")
+    .option('--dashboard-prompts', 'show the prompts of recent requests on the dashboard (/tinyllm/dashboard); off, prompts are never kept')
     .addOption(
       new Option(
         '--max-generations <n>',

@@ -81,6 +81,7 @@ export async function serveCommand(options: ServeOptions, context: CommandContex
       keysFile: options.keysFile,
       opsAccess: opsAccessOf(options.adminOnly),
       ...(options.forwardAuthorization ? { forwardAuthorization: true } : {}),
+      ...(options.dashboardPrompts ? { dashboardPrompts: true } : {}),
       ...(options.maxGenerations === undefined ? {} : { maxUpstreamGenerations: options.maxGenerations }),
       ...(options.maxQueue === undefined ? {} : { maxUpstreamQueue: options.maxQueue }),
     });

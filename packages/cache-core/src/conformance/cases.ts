@@ -5,6 +5,7 @@ import type { CacheBackend } from '../contract.js';
 import { createEntry } from '../create-entry.js';
 import type { CacheEntry } from '../entry.js';
 import { BackendClosedError, InvalidOptionError } from '../errors.js';
+import { listingCases } from './listing-cases.js';
 import type { ConformanceCase, ConformanceOptions } from './options.js';
 
 const MiB = 1024 * 1024;
@@ -312,6 +313,8 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
       }),
     });
   }
+
+  cases.push(...listingCases(options, withBackends));
 
   if (options.createUnreachableBackend) {
     const createUnreachable = options.createUnreachableBackend;

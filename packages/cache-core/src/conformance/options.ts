@@ -21,6 +21,11 @@ export interface ConformanceOptions {
    * shared backend cannot skip them by leaving this out. @default false
    */
   shared?: boolean;
+  /**
+   * The backend lists its entries (capabilities.lists: list, peek, prune). Registers the listing
+   * cases; a case checks that the capabilities agree. @default false
+   */
+  lists?: boolean;
 }
 
 /** One case of the suite, runnable under any test framework. */

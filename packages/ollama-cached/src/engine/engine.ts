@@ -5,6 +5,7 @@ import {
   type GetOrSetOptions,
   generateCacheKey,
   MissingPackageError,
+  normalizeModelName,
   silentLogger,
   TinyLLMError,
 } from '@tinyllm/cache-core';
@@ -233,7 +234,9 @@ export class CacheEngine {
     if (controls.noStore) options.noStore = true;
     if (controls.ttl !== undefined) options.ttl = controls.ttl;
     if (controls.maxAgeSeconds !== undefined) options.maxAgeSeconds = controls.maxAgeSeconds;
-    if (typeof call.request.model === 'string') options.model = call.request.model;
+    // Normalised, so `llama3` and `llama3:latest` are one model in listings and per-model figures.
+    if (typeof call.request.model === 'string') options.model = normalizeModelName(call.request.model);
+    options.endpoint = call.endpoint;
     return options;
   }
 
