@@ -210,7 +210,7 @@ const LABELS: Record<string, string> = {
   'diag-floor-getBuffer': '(diag) ioredis getBuffer + decodeEntry (our read path)',
   'diag-ours-precomputed-key': '(diag) ours get() with a precomputed key',
   'diag-backend-direct': '(diag) RedisBackend.get(key) directly (no ResponseCache)',
-  'diag-backend-no-command-timeout': '(diag) RedisBackend.get(key), ioredis commandTimeout off',
+  'diag-backend-no-command-timeout': '(diag) RedisBackend.get(key), unbatched, ioredis commandTimeout off',
 };
 
 export const group: Group = {
@@ -283,7 +283,7 @@ export const group: Group = {
       ],
       notes: [
         'Redis and the client share the 2 vCPUs: throughput is bounded by whichever side saturates a core first; sequential latency is bimodal by which vCPU each process runs on, so compare rows of one run only.',
-        'Batched reads: the lookups that arrive in one tick go to Redis as one MGET (read as Buffers, each caller decodes its own entry); ioredis spends most of a hit on per-command work (command object, promise, commandTimeout timer), so 256 in flight cost a few commands instead of 256. A lone lookup stays a GET.',
+        'Batched reads: the lookups that arrive in one tick go to Redis as one MGET (read as Buffers, each caller decodes its own entry); ioredis spends most of a hit on per-command work (command object, promise, commandTimeout timer), so 256 in flight cost a few commands instead of 256. A lone lookup stays a GET. A standalone batch is written at once rather than through ioredis auto-pipelining (its setImmediate hop cost sequential latency), unless writes wait in the auto-pipeline (then it queues behind them, so a read never overtakes an earlier write).',
       ],
     };
     const shared = get('one-process') as Record<string, RowResult> | undefined;

@@ -1,6 +1,7 @@
 import type { CacheEntry } from '@tinyllm/cache-core';
 import { decodeEntry } from '@tinyllm/cache-core';
 import calculateSlot from 'cluster-key-slot';
+import { Command, type Redis } from 'ioredis';
 import type { RedisClient } from './connect.js';
 
 type Resolve = (entry: CacheEntry | undefined) => void;
@@ -96,6 +97,23 @@ export class ReadBatcher {
     for (const part of bySlot.values()) this.#send1(part);
   }
 
+  // ioredis's auto-pipelining holds a command until setImmediate, which costs a sequential lookup
+  // latency, and a batch already is one command per tick. So a standalone client's batch is written
+  // at once, unless commands wait in an auto-pipeline: then it queues behind them (a write waiting
+  // there must not be overtaken by a read issued after it). A Cluster keeps ioredis's routing.
+  #direct(): boolean {
+    const client = this.#source.client;
+    return !client.isCluster && (client as Redis).autoPipelineQueueSize === 0;
+  }
+
+  // The command written at once (Redis.sendCommand: commandTimeout, the offline-queue rule and the
+  // reply routing as for any command), replies as Buffers.
+  #sendNow<T>(name: 'get' | 'mget', keys: string[]): Promise<T> {
+    const command = new Command(name, keys, { replyEncoding: null });
+    (this.#source.client as Redis).sendCommand(command);
+    return command.promise as Promise<T>;
+  }
+
   #send1(part: Batch): void {
     if (part.keys.length === 1) this.#get(part, 0);
     else this.#mget(part);
@@ -104,12 +122,15 @@ export class ReadBatcher {
   #get(batch: Batch, i: number): void {
     const resolve = batch.resolves[i] as Resolve;
     const reject = batch.rejects[i] as Reject;
-    this.#source.client.getBuffer(batch.keys[i] as string).then((raw) => settleOne(raw, resolve, reject), reject);
+    const key = batch.keys[i] as string;
+    const reply = this.#direct() ? this.#sendNow<Buffer | null>('get', [key]) : this.#source.client.getBuffer(key);
+    reply.then((raw) => settleOne(raw, resolve, reject), reject);
   }
 
   #mget(batch: Batch): void {
     const { resolves, rejects } = batch;
-    this.#source.client.mgetBuffer(batch.keys).then(
+    const reply = this.#direct() ? this.#sendNow<Array<Buffer | null>>('mget', batch.keys) : this.#source.client.mgetBuffer(batch.keys);
+    reply.then(
       (values) => {
         for (let i = 0; i < resolves.length; i++) settleOne(values[i] ?? null, resolves[i] as Resolve, rejects[i] as Reject);
       },

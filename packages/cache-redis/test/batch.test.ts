@@ -130,6 +130,18 @@ describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
     expect(many.get + many.mget).toBeGreaterThan(1);
   });
 
+  it('a read issued after a write of the same key sees the write, though reads skip the auto-pipeline', async () => {
+    const backend = open({ url: server.url, keyPrefix: uniquePrefix('order') });
+    await backend.ready();
+    for (let i = 0; i < 20; i++) {
+      // The SET waits in ioredis's auto-pipeline (until setImmediate); the GET must not overtake it.
+      const written = backend.set('k', createEntry(i));
+      const read = backend.get('k');
+      const [entry] = await Promise.all([read, written]);
+      expect(entry?.value).toBe(i);
+    }
+  });
+
   it('a supplied ioredis client batches too, and stays open after close()', async () => {
     const client = new Redis(server.url, { enableAutoPipelining: true });
     try {
