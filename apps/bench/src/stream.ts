@@ -8,7 +8,7 @@
 import type { Group, RowResult, Runner } from './group.js';
 import { isError, unresolvable } from './group.js';
 import { isQuick } from './measure.js';
-import { fmtBytes, fmtOps, fmtRatio, fmtSpread, type Section } from './table.js';
+import { fmtBytes, fmtOps, fmtRatio, fmtSpread } from './table.js';
 
 /** The example: a 670 KB answer in 100,000 chunks. */
 const BIG_CHUNKS = 100_000;
