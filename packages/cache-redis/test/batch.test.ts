@@ -26,7 +26,7 @@ async function readTogether(backend: RedisBackend, keys: string[], ports: number
   return { settled, get: after.get - before.get, mget: after.mget - before.mget };
 }
 
-const valueOf = (result: PromiseSettledResult<unknown>): unknown =>
+const settledValue = (result: PromiseSettledResult<unknown>): unknown =>
   result.status === 'fulfilled' ? (result.value as { value?: unknown } | undefined)?.value : 'rejected';
 
 describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
@@ -51,7 +51,7 @@ describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
     for (let i = 0; i < 30; i += 2) await backend.set(`k${i}`, createEntry({ n: i }));
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
     const { settled, get, mget } = await readTogether(backend, keys, [server.port]);
-    expect(settled.map(valueOf)).toEqual(keys.map((_, i) => (i % 2 === 0 ? { n: i } : undefined)));
+    expect(settled.map(settledValue)).toEqual(keys.map((_, i) => (i % 2 === 0 ? { n: i } : undefined)));
     expect({ get, mget }).toEqual({ get: 0, mget: 1 });
     // Same key twice in one batch: two separate objects, so one caller cannot change the other's.
     const [a, b] = await Promise.all([backend.get('k0'), backend.get('k0')]);
@@ -63,14 +63,14 @@ describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
     const backend = open({ url: server.url, keyPrefix: uniquePrefix('split'), maxBatchKeys: 8 });
     await backend.set('x', createEntry('x'));
     const lone = await readTogether(backend, ['x'], [server.port]);
-    expect(lone.settled.map(valueOf)).toEqual(['x']);
+    expect(lone.settled.map(settledValue)).toEqual(['x']);
     expect({ get: lone.get, mget: lone.mget }).toEqual({ get: 1, mget: 0 });
     const many = await readTogether(
       backend,
       Array.from({ length: 20 }, () => 'x'),
       [server.port],
     );
-    expect(many.settled.map(valueOf)).toEqual(Array.from({ length: 20 }, () => 'x'));
+    expect(many.settled.map(settledValue)).toEqual(Array.from({ length: 20 }, () => 'x'));
     expect({ get: many.get, mget: many.mget }).toEqual({ get: 0, mget: 3 });
   });
 
@@ -78,7 +78,7 @@ describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
     const backend = open({ url: server.url, keyPrefix: uniquePrefix('off'), batchReads: false });
     await backend.set('x', createEntry('x'));
     const { settled, get, mget } = await readTogether(backend, ['x', 'x', 'y'], [server.port]);
-    expect(settled.map(valueOf)).toEqual(['x', 'x', undefined]);
+    expect(settled.map(settledValue)).toEqual(['x', 'x', undefined]);
     expect({ get, mget }).toEqual({ get: 3, mget: 0 });
   });
 
@@ -89,8 +89,8 @@ describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
     await sendCommand('127.0.0.1', server.port, ['SET', `${prefix}bad`, 'tlc1:[not json']);
     const { settled, mget } = await readTogether(backend, ['good', 'bad', 'good'], [server.port]);
     expect(mget).toBe(1);
-    expect(valueOf(settled[0] as PromiseSettledResult<unknown>)).toBe('fine');
-    expect(valueOf(settled[2] as PromiseSettledResult<unknown>)).toBe('fine');
+    expect(settledValue(settled[0] as PromiseSettledResult<unknown>)).toBe('fine');
+    expect(settledValue(settled[2] as PromiseSettledResult<unknown>)).toBe('fine');
     const failed = settled[1] as PromiseRejectedResult;
     expect(failed.status).toBe('rejected');
     expect(CacheDecodeError.isInstance(failed.reason)).toBe(true);
@@ -123,10 +123,10 @@ describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
     const spread = Array.from({ length: 40 }, (_, i) => `spread-${i}`);
     for (const key of [...tagged, ...spread]) await backend.set(key, createEntry(key));
     const one = await readTogether(backend, tagged, ports);
-    expect(one.settled.map(valueOf)).toEqual(tagged);
+    expect(one.settled.map(settledValue)).toEqual(tagged);
     expect({ get: one.get, mget: one.mget }).toEqual({ get: 0, mget: 1 });
     const many = await readTogether(backend, spread, ports);
-    expect(many.settled.map(valueOf)).toEqual(spread);
+    expect(many.settled.map(settledValue)).toEqual(spread);
     expect(many.get + many.mget).toBeGreaterThan(1);
   });
 
@@ -149,7 +149,7 @@ describe.skipIf(!redisAvailable)('batched reads (batchReads)', () => {
       await backend.set('a', createEntry(1));
       await backend.set('b', createEntry(2));
       const { settled, mget } = await readTogether(backend, ['a', 'b'], [server.port]);
-      expect(settled.map(valueOf)).toEqual([1, 2]);
+      expect(settled.map(settledValue)).toEqual([1, 2]);
       expect(mget).toBe(1);
       await backend.close();
       expect(await client.ping()).toBe('PONG');
