@@ -60,8 +60,18 @@ export class ReadBatcher {
     const batch = this.#batch;
     this.#batch = newBatch();
     const connecting = this.#source.connecting();
-    if (connecting) connecting.then(() => this.#dispatch(batch));
-    else this.#dispatch(batch);
+    if (connecting) connecting.then(() => this.#dispatchSafely(batch));
+    else this.#dispatchSafely(batch);
+  }
+
+  // This runs from process.nextTick: a throw here would be an uncaught exception, so anything the
+  // client throws instead of rejecting fails the batch's reads (misses plus errors) instead.
+  #dispatchSafely(batch: Batch): void {
+    try {
+      this.#dispatch(batch);
+    } catch (error) {
+      for (const reject of batch.rejects) reject(error);
+    }
   }
 
   #dispatch(batch: Batch): void {
