@@ -154,7 +154,7 @@ const PEERS = ['node-redis', 'keyv', 'cache-manager'];
 const MAIN_ROWS = ['floor', 'ours', 'ours-unbatched', 'ours-supplied-client', ...PEERS];
 const DIAG_ROWS = ['diag-floor-getBuffer', 'diag-ours-precomputed-key', 'diag-backend-direct', 'diag-backend-no-command-timeout'];
 /** The rows measured together in one process (the 'one-process' row). */
-const SHARED_ROWS = ['floor', 'ours', 'ours-unbatched', 'node-redis', 'keyv'];
+const SHARED_ROWS = ['floor', 'ours', 'ours-unbatched', 'ours-supplied-client', 'node-redis', 'keyv', 'cache-manager'];
 
 async function runRow(id: string, ctx: Context): Promise<Runner> {
   if (!ctx.redisUrl) throw new Error('no redis URL from the parent');
@@ -300,7 +300,7 @@ export const group: Group = {
       const o = r.opsPerSec as number;
       return [LABELS[id] ?? id, fmtRatio(o / sharedOps('floor')), fmtOps(o), fmtSpread(o, r.min as number, r.max as number)];
     });
-    const sharedPeers = ['node-redis', 'keyv'].map(sharedOps).filter(Number.isFinite);
+    const sharedPeers = PEERS.map(sharedOps).filter(Number.isFinite);
     const sharedBest = sharedPeers.length ? Math.max(...sharedPeers) : Number.NaN;
     const sharedSection: Section = {
       title: `Redis hit, every client in ONE process (interleaved rounds, ${IN_FLIGHT} in flight each)`,
