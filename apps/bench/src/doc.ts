@@ -49,25 +49,39 @@ for the key string header. Storing \`JSON.stringify\` results unflattened would 
 entry (rope), which the backend avoids by storing a parsed copy.
 
 **Redis hit.** With 256 in flight the client process is CPU-bound on a 2-vCPU box shared with
-redis-server, so every microsecond of JavaScript per hit shows. The diagnostic rows peel ours
-apart: RedisBackend.get alone is at or above the floor (getBuffer + decode is not slower than
-GET + decode); ResponseCache on top costs the most (withDeadline in
-packages/cache-core/src/deadline.ts creates a timer, a second promise, a Promise.race and a
-finally per call, and metrics + recordCounters run per hit); ioredis' own per-command timer
-(\`commandTimeout\`) costs again; our slower key derivation adds the rest. Suggested fixes: one
-shared deadline sweep (a single interval or a timer wheel checking pending operations) instead of
-a setTimeout per call, or rely on ioredis \`commandTimeout\` and skip withDeadline for backends that
-declare their own command timeout; and the key fix above.
+redis-server, and ioredis spends most of a GET on per-command work (a command object, a promise, a
+\`commandTimeout\` timer, auto-pipelining's pipeline around it, reply routing). Batched reads
+(\`batchReads\`, on by default; packages/cache-redis/src/read-batch.ts) send the lookups of one tick
+as one \`MGET\` (per hash slot on a Cluster), read as Buffers, each caller decoding its own entry:
+that per-command work is paid once per batch, and what remains per hit is the key (sha256 of the
+canonical request, as for every row), the JSON decode and a few promises. That is what puts ours
+ahead of raw node-redis, the fastest plain client, at 256 in flight (see "ours, batchReads: false"
+for the same cache without it). A standalone batch is written at once (\`Redis.sendCommand\`)
+instead of waiting for auto-pipelining's \`setImmediate\`, unless writes are queued there (a read
+never overtakes an earlier write): that hop was most of our sequential p50's gap to node-redis.
+The one-process table runs the floor, ours and the peers in one V8, as a cache inside a busy app
+does; every safety property holds (bounded by \`commandTimeout\`, fail open per lookup, no
+replayed writes, conformance suite per client choice).
 
-**Ollama client hit.** The cache read is a fraction of a microsecond; a hit through
-\`createCachedClient\` costs tens of microseconds, and a CPU profile puts ~30% of it in
-\`freshResponse\` (packages/ollama-cached/src/stored-response.ts: \`structuredClone\` of the stored
-response, slow on Node 20) plus another structuredClone of the request in \`#plan\`
-(packages/ollama-cached/src/cached-client.ts, \`deepCopy(sent)\`). Suggested fix: the memory store
-already deep-freezes values, so return a shallow copy with fresh \`model\`/\`created_at\` (frozen
-nested parts can be shared safely), and copy the request only on the miss path that sends it
-upstream. Still, a hit is thousands of times faster than a 200 ms model call, and single flight
-holds.
+**Ollama client hit.** A hit through \`CachedOllamaClient.generate\`/\`chat\` derives the key (as the
+floor does), looks it up, and hands back the caller's own deep copy of the answer with its own
+\`model\` and \`created_at\`. A CPU profile of a hit (inspector, after warm-up) showed the time
+outside the key going to: the \`GetOrSetOptions\` object built by spreading the rules and adding
+fields (ResponseCache's reads of it went megamorphic; now one literal of one shape), a second full
+validation of the record per call (now only the endpoint is checked when the cache validates
+records itself), the stamp loop over a fresh fields object (written out), and copying the 64-number
+\`context\` element by element from the memory store's frozen arrays (one spread now; \`slice()\` is
+slow on frozen arrays), plus one async layer in generate/chat. Together they took a hit from about
+0.35x to about 0.6x of the floor in a same-process measurement; what is left is mostly the key
+(~35% of a hit), the copy, and the promise chain of ResponseCache.resolve.
+
+**Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
+track: the distinct chunk shapes, a run-length list of which shape each chunk has, and the length of
+each chunk's text; replay rebuilds Ollama's chunks from it. The stream tables give the size against
+the same answer stored from a non-streaming call (a few bytes per chunk), against the old layout
+(the answer plus every chunk object), and the replay rate against copying recorded chunk objects.
+In the memory store a track's numbers are array elements of 8 bytes each, so a store full of such
+answers takes about 1.7x its byte budget in heap (the last stream table).
 
 **CLI.** See the profile line under the CLI table: start-up is module loading (node internals)
 plus the packages the command imports eagerly.`;

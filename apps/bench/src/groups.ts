@@ -6,6 +6,7 @@ export const GROUP_LOADERS = {
   'memory-bytes': async (): Promise<Group> => (await import('./memory-bytes.js')).group,
   redis: async (): Promise<Group> => (await import('./redis.js')).group,
   ollama: async (): Promise<Group> => (await import('./ollama.js')).group,
+  stream: async (): Promise<Group> => (await import('./stream.js')).group,
   cli: async (): Promise<Group> => (await import('./cli.js')).group,
   proxy: async (): Promise<Group> => (await import('./proxy.js')).group,
 } as const;
@@ -18,6 +19,7 @@ export const ONLY_ALIASES: Record<string, GroupName[]> = {
   'memory-bytes': ['memory-bytes'],
   redis: ['redis'],
   ollama: ['ollama'],
+  stream: ['stream'],
   cli: ['cli'],
   proxy: ['proxy'],
 };

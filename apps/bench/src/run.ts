@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only memory|redis|ollama|cli[,...]] [--no-write]`
+ * `pnpm bench [--quick] [--only memory|redis|ollama|stream|cli[,...]] [--no-write]`
  *
  * Runs every row of every selected group in its own child process (fresh V8: no shared optimised
  * code between configurations), one at a time (rows never compete for the 2 vCPUs), then prints
@@ -34,7 +34,7 @@ function parseArgs(argv: string[]): { quick: boolean; only: GroupName[] | undefi
       const value = arg.includes('=') ? arg.slice(7) : (argv[++i] ?? '');
       for (const name of value.split(',')) {
         const groups = ONLY_ALIASES[name.trim()];
-        if (!groups) throw new Error(`--only: unknown group "${name}" (memory, memory-bytes, redis, ollama, cli, proxy)`);
+        if (!groups) throw new Error(`--only: unknown group "${name}" (memory, memory-bytes, redis, ollama, stream, cli, proxy)`);
         only = [...new Set([...(only ?? []), ...groups])];
       }
     } else throw new Error(`unknown argument ${arg} (use --quick, --only <groups>, --no-write)`);

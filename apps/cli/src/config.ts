@@ -30,6 +30,7 @@ export const DEFAULTS = {
   sqliteMaxEntries: 10_000,
   sqliteMaxBytes: 256 * 1024 * 1024,
   memoryMaxEntries: 1_000,
+  memoryMaxBytes: 256 * 1024 * 1024,
 } as const;
 
 /** Environment variables the command reads (flags win over them). */

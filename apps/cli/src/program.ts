@@ -108,7 +108,7 @@ function addBoundOptions(command: Command): Command {
     .addOption(
       new Option(
         '--max-bytes <size>',
-        `most bytes the sqlite or memory store keeps, e.g. 512MiB (default: sqlite ${DEFAULTS.sqliteMaxBytes / 1024 ** 2}MiB, memory unbounded)`,
+        `most bytes the sqlite or memory store keeps, e.g. 512MiB (default: sqlite ${DEFAULTS.sqliteMaxBytes / 1024 ** 2}MiB, memory ${DEFAULTS.memoryMaxBytes / 1024 ** 2}MiB)`,
       )
         .argParser(parseMaxBytes)
         .env(ENV.maxBytes),

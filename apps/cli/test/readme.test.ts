@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createEntry } from '@tinyllm/cache-core';
-import { MemoryBackend } from '@tinyllm/cache-memory';
+import { DEFAULT_MAX_BYTES, MemoryBackend } from '@tinyllm/cache-memory';
 import { SQLITE_DEFAULTS } from '@tinyllm/cache-sqlite';
 import { OLLAMA_CLIENT_DEFAULTS } from '@tinyllm/ollama-cached';
 import type { Command, Option } from 'commander';
@@ -101,7 +101,8 @@ describe("the run table's defaults and variables are the code's", () => {
     expect(DEFAULTS.sqliteMaxEntries).toBe(SQLITE_DEFAULTS.maxEntries);
     expect(DEFAULTS.sqliteMaxBytes).toBe(SQLITE_DEFAULTS.maxBytes);
     expect(rows.get('--max-entries')?.[1]).toBe(`SQLite \`${DEFAULTS.sqliteMaxEntries}\`, memory \`${DEFAULTS.memoryMaxEntries}\``);
-    expect(rows.get('--max-bytes')?.[1]).toContain(`SQLite \`${DEFAULTS.sqliteMaxBytes / 1024 ** 2}MiB\``);
+    expect(DEFAULTS.memoryMaxBytes).toBe(DEFAULT_MAX_BYTES);
+    expect(rows.get('--max-bytes')?.[1]).toBe(`SQLite \`${DEFAULTS.sqliteMaxBytes / 1024 ** 2}MiB\`, memory \`${DEFAULTS.memoryMaxBytes / 1024 ** 2}MiB\``);
     // The memory store's default bound, by behaviour (it has no exported constant).
     const memory = new MemoryBackend();
     for (let i = 0; i <= DEFAULTS.memoryMaxEntries; i++) memory.set(`k${i}`, createEntry({ response: 'x', done: true }, { ttl: null }));

@@ -2,7 +2,7 @@ import { InvalidOptionError } from '@tinyllm/cache-core';
 import { describeCacheOptions, sleep } from '@tinyllm/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createMemoryCache } from './create-memory-cache.js';
-import { ENTRY_OVERHEAD_BYTES, MemoryBackend } from './memory-backend.js';
+import { DEFAULT_MAX_BYTES, ENTRY_OVERHEAD_BYTES, MemoryBackend } from './memory-backend.js';
 
 describeCacheOptions('createMemoryCache', (options) => createMemoryCache(options));
 
@@ -30,6 +30,21 @@ describe('createMemoryCache', () => {
     expect(entries).toBeGreaterThan(40);
     expect(evictions).toBe(200 - entries);
     expect(bytes).toBeGreaterThan(maxBytes * 0.95);
+  });
+
+  it('has a byte budget by default (DEFAULT_MAX_BYTES, 256 MiB): entries are evicted past it, a larger one is refused', () => {
+    expect(DEFAULT_MAX_BYTES).toBe(256 * 1024 * 1024);
+    const backend = new MemoryBackend();
+    // The accounted size is the entry's sizeBytes (+ key + overhead): large answers without the heap.
+    const MiB = 1024 * 1024;
+    const entry = (sizeBytes: number) => ({ value: 'v', createdAt: 0, expiresAt: null, accessCount: 0, lastAccess: 0, sizeBytes });
+    for (let i = 0; i < 5; i++) backend.set(`big-${i}`, entry(60 * MiB));
+    const { entries, bytes, evictions } = backend.stats();
+    expect(entries).toBe(4);
+    expect(evictions).toBe(1);
+    expect(bytes).toBeLessThanOrEqual(DEFAULT_MAX_BYTES);
+    expect(backend.has('big-0')).toBe(false);
+    expect(backend.set('huge', entry(300 * MiB))).toBe(false);
   });
 
   it('refuses an entry larger than the whole budget: set resolves false, counts it, and drops the old value', async () => {

@@ -1,2 +1,2 @@
 export { createMemoryCache, type MemoryCacheOptions } from './create-memory-cache.js';
-export { MemoryBackend, type MemoryBackendOptions } from './memory-backend.js';
+export { DEFAULT_MAX_BYTES, MemoryBackend, type MemoryBackendOptions } from './memory-backend.js';

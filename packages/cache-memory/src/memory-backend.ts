@@ -16,9 +16,17 @@ import { LRUCache } from 'lru-cache';
 export interface MemoryBackendOptions {
   /** Most entries kept (a count of entries, not bytes); the least recently used goes first. @default 1000 */
   maxSize?: number;
-  /** Byte budget over the entries' accounted size (UTF-8 JSON of the value + key + 290 B); never exceeded; a larger entry is refused. @default none */
+  /** Byte budget over the entries' accounted size (UTF-8 JSON of the value + key + 290 B); never exceeded; a larger entry is refused. @default 268435456 (256 MiB, DEFAULT_MAX_BYTES) */
   maxBytes?: number;
 }
+
+/**
+ * The default byte budget, 256 MiB (as SQLite's): without one, `maxSize` entries of large answers
+ * (a streamed 670 KB answer is ~0.9 MB stored) could take gigabytes. Heap at the budget, measured
+ * with pnpm bench: about the budget for 2 KB answers (memory-bytes), about 1.7x it for answers
+ * streamed in 100,000 chunks (stream: each chunk's length is an 8-byte array element).
+ */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Accounted cost of an entry beyond its payload and key: the entry record and lru-cache's slot,
@@ -55,20 +63,21 @@ export class MemoryBackend extends BackendBase<'sync'> {
   /** It evicts and lists; it is neither shared nor persistent. */
   readonly capabilities: BackendCapabilities = { evicts: true, lists: true };
   readonly #lru: LRUCache<string, CacheEntry>;
-  readonly #maxBytes: number | undefined;
+  readonly #maxBytes: number;
   readonly #listeners: Array<(key: string) => void> = [];
   #evictions = 0;
 
   constructor(options: MemoryBackendOptions = {}) {
     super('sync');
-    const { maxSize = 1000, maxBytes } = options;
+    const { maxSize = 1000, maxBytes = DEFAULT_MAX_BYTES } = options;
     positiveInteger('maxSize', maxSize);
     positiveInteger('maxBytes', maxBytes);
     this.#maxBytes = maxBytes;
     this.#lru = new LRUCache<string, CacheEntry>({
       // lru-cache's `max` is an entry count (our maxSize); its own `maxSize` is a size budget, here bytes (our maxBytes).
       max: maxSize,
-      ...(maxBytes === undefined ? {} : { maxSize: maxBytes, sizeCalculation: (entry: CacheEntry, key: string) => accountedBytes(key, entry) }),
+      maxSize: maxBytes,
+      sizeCalculation: (entry: CacheEntry, key: string) => accountedBytes(key, entry),
       dispose: (_entry, key, reason) => {
         if (reason !== 'evict') return;
         this.#evictions++;
@@ -94,7 +103,7 @@ export class MemoryBackend extends BackendBase<'sync'> {
 
   // A frozen copy; an entry larger than the whole byte budget is refused rather than stored over it.
   protected write(key: string, entry: CacheEntry, valueJson: string): boolean | undefined {
-    if (this.#maxBytes !== undefined && accountedBytes(key, entry) > this.#maxBytes) {
+    if (accountedBytes(key, entry) > this.#maxBytes) {
       this.#lru.delete(key);
       return false;
     }

@@ -50,6 +50,10 @@ export interface RedisBackendOptions {
   connectTimeoutMs?: number;
   /** How often buffered shared-counter deltas are written to Redis, in ms. @default 100 */
   counterFlushMs?: number;
+  /** Send the lookups that arrive in one tick as one MGET (one per hash slot on a Cluster) instead of one GET each. @default true */
+  batchReads?: boolean;
+  /** Most keys in one batched MGET (2 or more); a larger batch is split. @default 128 */
+  maxBatchKeys?: number;
 }
 
 /** The defaults of RedisBackendOptions, in one place. */
@@ -61,6 +65,8 @@ export const REDIS_DEFAULTS = {
   commandTimeoutMs: 200,
   connectTimeoutMs: 1000,
   counterFlushMs: 100,
+  batchReads: true,
+  maxBatchKeys: 128,
   /** Longest pause between reconnect attempts, in ms. */
   maxReconnectDelayMs: 1000,
   /** How long close() waits for the counters flush and then for QUIT; also ioredis's disconnectTimeout (end() before destroy), in ms. */
@@ -134,6 +140,8 @@ export interface ResolvedRedisOptions {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   counterFlushMs: number;
+  batchReads: boolean;
+  maxBatchKeys: number;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -152,6 +160,16 @@ function checkPort(option: string, value: unknown): number {
 
 function checkMs(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, value, 'a finite number of milliseconds > 0');
+  return value;
+}
+
+function checkBoolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(option, value, 'a boolean');
+  return value;
+}
+
+function checkBatchKeys(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2) throw new InvalidOptionError('maxBatchKeys', value, 'an integer >= 2');
   return value;
 }
 
@@ -285,5 +303,7 @@ export function resolveRedisOptions(options: RedisBackendOptions = {}): Resolved
     commandTimeoutMs: checkMs('commandTimeoutMs', options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs),
     connectTimeoutMs: checkMs('connectTimeoutMs', options.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs),
     counterFlushMs: checkMs('counterFlushMs', options.counterFlushMs ?? REDIS_DEFAULTS.counterFlushMs),
+    batchReads: checkBoolean('batchReads', options.batchReads ?? REDIS_DEFAULTS.batchReads),
+    maxBatchKeys: checkBatchKeys(options.maxBatchKeys ?? REDIS_DEFAULTS.maxBatchKeys),
   };
 }

@@ -19,6 +19,7 @@ import { ANY_CODEC_TAG, CODEC_TAG, decodeEntryHead, listBatchSize } from '@tinyl
 import { type Connection, effectiveCommandTimeout, firstConnection, openConnection, openStreams, type RedisClient, watchConnection } from './connect.js';
 import { addModelCounters, COUNTER_FIELDS, CounterBuffer, parseCounters, parseModelCounters } from './counters.js';
 import { REDIS_DEFAULTS, type RedisBackendOptions, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import { ReadBatcher } from './read-batch.js';
 import { inspectKeys, readHeads, ScanFailure, scanBatches, scanPrefix, unlinkKeys } from './scan.js';
 
 /** Suffix of the hash (under keyPrefix) holding the shared counters; the cache key "__stats" is reserved. */
@@ -82,6 +83,7 @@ export class RedisBackend extends BackendBase<'async'> {
   readonly #counters: CounterBuffer;
   readonly #unwatch: () => void;
   readonly #bounded: BackendCapabilities | undefined;
+  readonly #batcher: ReadBatcher | undefined;
   #connecting: Promise<void> | undefined;
 
   /** Connects with the given options (or adopts options.client); throws InvalidOptionError for a bad option. */
@@ -113,6 +115,9 @@ export class RedisBackend extends BackendBase<'async'> {
       this.#options.counterFlushMs,
       this.#logger,
     );
+    this.#batcher = this.#options.batchReads
+      ? new ReadBatcher({ client: this.client, connecting: () => this.#connecting, maxKeys: this.#options.maxBatchKeys })
+      : undefined;
     const first = firstConnection(this.client, this.#options.connectTimeoutMs + this.#options.commandTimeoutMs);
     if (first) {
       this.#connecting = first.then(() => {
@@ -160,8 +165,9 @@ export class RedisBackend extends BackendBase<'async'> {
     }
   }
 
-  /** The decoded entry (GET), undefined when absent; a value that does not decode throws CacheDecodeError (ResponseCache: a miss plus an error). */
+  /** The decoded entry (GET, or one MGET for the lookups of a tick with batchReads), undefined when absent; a value that does not decode throws CacheDecodeError (ResponseCache: a miss plus an error). */
   protected read(key: string): Promise<CacheEntry | undefined> {
+    if (this.#batcher) return this.#batcher.read(this.keyPrefix + key);
     // Not async: one promise per hit fewer on the 256-in-flight path.
     const fetch = (): Promise<CacheEntry | undefined> =>
       this.client.getBuffer(this.keyPrefix + key).then((raw) => (raw === null ? undefined : decodeEntry(raw)));

@@ -10,6 +10,7 @@ import {
   startSilentServer,
 } from '@tinyllm/redis-harness';
 import { describeCacheOptions } from '@tinyllm/test-utils';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { createRedisCache, RedisBackend } from '../src/index.js';
 import { namespacePrefix, redisAvailable, releaseServer, uniquePrefix } from './helpers.js';
@@ -24,6 +25,20 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
     createUnreachableBackend: () => new RedisBackend({ port: silent.port }),
     shared: true,
     lists: true,
+  });
+  runConformanceSuite('redis standalone, batchReads off', {
+    createBackend: ({ namespace }) => new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`unbatched:${namespace}`), batchReads: false }),
+    createUnreachableBackend: () => new RedisBackend({ port: silent.port, batchReads: false }),
+    shared: true,
+  });
+  runConformanceSuite('redis standalone, a supplied ioredis client', {
+    createBackend: ({ namespace }) =>
+      new RedisBackend({
+        client: new Redis(server.url, { enableAutoPipelining: true, lazyConnect: true }),
+        closeClient: true,
+        keyPrefix: namespacePrefix(`supplied:${namespace}`),
+      }),
+    shared: true,
   });
   runConformanceSuite('redis cluster', {
     createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),

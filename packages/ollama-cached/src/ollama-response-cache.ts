@@ -45,6 +45,15 @@ export function savingsOf(value: StoredResponse): Savings | undefined {
   return { ...saved, durationNs: Math.round(value.elapsedMs * 1e6) };
 }
 
+// Caches built here validate every record they serve (isStoredResponse) before a hit counts: for
+// those the engine's per-call rule only needs to check the endpoint, not walk the record again.
+const validatedCaches = new WeakSet<object>();
+
+/** True for a cache built by ollamaResponseCache (it validates every stored record itself). */
+export function validatesRecords(cache: object): boolean {
+  return validatedCaches.has(cache);
+}
+
 /**
  * The one way this package wraps a backend: answers' savings counted on hits, and stored values
  * validated before they are served (a foreign or outdated record is a miss, never a TypeError).
@@ -52,7 +61,7 @@ export function savingsOf(value: StoredResponse): Savings | undefined {
  */
 export function ollamaResponseCache(backend: CacheBackend, settings: OllamaCacheSettings): OllamaResponseCache {
   try {
-    return new ResponseCache<StoredResponse>({
+    const cache = new ResponseCache<StoredResponse>({
       backend,
       savingsOf,
       validate: isStoredResponse,
@@ -61,6 +70,8 @@ export function ollamaResponseCache(backend: CacheBackend, settings: OllamaCache
       ...(settings.logger === undefined ? {} : { logger: settings.logger }),
       ...(settings.cacheTimeoutMs === undefined ? {} : { timeoutMs: settings.cacheTimeoutMs }),
     });
+    validatedCaches.add(cache);
+    return cache;
   } catch (error) {
     void Promise.resolve(backend.close()).catch(() => {});
     throw error;

@@ -9,7 +9,7 @@ export type CacheBackendChoice = 'memory' | 'redis' | 'sqlite' | CacheBackend | 
 export interface CacheSettings {
   /** Most entries of the memory store. @default 1000 */
   maxSize?: number;
-  /** Byte budget of the memory store (SQLite: its maxBytes). @default none (SQLite: 256 MiB) */
+  /** Byte budget of the memory store (SQLite: its maxBytes). @default 256 MiB (memory and SQLite) */
   maxBytes?: number;
   /** TTL in seconds of entries written without cacheTtl; null = no expiry. @default 3600 */
   defaultTtl?: number | null;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReferenceBackend, ResponseCache } from '@tinyllm/cache-core';
 import { describe, expect, it } from 'vitest';
+import { STORED_RESPONSE_VERSION } from '../src/engine/index.js';
 import { CachedOllamaClient, cacheInfo, createCachedClient, OllamaClient, type OllamaResponseCache } from '../src/index.js';
 import { collect, fakeServer, MODEL, onCleanup, setup, sleep, VISION_MODEL } from './helpers.js';
 
@@ -63,6 +64,23 @@ describe('a failing cache costs the caching, never the answer', () => {
     await unguarded.flush();
     expect(cacheInfo(await unguarded.generate(request))?.status).toBe('hit');
     expect(server.modelCalls()).toBe(2);
+  });
+
+  it('a well-formed record of another endpoint under a key is a miss for this one (the light per-call rule)', async () => {
+    const { server } = await setup();
+    const store = new Map<string, string>();
+    const shared = new ResponseCache({ backend: new ReferenceBackend({ store }) });
+    const client = new CachedOllamaClient({ client: new OllamaClient({ host: server.url }), cache: new ReferenceBackend({ store }) });
+    onCleanup(() => client.close());
+    const request = { model: MODEL, prompt: 'a chat record under a generate key' };
+    const key = shared.generateCacheKey(request, { endpoint: 'generate' });
+    const chatAnswer = { model: MODEL, created_at: '2025-01-01T00:00:00Z', message: { role: 'assistant', content: 'not yours' }, done: true };
+    await shared.set(key, { v: STORED_RESPONSE_VERSION, endpoint: 'chat', response: chatAnswer });
+    const answer = await client.generate(request);
+    expect(typeof answer.response).toBe('string');
+    expect(cacheInfo(answer)?.status).toBe('miss');
+    expect(server.modelCalls()).toBe(1);
+    expect((await client.getStats()).cache.errors).toBe(1);
   });
 
   it('a SQLite store that cannot be opened: answers come from the model, the failure is counted and logged once', async () => {

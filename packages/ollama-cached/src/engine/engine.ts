@@ -11,7 +11,7 @@ import {
 } from '@tinyllm/cache-core';
 import type { CacheInfo } from '../cache-info.js';
 import { isAbortError } from '../errors.js';
-import type { OllamaResponseCache } from '../ollama-response-cache.js';
+import { type OllamaResponseCache, validatesRecords } from '../ollama-response-cache.js';
 import { StreamIterator } from '../stream-iterator.js';
 import { Flight, FlightAbandonedError } from './flight.js';
 import type { JsonObject } from './json.js';
@@ -113,6 +113,7 @@ export interface CacheEngineOptions {
 }
 
 const MAX_JOIN_ATTEMPTS = 3;
+const NO_CALL_CONTROLS: CallControls = Object.freeze({});
 const noop = (): void => {};
 
 // Failures of the cache machinery itself (not of the model, not of the caller's input): they cost
@@ -227,17 +228,24 @@ export class CacheEngine {
     }
   }
 
-  #options(call: EngineCall, profile: EndpointProfile): GetOrSetOptions<StoredResponse> {
-    const controls = call.controls ?? {};
-    const options: GetOrSetOptions<StoredResponse> = { ...rulesOf(profile) };
-    if (controls.forceRefresh) options.forceRefresh = true;
-    if (controls.noStore) options.noStore = true;
-    if (controls.ttl !== undefined) options.ttl = controls.ttl;
-    if (controls.maxAgeSeconds !== undefined) options.maxAgeSeconds = controls.maxAgeSeconds;
-    // Normalised, so `llama3` and `llama3:latest` are one model in listings and per-model figures.
-    if (typeof call.request.model === 'string') options.model = normalizeModelName(call.request.model);
-    options.endpoint = call.endpoint;
-    return options;
+  // One literal of one shape on every call (a spread of the rules plus optional fields cost about
+  // 1.5 us a hit: ResponseCache's reads of it went megamorphic). Undefined means the default.
+  #options(call: EngineCall, profile: EndpointProfile, cache: OllamaResponseCache, onJoin: (handle: unknown) => void): GetOrSetOptions<StoredResponse> {
+    const controls = call.controls ?? NO_CALL_CONTROLS;
+    const rules = rulesOf(profile, cache);
+    const model = call.request.model;
+    return {
+      shouldStore: rules.shouldStore,
+      validate: rules.validate,
+      forceRefresh: controls.forceRefresh === true,
+      noStore: controls.noStore === true,
+      ttl: controls.ttl,
+      maxAgeSeconds: controls.maxAgeSeconds,
+      // Normalised, so `llama3` and `llama3:latest` are one model in listings and per-model figures.
+      model: typeof model === 'string' ? normalizeModelName(model) : undefined,
+      endpoint: call.endpoint,
+      onJoin,
+    };
   }
 
   async #fromCacheOnly(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
@@ -252,12 +260,11 @@ export class CacheEngine {
 
   async #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
     let release: () => void = noop;
-    const options = this.#options(call, profile);
-    options.onJoin = (handle) => {
-      // An abandoned flight is on its way out of the registry: waiting for it ends in
-      // FlightAbandonedError, and run() asks again.
+    // An abandoned flight is on its way out of the registry: waiting for it ends in
+    // FlightAbandonedError, and run() asks again.
+    const options = this.#options(call, profile, cache, (handle) => {
       if (handle instanceof Flight && !handle.abandoned) release = handle.hold();
-    };
+    });
     try {
       const resolving = cache.resolve(
         key,
@@ -293,10 +300,9 @@ export class CacheEngine {
       release = handle.hold();
       found();
     };
-    const options = this.#options(call, profile);
-    options.onJoin = (handle) => {
+    const options = this.#options(call, profile, cache, (handle) => {
       if (handle instanceof Flight && !handle.abandoned) follow(handle, false);
-    };
+    });
     const resolving = cache.resolve(
       key,
       (control) => {
@@ -451,14 +457,21 @@ function wholeAnswer(call: EngineCall, profile: EndpointProfile, response: JsonO
 }
 
 // The never-store and shape rules of an endpoint, built once per profile (they run on every call).
-const RULES = new WeakMap<EndpointProfile, Pick<GetOrSetOptions<StoredResponse>, 'shouldStore' | 'validate'>>();
-function rulesOf(profile: EndpointProfile): Pick<GetOrSetOptions<StoredResponse>, 'shouldStore' | 'validate'> {
+// Over a cache that validates every record itself (ollamaResponseCache), the shape rule only checks
+// that the record is this endpoint's: the whole record was checked already, before the hit counted.
+type Rules = Pick<GetOrSetOptions<StoredResponse>, 'shouldStore' | 'validate'>;
+const RULES = new WeakMap<EndpointProfile, { full: Rules; light: Rules }>();
+function rulesOf(profile: EndpointProfile, cache: OllamaResponseCache): Rules {
   let rules = RULES.get(profile);
   if (rules === undefined) {
-    rules = { shouldStore: (value) => profile.isStorable(value.response), validate: (value) => isStoredResponseFor(value, profile) };
+    const shouldStore = (value: StoredResponse): boolean => profile.isStorable(value.response);
+    rules = {
+      full: { shouldStore, validate: (value) => isStoredResponseFor(value, profile) },
+      light: { shouldStore, validate: (value) => value.endpoint === profile.endpoint },
+    };
     RULES.set(profile, rules);
   }
-  return rules;
+  return validatesRecords(cache) ? rules.light : rules.full;
 }
 
 // A streaming hit: the replayed chunks, and what they are made from for a front door that writes them at once.

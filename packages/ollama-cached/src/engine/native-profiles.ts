@@ -1,6 +1,6 @@
 import type { Savings } from '@tinyllm/cache-core';
 import { copyJson, isObject, type JsonObject, omit, text } from './json.js';
-import { type AnswerStamp, type EndpointProfile, stampedCopy, type TextSlot } from './profile.js';
+import type { AnswerStamp, EndpointProfile, TextSlot } from './profile.js';
 
 /** Words per replayed chunk when a non-streaming answer is replayed as a stream. */
 const WORDS_PER_CHUNK = 4;
@@ -38,8 +38,13 @@ function relabel(chunk: JsonObject, { model }: AnswerStamp): void {
 
 const answerFields = ({ model, createdAt }: AnswerStamp): JsonObject => ({ model, created_at: createdAt });
 
+// stampedCopy(response, answerFields(stamp)) written out: this runs on every hit, and a loop over
+// a fresh fields object cost more than the copy itself.
 function freshAnswer(response: JsonObject, stamp: AnswerStamp): JsonObject {
-  return stampedCopy(response, answerFields(stamp));
+  const copy = copyJson(response);
+  if (stamp.model !== undefined && 'model' in copy) copy.model = stamp.model;
+  if ('created_at' in copy) copy.created_at = stamp.createdAt;
+  return copy;
 }
 
 // model and created_at are every answer's own: a track never stores them.
