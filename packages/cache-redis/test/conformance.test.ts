@@ -30,6 +30,7 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
     createBackend: ({ namespace }) => new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`unbatched:${namespace}`), batchReads: false }),
     createUnreachableBackend: () => new RedisBackend({ port: silent.port, batchReads: false }),
     shared: true,
+    lists: true,
   });
   runConformanceSuite('redis standalone, a supplied ioredis client', {
     createBackend: ({ namespace }) =>
@@ -39,6 +40,7 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
         keyPrefix: namespacePrefix(`supplied:${namespace}`),
       }),
     shared: true,
+    lists: true,
   });
   runConformanceSuite('redis cluster', {
     createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),
