@@ -2,7 +2,17 @@ export { type Answer, type AnswerMode, BackendBase, type BackendDefinition, defi
 export type { CacheOptions, Savings } from './cache-options.js';
 export { MAX_KEY_DEPTH } from './canonical-json.js';
 export { decodeEntry, encodeEntry } from './codec.js';
-export type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult, SharedCounters } from './contract.js';
+export type {
+  BackendCapabilities,
+  BackendStats,
+  CacheBackend,
+  CacheLeases,
+  LeaseAcquireResult,
+  MaybePromise,
+  ScopeOptions,
+  SetResult,
+  SharedCounters,
+} from './contract.js';
 export { assertTtl, type CreateEntryOptions, createEntry, MAX_TTL_SECONDS } from './create-entry.js';
 export type { CacheEntry } from './entry.js';
 export {
