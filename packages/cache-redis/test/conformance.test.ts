@@ -23,10 +23,12 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
     createBackend: ({ namespace }) => new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(namespace) }),
     createUnreachableBackend: () => new RedisBackend({ port: silent.port }),
     shared: true,
+    leases: true,
   });
   runConformanceSuite('redis cluster', {
     createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),
     shared: true,
+    leases: true,
   });
   runConformanceSuite('tiered memory + redis', {
     createBackend: ({ namespace }) =>
