@@ -2,7 +2,7 @@ import { BackendError } from '@tinyllm/cache-core';
 import type Database from 'better-sqlite3';
 
 /** Layout version of the file, kept in `PRAGMA user_version`; bump it and add a migration when the layout changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 3;
 
 /** `PRAGMA application_id` of a TinyLLM cache file ("TLLC"), so a foreign SQLite file is recognised. */
 export const APPLICATION_ID = 0x544c4c43;
@@ -59,8 +59,30 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 `;
 
-/** Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2); empty while version 1 is the only one. */
-const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [];
+/**
+ * Version 3: `leases` holds the cross-process single-flight lease of each (namespace, key) being
+ * computed: the holder's random token and when the lease lapses (ms since the epoch). Rows are
+ * few and short-lived (released after the write), never entries.
+ */
+const LEASES_V3 = `
+CREATE TABLE IF NOT EXISTS leases (
+  namespace  TEXT    NOT NULL,
+  key        TEXT    NOT NULL,
+  token      TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+`;
+
+/**
+ * Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2). A fresh file gets version 1's
+ * tables and then every migration, so old and new files end up alike.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  // version 2: reserved (stale-if-error branch)
+  () => {},
+  (db) => db.exec(LEASES_V3),
+];
 
 const readPragma = (db: Database.Database, name: string): number => Number(db.pragma(name, { simple: true }));
 
@@ -113,10 +135,11 @@ export function ensureSchema(db: Database.Database, path: string): void {
       if (objects.n > 0 || readPragma(db, 'application_id') !== 0) throw refuseForeign(path);
       db.exec(SCHEMA_V1);
       db.pragma(`application_id = ${APPLICATION_ID}`);
-    } else {
-      if (readPragma(db, 'application_id') !== APPLICATION_ID) throw refuseForeign(path);
-      for (const migrate of MIGRATIONS.slice(version - 1)) migrate(db);
+    } else if (readPragma(db, 'application_id') !== APPLICATION_ID) {
+      throw refuseForeign(path);
     }
+    // A fresh file (version 0, now version 1's tables) is migrated like an old version-1 file.
+    for (const migrate of MIGRATIONS.slice(Math.max(version, 1) - 1)) migrate(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from '@tinyllm/test-utils';
+import Database from 'better-sqlite3';
+import { describe, expect } from 'vitest';
+import { SqliteBackend } from '../src/index.js';
+import { SCHEMA_VERSION } from '../src/schema.js';
+import { bundleFixture, dbPath, runNode } from './helpers.js';
+
+const PROCESSES = 8;
+
+describe('cross-process single flight on one file', () => {
+  test(`${PROCESSES} processes asking one new question at once compute it once`, async ({ tempDir }) => {
+    const script = join(tempDir, 'lease-worker.mjs');
+    const log = join(tempDir, 'computed.log');
+    const path = dbPath(tempDir);
+    await bundleFixture('lease-worker.ts', script);
+    // Created first, so the processes race for the lease rather than for the schema.
+    new SqliteBackend({ path, namespace: 'leases' }).close();
+    const results = await Promise.all(Array.from({ length: PROCESSES }, (_, id) => runNode(script, [path, log, String(id)])));
+    for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    const answers = results.map((result) => JSON.parse(result.stdout) as { status: string; remote: boolean; value: string; errors: number });
+    expect(answers.every((answer) => answer.value === 'the answer' && answer.errors === 0)).toBe(true);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([...Array(PROCESSES - 1).fill('hit'), 'miss']);
+    expect(answers.filter((answer) => answer.remote)).toHaveLength(PROCESSES - 1);
+  }, 60_000);
+
+  test('a fresh file and an old version-1 file both get the leases table (schema version 3)', ({ tempDir }) => {
+    expect(SCHEMA_VERSION).toBe(3);
+    const fresh = join(tempDir, 'fresh.sqlite');
+    const backend = new SqliteBackend({ path: fresh });
+    expect(typeof backend.leases?.acquire('k', 1000)).toBe('string');
+    backend.close();
+
+    const old = join(tempDir, 'old.sqlite');
+    new SqliteBackend({ path: old }).close();
+    const raw = new Database(old);
+    raw.exec('DROP TABLE leases');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const upgraded = new SqliteBackend({ path: old });
+    expect(typeof upgraded.leases?.acquire('k', 1000)).toBe('string');
+    upgraded.close();
+    const check = new Database(old, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    check.close();
+  });
+
+  test('lease rows are not entries, and stay within their namespace', ({ tempDir }) => {
+    const path = dbPath(tempDir);
+    const a = new SqliteBackend({ path, namespace: 'a' });
+    const b = new SqliteBackend({ path, namespace: 'b' });
+    expect(typeof a.leases?.acquire('k', 10_000)).toBe('string');
+    expect(typeof b.leases?.acquire('k', 10_000)).toBe('string');
+    expect(a.stats().entries).toBe(0);
+    expect(a.clear()).toBe(0);
+    a.close();
+    b.close();
+  });
+});
