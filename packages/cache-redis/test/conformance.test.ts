@@ -33,6 +33,7 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
   runConformanceSuite('tiered memory + redis', {
     createBackend: ({ namespace }) =>
       createTieredCache([new MemoryBackend(), new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`tiered:${namespace}`) })]),
+    leases: true,
   });
   describeCacheOptions('createRedisCache', (options) => createRedisCache({ url: server.url, keyPrefix: uniquePrefix('options'), ...options }));
 });
