@@ -39,27 +39,51 @@ export const MAX_WAIT_SLICE_MS = 1000;
 export async function takeTurn<T>(host: LeaseHost<T>, key: string): Promise<Turn<T>> {
   // A wait slice: short enough that a lapsed lease (no wake-up is sent) is noticed soon after it lapses.
   const sliceMs = Math.min(MAX_WAIT_SLICE_MS, Math.max(25, Math.floor(host.ttlMs / 4)));
-  for (;;) {
-    let taken: LeaseAcquireResult;
-    try {
-      taken = await host.bounded(host.leases.acquire(key, host.ttlMs), 'leaseAcquire');
-    } catch (error) {
-      host.failed('leaseAcquire', key, error);
+  for (let waited = false; ; waited = true) {
+    // The lease and the entry are asked for together (one round trip on a pipelining client, and
+    // in that order): a holder that wrote and released between this caller's first miss and its
+    // acquire left an entry, which is then served instead of being computed a second time.
+    const [taken, found] = await Promise.allSettled([
+      Promise.resolve().then(() => host.bounded(host.leases.acquire(key, host.ttlMs), 'leaseAcquire')),
+      host.reread(key),
+    ]);
+    if (taken.status === 'rejected') {
+      host.failed('leaseAcquire', key, taken.reason);
       return { kind: 'alone' };
     }
-    if (taken === 'unavailable') {
+    const token = taken.value;
+    if (token === 'unavailable') {
       host.failed('leaseAcquire', key, new BackendError(host.backendName, 'leaseAcquire', 'the store cannot take or read leases right now'));
       return { kind: 'alone' };
     }
-    if (typeof taken === 'string') return { kind: 'lead', lease: hold(host, key, taken) };
+    if (found.status === 'fulfilled' && found.value !== undefined) {
+      if (typeof token === 'string') void release(host, key, token);
+      return { kind: 'found', entry: found.value };
+    }
+    if (found.status === 'rejected') {
+      host.failed(waited ? 'leaseWait' : 'get', key, found.reason);
+      if (typeof token === 'string') void release(host, key, token);
+      return { kind: 'alone' };
+    }
+    if (typeof token === 'string') return { kind: 'lead', lease: hold(host, key, token) };
     try {
       await host.leases.waitForOutcome(key, sliceMs);
+      // Usually the holder's entry is there now: read it before competing for the lease again.
       const entry = await host.reread(key);
       if (entry !== undefined) return { kind: 'found', entry };
     } catch (error) {
       host.failed('leaseWait', key, error);
       return { kind: 'alone' };
     }
+  }
+}
+
+// Releases a lease; a failure is counted (the lease then lapses on its own within ttlMs).
+async function release<T>(host: LeaseHost<T>, key: string, token: string): Promise<void> {
+  try {
+    await host.bounded(host.leases.release(key, token), 'leaseRelease');
+  } catch (error) {
+    host.failed('leaseRelease', key, error);
   }
 }
 
@@ -87,15 +111,8 @@ function hold<T>(host: LeaseHost<T>, key: string, token: string): HeldLease {
   let released: Promise<void> | undefined;
   return {
     release() {
-      released ??= (async () => {
-        clearInterval(timer);
-        try {
-          await host.bounded(host.leases.release(key, token), 'leaseRelease');
-        } catch (error) {
-          // The lease lapses on its own within ttlMs; waiters then take over.
-          host.failed('leaseRelease', key, error);
-        }
-      })();
+      clearInterval(timer);
+      released ??= release(host, key, token);
       return released;
     },
   };

@@ -77,6 +77,22 @@ describe('cross-process single flight (leases)', () => {
     expect(await Promise.all(waiters.map((r) => r.stored ?? Promise.resolve(true)))).toEqual([true, true, true, true, true]);
   });
 
+  it('a holder that wrote and released between this miss and its acquire: the entry is served, not computed again', async () => {
+    const { caches, backends } = fleet(2);
+    const [a, b] = caches as [ResponseCache<string>, ResponseCache<string>];
+    await a.resolve('k', () => 'from a');
+    await a.flush();
+    // b's first read happened "before" a's write: it saw nothing.
+    const backend = backends[1] as ReferenceBackend;
+    const get = backend.get.bind(backend);
+    let reads = 0;
+    backend.get = (key: string) => (++reads === 1 ? undefined : get(key));
+    const result = await b.resolve('k', () => 'computed again');
+    expect(result).toMatchObject({ status: 'hit', remote: true, value: 'from a' });
+    // The lease it took alongside is given back.
+    expect(typeof (await backends[0]?.leases?.acquire('k', 1000))).toBe('string');
+  });
+
   it('the leader renews its lease while it computes, so a long computation is not taken over', async () => {
     const { caches } = fleet(2, { leaseTtlMs: 100 });
     const upstream = slowCompute(500);
