@@ -1,4 +1,4 @@
-import type { CacheLeases, LeaseAcquireResult, MaybePromise } from './contract.js';
+import type { CacheLeases, MaybePromise } from './contract.js';
 import type { CacheEntry } from './entry.js';
 import { BackendError } from './errors.js';
 
