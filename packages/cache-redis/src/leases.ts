@@ -13,6 +13,12 @@ export const LEASE_CHANNEL_SUFFIX = '__leases';
 const RENEW_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) redis.call('PUBLISH', ARGV[2], ARGV[3]) return 1 end return 0";
 
+const RENEW_COMMAND = 'tinyllmLeaseRenew';
+const RELEASE_COMMAND = 'tinyllmLeaseRelease';
+
+/** A client with the two lease scripts defined as commands (ioredis defineCommand). */
+type ScriptedClient = RedisClient & Record<typeof RENEW_COMMAND | typeof RELEASE_COMMAND, (...args: string[]) => Promise<unknown>>;
+
 /** What the leases need from their backend. */
 export interface LeaseContext {
   /** The command client. */
@@ -46,6 +52,11 @@ export class RedisLeases implements CacheLeases {
   constructor(context: LeaseContext) {
     this.#context = context;
     this.#channel = context.keyPrefix + LEASE_CHANNEL_SUFFIX;
+    // EVALSHA (ioredis falls back to EVAL once per connection after a NOSCRIPT): the scripts' text
+    // is not sent with every call. Defining a command on a supplied client adds only these names.
+    const client = context.client as ScriptedClient;
+    if (typeof client[RENEW_COMMAND] !== 'function') client.defineCommand(RENEW_COMMAND, { numberOfKeys: 1, lua: RENEW_SCRIPT });
+    if (typeof client[RELEASE_COMMAND] !== 'function') client.defineCommand(RELEASE_COMMAND, { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   }
 
   /** SET NX PX with a fresh 128-bit token; undefined when the lease is held. */
@@ -60,14 +71,14 @@ export class RedisLeases implements CacheLeases {
   /** PEXPIRE if the token still holds the lease (one script). */
   async renew(key: string, token: string, ttlMs: number): Promise<boolean> {
     this.#context.assertOpen('leaseRenew');
-    const reply = await this.#context.client.eval(RENEW_SCRIPT, 1, this.#leaseKey(key), token, String(Math.max(1, Math.ceil(ttlMs))));
+    const reply = await (this.#context.client as ScriptedClient)[RENEW_COMMAND](this.#leaseKey(key), token, String(Math.max(1, Math.ceil(ttlMs))));
     return reply === 1;
   }
 
   /** DEL and PUBLISH if the token still holds the lease (one script). */
   async release(key: string, token: string): Promise<boolean> {
     this.#context.assertOpen('leaseRelease');
-    const reply = await this.#context.client.eval(RELEASE_SCRIPT, 1, this.#leaseKey(key), token, this.#channel, key);
+    const reply = await (this.#context.client as ScriptedClient)[RELEASE_COMMAND](this.#leaseKey(key), token, this.#channel, key);
     return reply === 1;
   }
 
