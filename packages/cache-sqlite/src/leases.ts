@@ -3,6 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheLeases, LeaseAcquireResult } from '@tinyllm/cache-core';
 import type Database from 'better-sqlite3';
 
+/**
+ * Longest wait of a lease write for another process's write lock, in ms. better-sqlite3 blocks the
+ * event loop while it waits; past this the lease is skipped (the caller computes, counted), as a
+ * lease only saves work. Long enough for the short transactions of other cache processes.
+ */
+export const LEASE_BUSY_TIMEOUT_MS = 100;
+
 /** How often a waiter looks at a lease row again, in ms: SQLite has no notifications, and a read needs no lock (WAL). */
 export const LEASE_POLL_MS = 20;
 
@@ -14,6 +21,8 @@ export interface SqliteLeaseContext {
   namespace: string;
   /** Runs a driver call, turning driver errors into BackendError. */
   run<T>(operation: string, work: () => T): T;
+  /** Runs a write, waiting at most LEASE_BUSY_TIMEOUT_MS for another process's lock (then BackendError). */
+  write<T>(operation: string, work: () => T): T;
   /** Throws BackendClosedError after close(). */
   assertOpen(operation: string): void;
 }
@@ -47,7 +56,7 @@ export class SqliteLeases implements CacheLeases {
     this.#context.assertOpen('leaseAcquire');
     const now = Date.now();
     const token = randomBytes(16).toString('hex');
-    const { changes } = this.#context.run('leaseAcquire', () =>
+    const { changes } = this.#context.write('leaseAcquire', () =>
       this.#acquire.run({ ns: this.#context.namespace, key, token, expiresAt: now + Math.ceil(ttlMs), now }),
     );
     return changes === 1 ? token : undefined;
@@ -57,7 +66,7 @@ export class SqliteLeases implements CacheLeases {
   renew(key: string, token: string, ttlMs: number): boolean {
     this.#context.assertOpen('leaseRenew');
     const now = Date.now();
-    const { changes } = this.#context.run('leaseRenew', () =>
+    const { changes } = this.#context.write('leaseRenew', () =>
       this.#renew.run({ ns: this.#context.namespace, key, token, expiresAt: now + Math.ceil(ttlMs), now }),
     );
     return changes === 1;
@@ -66,7 +75,7 @@ export class SqliteLeases implements CacheLeases {
   /** Deletes the row if the token still holds it. */
   release(key: string, token: string): boolean {
     this.#context.assertOpen('leaseRelease');
-    const { changes } = this.#context.run('leaseRelease', () => this.#release.run({ ns: this.#context.namespace, key, token }));
+    const { changes } = this.#context.write('leaseRelease', () => this.#release.run({ ns: this.#context.namespace, key, token }));
     return changes === 1;
   }
 

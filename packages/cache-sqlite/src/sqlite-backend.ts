@@ -17,7 +17,7 @@ import type Database from 'better-sqlite3';
 import { CounterBuffer } from './counter-buffer.js';
 import { defaultCachePath } from './default-path.js';
 import { evictOverflow } from './eviction.js';
-import { SqliteLeases } from './leases.js';
+import { LEASE_BUSY_TIMEOUT_MS, SqliteLeases } from './leases.js';
 import { BEST_EFFORT_BUSY_TIMEOUT_MS, isBusyError, isReadOnlyError, withBusyTimeout } from './lock.js';
 import { type OpenedDatabase, openDatabase } from './open-database.js';
 import { resolveSqliteOptions, type SqliteBackendOptions } from './options.js';
@@ -131,6 +131,7 @@ export class SqliteBackend extends BackendBase<'sync'> {
         db,
         namespace: this.namespace,
         run: (operation, work) => this.#run(operation, work),
+        write: (operation, work) => this.#run(operation, () => withBusyTimeout(db, LEASE_BUSY_TIMEOUT_MS, this.busyTimeoutMs, work)),
         assertOpen: (operation) => this.assertOpen(operation),
       });
     }

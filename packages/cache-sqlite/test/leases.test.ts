@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BackendError } from '@tinyllm/cache-core';
 import { test } from '@tinyllm/test-utils';
 import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
-import { SqliteBackend } from '../src/index.js';
+import { createSqliteCache, SqliteBackend } from '../src/index.js';
 import { SCHEMA_VERSION } from '../src/schema.js';
-import { bundleFixture, dbPath, runNode } from './helpers.js';
+import { bundleFixture, dbPath, lockInAnotherProcess, runNode } from './helpers.js';
 
 const PROCESSES = 8;
 
@@ -58,4 +59,21 @@ describe('cross-process single flight on one file', () => {
     a.close();
     b.close();
   });
+
+  test('a file another process keeps locked: the lease is skipped (a BackendError), and a miss computes on its own, counted', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
+    new SqliteBackend({ path }).close();
+    const cache = createSqliteCache<string>({ path, busyTimeoutMs: 2_000, timeoutMs: 5_000 });
+    const lock = await lockInAnotherProcess(path);
+    try {
+      const leases = (cache.backend as SqliteBackend).leases;
+      expect(() => leases?.acquire('k', 1000)).toThrow(BackendError);
+      const result = await cache.resolve('k', () => 'computed');
+      expect(result).toMatchObject({ status: 'miss', value: 'computed' });
+      expect(cache.getMetrics().errors).toBeGreaterThanOrEqual(1);
+    } finally {
+      await lock.release();
+      await cache.close();
+    }
+  }, 30_000);
 });
