@@ -24,7 +24,7 @@ describe('cross-process single flight on one file', () => {
     const answers = results.map((result) => JSON.parse(result.stdout) as { status: string; remote: boolean; value: string; errors: number });
     expect(answers.every((answer) => answer.value === 'the answer' && answer.errors === 0)).toBe(true);
     expect(answers.map((answer) => answer.status).sort()).toEqual([...Array(PROCESSES - 1).fill('hit'), 'miss']);
-    expect(answers.filter((answer) => answer.remote)).toHaveLength(PROCESSES - 1);
+    // (Those that started while it was computed waited for it, remote: true; any that started later hit.)
   }, 60_000);
 
   test('a fresh file and an old version-1 file both get the leases table (schema version 3)', ({ tempDir }) => {
