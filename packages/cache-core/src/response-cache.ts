@@ -515,8 +515,13 @@ export class ResponseCache<T = unknown> {
     settleValue(leased ? this.#leadOrWait(key, flight, compute, control, options) : (async () => compute(control))());
     const forget = (): void => {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
-      // After the write landed (or nothing was to be written): another process's waiters now read it.
-      if (flight.lease !== undefined) void flight.lease.release();
+      // After the write landed (or nothing was to be written): another process's waiters now read
+      // it. Tracked like a write, so close() lets the release go out before the backend closes.
+      if (flight.lease !== undefined) {
+        const releasing = flight.lease.release();
+        this.#pendingWrites.add(releasing);
+        void releasing.finally(() => this.#pendingWrites.delete(releasing));
+      }
     };
     value.then(
       (computed) => {

@@ -166,6 +166,14 @@ describe('cross-process single flight (leases)', () => {
     expect(cache.leaseTtlMs).toBe(5000);
   });
 
+  it('close() lets the release go out before the backend closes (a waiter elsewhere is not left to the lapse)', async () => {
+    const { caches, backends } = fleet(2, { leaseTtlMs: 30_000 });
+    await caches[0]?.resolve('k', () => 'answer');
+    await caches[0]?.close();
+    expect(caches[0]?.getMetrics().errors).toBe(0);
+    expect(typeof (await backends[1]?.leases?.acquire('k', 1000))).toBe('string');
+  });
+
   it('hits take no lock', async () => {
     const { caches, backends } = fleet(1);
     const leases = backends[0]?.leases as CacheLeases;
