@@ -100,6 +100,30 @@ async function keyvRedis(url: string, namespace: string) {
   return new Keyv({ store: new KeyvRedis(url), namespace });
 }
 
+// Every op misses: a fresh key each time (under one run id, so rounds never meet an earlier entry).
+async function missRow(url: string, prefix: string, leases: boolean, _requests: BenchRequest[], responses: unknown[]): Promise<Prepared> {
+  const { createRedisCache } = await import('@tinyllm/cache-redis');
+  const cache = createRedisCache({ url, keyPrefix: `${prefix}${process.pid}:`, crossProcessFlight: leases, defaultTtl: 60 });
+  let next = 0;
+  const op = async (i: number): Promise<unknown> => {
+    const result = await cache.resolve(`miss-${next++}`, () => responses[i % REQUEST_COUNT]);
+    if (result.status !== 'miss') throw new Error(`expected a miss, got ${result.status}`);
+    return result.value;
+  };
+  return { op, close: () => cache.close() };
+}
+
+async function resolveHitRow(url: string, prefix: string, leases: boolean, requests: BenchRequest[], responses: unknown[]): Promise<Prepared> {
+  const { createRedisCache } = await import('@tinyllm/cache-redis');
+  const cache = createRedisCache({ url, keyPrefix: prefix, crossProcessFlight: leases });
+  const keys = requests.map((r) => cache.generateCacheKey(r));
+  for (let i = 0; i < requests.length; i++) if (!(await cache.set(keys[i] as string, responses[i]))) throw new Error('set failed');
+  const never = (): unknown => {
+    throw new Error('a hit must not compute');
+  };
+  return { op: async (i) => (await cache.resolve(keys[i % REQUEST_COUNT] as string, never)).value, close: () => cache.close() };
+}
+
 const PREPARE: Record<string, (url: string, requests: BenchRequest[], responses: unknown[]) => Promise<Prepared>> = {
   floor: (url, requests, responses) => raw(url, 'bench:raw:', 'get', requests, responses),
   'diag-floor-getBuffer': (url, requests, responses) => raw(url, 'bench:rawbuf:', 'getBuffer', requests, responses),
@@ -134,6 +158,12 @@ const PREPARE: Record<string, (url: string, requests: BenchRequest[], responses:
     const { cache, keys } = await oursWithKeys(url, 'bench:ours4:', requests, responses, { commandTimeout: undefined }, false);
     return { op: async (i) => (await cache.backend.get(keys[i % REQUEST_COUNT] as string))?.value, close: () => cache.close() };
   },
+  // Cross-process single flight: a miss (a key never seen; compute answers at once) with and
+  // without the lease, and a hit through resolve() with and without it (hits take no lock).
+  'lease-miss': (url, requests, responses) => missRow(url, 'bench:lease-miss:', true, requests, responses),
+  'no-lease-miss': (url, requests, responses) => missRow(url, 'bench:nolease-miss:', false, requests, responses),
+  'lease-hit': (url, requests, responses) => resolveHitRow(url, 'bench:lease-hit:', true, requests, responses),
+  'no-lease-hit': (url, requests, responses) => resolveHitRow(url, 'bench:nolease-hit:', false, requests, responses),
   async keyv(url, requests, responses) {
     const key = await floorKey();
     const keyv = await keyvRedis(url, 'bench-keyv');
@@ -152,6 +182,7 @@ const PREPARE: Record<string, (url: string, requests: BenchRequest[], responses:
 
 const PEERS = ['node-redis', 'keyv', 'cache-manager'];
 const MAIN_ROWS = ['floor', 'ours', 'ours-unbatched', 'ours-supplied-client', ...PEERS];
+const LEASE_ROWS = ['lease-miss', 'no-lease-miss', 'lease-hit', 'no-lease-hit'];
 const DIAG_ROWS = ['diag-floor-getBuffer', 'diag-ours-precomputed-key', 'diag-backend-direct', 'diag-backend-no-command-timeout'];
 /** The rows measured together in one process (the 'one-process' row). */
 const SHARED_ROWS = ['floor', 'ours', 'ours-unbatched', 'ours-supplied-client', 'node-redis', 'keyv', 'cache-manager'];
@@ -207,6 +238,10 @@ const LABELS: Record<string, string> = {
   'node-redis': 'node-redis 5 (@redis/client) GET + decodeEntry',
   keyv: 'keyv 5 + @keyv/redis 5',
   'cache-manager': 'cache-manager 7 over keyv + @keyv/redis',
+  'lease-miss': 'miss through resolve(), cross-process lease on',
+  'no-lease-miss': 'miss through resolve(), crossProcessFlight: false',
+  'lease-hit': 'hit through resolve(), cross-process lease on',
+  'no-lease-hit': 'hit through resolve(), crossProcessFlight: false',
   'diag-floor-getBuffer': '(diag) ioredis getBuffer + decodeEntry (our read path)',
   'diag-ours-precomputed-key': '(diag) ours get() with a precomputed key',
   'diag-backend-direct': '(diag) RedisBackend.get(key) directly (no ResponseCache)',
@@ -226,9 +261,9 @@ export const group: Group = {
       return `@tinyllm/cache-redis does not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
     }
   },
-  plan: () => [...MAIN_ROWS, ...DIAG_ROWS, 'one-process'],
+  plan: () => [...MAIN_ROWS, ...DIAG_ROWS, ...LEASE_ROWS, 'one-process'],
   rows: {
-    ...Object.fromEntries([...MAIN_ROWS, ...DIAG_ROWS].map((id) => [id, (ctx: Context) => runRow(id, ctx)])),
+    ...Object.fromEntries([...MAIN_ROWS, ...DIAG_ROWS, ...LEASE_ROWS].map((id) => [id, (ctx: Context) => runRow(id, ctx)])),
     'one-process': oneProcess,
   },
   summarize(results) {
@@ -318,6 +353,42 @@ export const group: Group = {
         'A cache runs inside a busy app: here the clients share one V8 (inline caches, GC, the event loop), as they would there; the separate-process rows above give each a fresh V8.',
       ],
     };
-    return [section, sharedSection];
+    return [section, sharedSection, leaseSection(get, num, floorP50)];
   },
 };
+
+// The lease's cost: a miss's added sequential latency in Redis round trips (the floor's p50 is
+// one GET round trip), and a hit through resolve() with the lease on vs off (it takes no lock).
+function leaseSection(get: (id: string) => RowResult | undefined, num: (id: string, field: string) => number, floorP50: number): Section {
+  const rows = LEASE_ROWS.map((id) => {
+    const r = get(id);
+    if (!r) return [LABELS[id] ?? id, 'error', '', '', ''];
+    return [LABELS[id] ?? id, fmtOps(r.opsPerSec as number), fmtUs(r.p50Us as number), fmtUs(r.p99Us as number), fmtRatio((r.p50Us as number) / floorP50)];
+  });
+  const addedTrips = (num('lease-miss', 'p50Us') - num('no-lease-miss', 'p50Us')) / floorP50;
+  const missRatio = num('lease-miss', 'p50Us') / num('no-lease-miss', 'p50Us');
+  const hitRatio = num('lease-hit', 'opsPerSec') / num('no-lease-hit', 'opsPerSec');
+  const hitP50Ratio = num('lease-hit', 'p50Us') / num('no-lease-hit', 'p50Us');
+  return {
+    title: 'Cross-process single flight on Redis: what the lease costs (same run, same redis-server)',
+    header: ['row', 'ops/s (median)', 'seq p50', 'seq p99', 'seq p50 vs one GET round trip'],
+    rows,
+    targets: [
+      {
+        name: "a miss's added sequential p50 from the lease, in Redis round trips (floor p50)",
+        measured: `${addedTrips.toFixed(2)} (miss p50 ${fmtRatio(missRatio)} of no-lease)`,
+        goal: '<= 1 round trip',
+        pass: Number.isFinite(addedTrips) ? addedTrips <= 1.2 : null,
+      },
+      {
+        name: 'hit through resolve(): lease on vs off (hits take no lock)',
+        measured: `${fmtRatio(hitRatio)} throughput, ${fmtRatio(hitP50Ratio)} seq p50`,
+        goal: 'unchanged (>= 0.90x throughput)',
+        pass: Number.isFinite(hitRatio) ? hitRatio >= 0.9 : null,
+      },
+    ],
+    notes: [
+      'A miss here computes nothing (compute answers at once), so the rows show only the cache: the read that missed, then SET NX with a second read pipelined beside it (one round trip), the answer, and in the background the write and the release script. The 20% allowance on one round trip is noise on a shared 2-vCPU box.',
+    ],
+  };
+}

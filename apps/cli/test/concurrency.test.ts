@@ -31,3 +31,22 @@ it('eight processes at once on one new SQLite file: all succeed, no entry lost',
   const after = JSON.parse((await runCli(['cache-stats', '--json'], { env })).stdout) as Record<string, number>;
   expect(after.hits).toBe(8);
 });
+
+it('eight processes asking the same new question at once on one SQLite file make one upstream call', async () => {
+  // The generation takes a while (latency before the first byte), so the processes overlap with it.
+  fx.fake.setLatency(1500);
+  try {
+    const before = fx.fake.modelCalls();
+    const env = envFor(fx.fake.url, join(fx.dir, 'same-question.sqlite'));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => runCli(['run', '--output', 'json', 'the same new question'], { env, timeoutMs: 60_000 })),
+    );
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    expect(fx.fake.modelCalls() - before).toBe(1);
+    const answers = results.map((result) => JSON.parse(result.stdout) as { response: string; cache: { status: string } });
+    expect(new Set(answers.map((answer) => answer.response)).size).toBe(1);
+    expect(answers.filter((answer) => answer.cache.status === 'miss')).toHaveLength(1);
+  } finally {
+    fx.fake.setLatency(50);
+  }
+}, 60_000);

@@ -130,11 +130,38 @@ describe('tinyllm serve', () => {
     [['--admin-only', 'dashboard'], '--admin-only'],
     [['--max-generations', '-1'], '--max-generations'],
     [['--max-queue', 'lots'], '--max-queue'],
+    [['--lease-ttl-ms', '50'], '--lease-ttl-ms'],
   ])('refuses %j (usage error naming the flag)', async (args, flag) => {
     const result = await runCli(['serve', ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(flag);
   });
+
+  it('two serve processes on one SQLite file ask Ollama once for one new question; --no-cross-process-flight turns that off', async () => {
+    for (const [flags, calls] of [
+      [[], 1],
+      [['--no-cross-process-flight'], 2],
+    ] as const) {
+      const sqlitePath = join(fixture.dir, `fleet-${randomUUID()}.sqlite`);
+      const servers = await Promise.all([0, 1].map(() => serve(['--upstream', fixture.fake.url, '--sqlite-path', sqlitePath, ...flags])));
+      try {
+        const before = fixture.fake.modelCalls();
+        const body = JSON.stringify({ model: 'llama3.2', prompt: `one question for the fleet ${randomUUID()}`, stream: false });
+        const ask = (url: string) =>
+          fetch(`${url}/api/generate`, { method: 'POST', body }).then(async (r) => ({ cache: r.headers.get('x-cache'), body: await r.json() }));
+        const first = ask((servers[0] as Served).url);
+        const deadline = Date.now() + 10_000;
+        while (fixture.fake.modelCallsInFlight() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        const [a, b] = await Promise.all([first, ask((servers[1] as Served).url)]);
+        expect(b.body).toMatchObject({ response: (a.body as { response: string }).response, done: true });
+        expect([a.cache, b.cache]).toEqual(calls === 1 ? ['MISS', 'HIT'] : ['MISS', 'MISS']);
+        expect(fixture.fake.modelCalls() - before, flags.join(' ')).toBe(calls);
+      } finally {
+        for (const server of servers) server.child.kill('SIGTERM');
+        await Promise.all(servers.map((server) => server.exit));
+      }
+    }
+  }, 60_000);
 
   it('the library and the proxy share one SQLite file: a miss through either is a hit through the other', async () => {
     const sqlitePath = join(fixture.dir, `shared-${randomUUID()}.sqlite`);

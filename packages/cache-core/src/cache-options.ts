@@ -34,6 +34,14 @@ export interface CacheOptions<T = unknown> {
   savingsOf?: (value: T) => Savings | undefined;
   /** Checks a stored value before it is served; a value that fails (a foreign or outdated format) is a miss plus an error. @default every value passes */
   validate?: (value: unknown) => boolean;
+  /**
+   * Cross-process single flight on a backend that offers leases (Redis, SQLite): of several
+   * processes missing one key at once, one computes and the others wait for its entry. false turns
+   * it off (single flight then holds within this process only). @default true
+   */
+  crossProcessFlight?: boolean;
+  /** How long a cross-process lease lasts without renewal, in ms: the leader renews it every third of this while it computes, and a leader that died is replaced after at most this long. @default 5000 */
+  leaseTtlMs?: number;
 }
 
 /** CacheOptions checked, with every default applied. */
@@ -46,10 +54,23 @@ export interface ResolvedCacheOptions<T> {
   namespace: string | undefined;
   savingsOf: ((value: T) => Savings | undefined) | undefined;
   validate: ((value: unknown) => boolean) | undefined;
+  crossProcessFlight: boolean;
+  leaseTtlMs: number;
 }
 
 /** The names of CacheOptions (the factory options suite checks that it covers each one). */
-export const CACHE_OPTION_NAMES = ['defaultTtl', 'enableMetrics', 'timeoutMs', 'bulkTimeoutMs', 'logger', 'namespace', 'savingsOf', 'validate'] as const;
+export const CACHE_OPTION_NAMES = [
+  'defaultTtl',
+  'enableMetrics',
+  'timeoutMs',
+  'bulkTimeoutMs',
+  'logger',
+  'namespace',
+  'savingsOf',
+  'validate',
+  'crossProcessFlight',
+  'leaseTtlMs',
+] as const;
 
 // setTimeout's limit; a longer delay would fire at once.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -81,6 +102,11 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>): ResolvedCacheO
   assertNamespace(options.namespace);
   assertFunction('savingsOf', options.savingsOf);
   assertFunction('validate', options.validate);
+  const { crossProcessFlight = true, leaseTtlMs = 5000 } = options;
+  if (typeof crossProcessFlight !== 'boolean') throw new InvalidOptionError('crossProcessFlight', crossProcessFlight, 'a boolean');
+  if (typeof leaseTtlMs !== 'number' || !Number.isFinite(leaseTtlMs) || leaseTtlMs < 100 || leaseTtlMs > MAX_TIMER_MS) {
+    throw new InvalidOptionError('leaseTtlMs', leaseTtlMs, `a number of milliseconds >= 100 and <= ${MAX_TIMER_MS}`);
+  }
   return {
     defaultTtl,
     enableMetrics,
@@ -90,6 +116,8 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>): ResolvedCacheO
     namespace: options.namespace,
     savingsOf: options.savingsOf,
     validate: options.validate,
+    crossProcessFlight,
+    leaseTtlMs,
   };
 }
 

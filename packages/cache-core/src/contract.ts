@@ -95,6 +95,30 @@ export interface ModelCounters {
   savedTokens: number;
 }
 
+/** What acquire() answers: a token when this caller now holds the lease, undefined when another holder has it, 'unavailable' when the store cannot say right now. */
+export type LeaseAcquireResult = string | undefined | 'unavailable';
+
+/**
+ * Cross-process single flight (an optional backend capability): a short lease per key, so that of
+ * several processes missing the same key, one computes while the others wait for its write. It is
+ * an efficiency lock, never a correctness one: ResponseCache treats any failure as "compute here".
+ * Lease records are not cache entries: clear() and stats() never see them.
+ */
+export interface CacheLeases {
+  /** Takes the lease on key for ttlMs when nobody holds it (or its holder's lease lapsed): a fresh random token, undefined when held, 'unavailable' when the store cannot tell. */
+  acquire(key: string, ttlMs: number): MaybePromise<LeaseAcquireResult>;
+  /** Extends the lease to ttlMs from now if token still holds it; false when it no longer does. */
+  renew(key: string, token: string, ttlMs: number): MaybePromise<boolean>;
+  /** Removes the lease if token still holds it (compare-and-delete) and wakes the waiters; true when it did. */
+  release(key: string, token: string): MaybePromise<boolean>;
+  /**
+   * Resolves once key's lease is released or has lapsed (its holder wrote the entry, gave up or
+   * died), or after timeoutMs at the latest: a bounded wait, so a lost wake-up costs at most
+   * timeoutMs. Resolving says nothing about which; the caller reads the key again.
+   */
+  waitForOutcome(key: string, timeoutMs: number): Promise<void>;
+}
+
 /** Counters a shared backend keeps in the store, so another process can read them. */
 export interface SharedCounters {
   /** Lookups that found an entry. */
@@ -146,6 +170,8 @@ export interface CacheBackend {
   close(): MaybePromise<void>;
   /** Calls listener for each entry the backend evicts to respect its bounds (backends that evict). */
   onEviction?(listener: (key: string) => void): void;
+  /** Cross-process single flight for shared backends (see CacheLeases); absent: single flight holds within one process only. */
+  readonly leases?: CacheLeases;
   /**
    * Adds to the counters kept in the store (shared backends); must not wait on the network, and is
    * ignored after close(). With model, the delta's hits, misses and savings also count for that model.

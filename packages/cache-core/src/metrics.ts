@@ -12,6 +12,8 @@ export interface CacheMetrics {
   errors: number;
   /** Misses that joined an identical in-flight computation instead of making their own. */
   coalesced: number;
+  /** Misses answered by another process's computation: this process waited on its lease, then read its entry (one per in-process flight; its in-process joiners count as coalesced). */
+  coalescedRemote: number;
   /** hits / totalRequests, 0 when there were none. */
   hitRate: number;
   /** hits + misses. */
@@ -26,6 +28,7 @@ export class MetricsRecorder {
   evictions = 0;
   errors = 0;
   coalesced = 0;
+  coalescedRemote = 0;
 
   /** A snapshot with the derived fields. */
   snapshot(): CacheMetrics {
@@ -37,6 +40,7 @@ export class MetricsRecorder {
       evictions: this.evictions,
       errors: this.errors,
       coalesced: this.coalesced,
+      coalescedRemote: this.coalescedRemote,
       hitRate: totalRequests === 0 ? 0 : this.hits / totalRequests,
       totalRequests,
     };
@@ -44,6 +48,6 @@ export class MetricsRecorder {
 
   /** Sets every counter back to zero. */
   reset(): void {
-    this.hits = this.misses = this.sets = this.evictions = this.errors = this.coalesced = 0;
+    this.hits = this.misses = this.sets = this.evictions = this.errors = this.coalesced = this.coalescedRemote = 0;
   }
 }

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendBase } from './backend-base.js';
 import { decodeEntry, encodeEntry } from './codec.js';
-import type { BackendCapabilities, BackendStats } from './contract.js';
+import type { BackendCapabilities, BackendStats, CacheLeases, LeaseAcquireResult } from './contract.js';
 import type { CacheEntry } from './entry.js';
 
 /** Options of ReferenceBackend. */
@@ -9,7 +11,12 @@ export interface ReferenceBackendOptions {
   store?: Map<string, string>;
   /** Prefix that scopes this backend's keys in the store. @default "default" */
   namespace?: string;
+  /** Offer cross-process single flight (CacheLeases) over the shared map, as a reference for backends that implement it. @default false */
+  leases?: boolean;
 }
+
+/** How often waitForOutcome looks at the map again, in ms. */
+const LEASE_POLL_MS = 5;
 
 /**
  * The smallest complete backend: encoded entries in a Map, scoped by namespace. It is the
@@ -24,11 +31,48 @@ export class ReferenceBackend extends BackendBase {
   readonly capabilities: BackendCapabilities = { shared: true };
   readonly #store: Map<string, string>;
   readonly #prefix: string;
+  /** Cross-process single flight over the shared map (only with options.leases). */
+  readonly leases?: CacheLeases;
 
   constructor(options: ReferenceBackendOptions = {}) {
     super();
     this.#store = options.store ?? new Map();
     this.#prefix = `${options.namespace ?? 'default'}\u0000`;
+    if (options.leases === true) this.leases = this.#mapLeases();
+  }
+
+  // A lease is a map record "token expiresAt" under a key entries never use (they start with the
+  // namespace), so clear() and stats() never see it.
+  #mapLeases(): CacheLeases {
+    const leaseKey = (key: string): string => `\u0001lease\u0000${this.#prefix}${key}`;
+    const holder = (key: string): string | undefined => {
+      const record = this.#store.get(leaseKey(key));
+      if (record === undefined) return undefined;
+      const [token, expiresAt] = record.split(' ');
+      return Number(expiresAt) > Date.now() ? token : undefined;
+    };
+    return {
+      acquire: (key: string, ttlMs: number): LeaseAcquireResult => {
+        this.assertOpen('leaseAcquire');
+        if (holder(key) !== undefined) return undefined;
+        const token = randomUUID();
+        this.#store.set(leaseKey(key), `${token} ${Date.now() + ttlMs}`);
+        return token;
+      },
+      renew: (key: string, token: string, ttlMs: number): boolean => {
+        if (holder(key) !== token) return false;
+        this.#store.set(leaseKey(key), `${token} ${Date.now() + ttlMs}`);
+        return true;
+      },
+      release: (key: string, token: string): boolean => {
+        if (holder(key) !== token) return false;
+        return this.#store.delete(leaseKey(key));
+      },
+      waitForOutcome: async (key: string, timeoutMs: number): Promise<void> => {
+        const until = Date.now() + timeoutMs;
+        while (holder(key) !== undefined && Date.now() < until) await sleep(LEASE_POLL_MS);
+      },
+    };
   }
 
   protected read(key: string): CacheEntry | undefined {

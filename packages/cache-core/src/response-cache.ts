@@ -7,6 +7,7 @@ import type { CacheEntry } from './entry.js';
 import { BackendClosedError, CacheDecodeError, InvalidKeyError, InvalidOptionError } from './errors.js';
 import { CacheEvents, type ResponseCacheEvents, type WriteFailure } from './events.js';
 import { assertNamespace, type CacheKeyOptions, type CacheKeyRequest, generateCacheKey } from './keys.js';
+import { type HeldLease, type LeaseHost, takeTurn } from './lease-flight.js';
 import { type CacheLogger, keyForLog, silentLogger } from './logger.js';
 import { type CacheMetrics, MetricsRecorder } from './metrics.js';
 
@@ -68,6 +69,11 @@ export interface CacheResult<T> {
   /** The stored entry on a hit (its metadata: createdAt, accessCount...). */
   entry?: CacheEntry<T>;
   /**
+   * True on a hit that another process computed while this call waited on its lease (cross-process
+   * single flight): counted as a miss plus coalescedRemote, like a coalesced call, not as a hit.
+   */
+  remote?: boolean;
+  /**
    * On a miss, a refresh and a coalesced call: resolves true once the computed value's background
    * write landed, false when nothing was stored (noStore, shouldStore said no, the write failed or
    * was refused, the cache closed first). Never rejects. Callers that coalesced share one promise.
@@ -104,6 +110,10 @@ interface Flight<T> {
   published: boolean;
   /** Joiners waiting for the handle. */
   joiners: Array<(handle: unknown) => void>;
+  /** The entry another process wrote while this flight waited on its lease (nothing is computed or written here then). */
+  remote?: CacheEntry<T>;
+  /** The cross-process lease this flight holds while it computes, released once the write landed. */
+  lease?: HeldLease;
 }
 
 /** What became of one write. */
@@ -132,6 +142,10 @@ export class ResponseCache<T = unknown> {
   readonly bulkTimeoutMs: number;
   /** Namespace written into keys derived by generateCacheKey. */
   readonly namespace: string | undefined;
+  /** True when misses take a cross-process lease (the option is on and the backend offers leases). */
+  readonly crossProcessFlight: boolean;
+  /** Lifetime of a cross-process lease without renewal, in ms. */
+  readonly leaseTtlMs: number;
   readonly #metrics = new MetricsRecorder();
   readonly #enableMetrics: boolean;
   readonly #logger: CacheLogger;
@@ -144,6 +158,7 @@ export class ResponseCache<T = unknown> {
   readonly #inflight = new Map<string, Flight<T>>();
   readonly #pendingWrites = new Set<Promise<unknown>>();
   readonly #deadlines: DeadlineQueue;
+  readonly #leaseHost: LeaseHost<T> | undefined;
   #savedDurationNs = 0;
   #savedTokens = 0;
   #byModel = new Map<string, ModelCounters>();
@@ -169,6 +184,20 @@ export class ResponseCache<T = unknown> {
     this.#savingsOf = resolved.savingsOf;
     this.#validate = resolved.validate;
     this.#checkExpiry = (this.backend as { [CHECKS_EXPIRY]?: unknown })[CHECKS_EXPIRY] !== true;
+    this.leaseTtlMs = resolved.leaseTtlMs;
+    const leases = resolved.crossProcessFlight ? this.backend.leases : undefined;
+    this.crossProcessFlight = leases !== undefined;
+    this.#leaseHost =
+      leases === undefined
+        ? undefined
+        : {
+            leases,
+            backendName: this.backend.name,
+            ttlMs: resolved.leaseTtlMs,
+            bounded: (operation, name) => (operation instanceof Promise ? this.#bounded(operation, name) : operation),
+            failed: (operation, key, error) => this.#failed(operation, key, error),
+            reread: (key) => this.#reread(key),
+          };
     this.backend.onEviction?.((key) => {
       if (this.#enableMetrics) this.#metrics.evictions++;
       if (this.#debug) this.#logger.debug({ event: 'cache_eviction', key: keyForLog(key) }, 'cache eviction');
@@ -345,8 +374,24 @@ export class ResponseCache<T = unknown> {
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
       this.#countMiss(key, options.model);
     }
-    const flight = this.#fly(key, compute, options);
-    return { value: await flight.value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
+    // Requests that must not be answered from the cache (forceRefresh) or not write it (noStore)
+    // never lead or join another process's computation.
+    const leased = this.#leaseHost !== undefined && !options.forceRefresh && !options.noStore;
+    const flight = this.#fly(key, compute, options, leased);
+    const value = await flight.value;
+    if (flight.remote !== undefined) return { value, status: 'hit', entry: flight.remote, remote: true };
+    return { value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
+  }
+
+  // Reads an entry another process wrote while this one waited on its lease: the same rules as a
+  // lookup (expiry, validate), not counted (the miss that led here already was). Rejects on a failure.
+  async #reread(key: string, accept?: (entry: CacheEntry<T>) => boolean): Promise<CacheEntry<T> | undefined> {
+    const pending = this.backend.get(key);
+    const entry = (pending instanceof Promise ? await this.#bounded(pending, 'get') : pending) as CacheEntry<T> | undefined;
+    if (entry === undefined) return undefined;
+    if (this.#checkExpiry && entry.expiresAt !== null && entry.expiresAt <= Date.now()) return undefined;
+    if (this.#validate !== undefined && !this.#isValid(entry.value)) return undefined;
+    return accept === undefined || accept(entry) ? entry : undefined;
   }
 
   // The lookup of resolve(): the per-call validate and maxAgeSeconds on top of the cache's own
@@ -486,7 +531,7 @@ export class ResponseCache<T = unknown> {
   // delays an answer. The flight stays registered until the write lands, so a caller arriving
   // in between joins it instead of computing again. Only writes are tracked: close() does not
   // wait for computations still in flight (their answers are then not stored).
-  #fly(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>): Flight<T> {
+  #fly(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>, leased: boolean): Flight<T> {
     let settleValue: (value: Promise<T>) => void = () => {};
     const value = new Promise<T>((resolve) => {
       settleValue = resolve;
@@ -506,12 +551,24 @@ export class ResponseCache<T = unknown> {
     };
     // Registered before compute runs, so a compute that publishes at once is already joinable.
     this.#inflight.set(key, flight);
-    settleValue((async () => compute(control))());
+    settleValue(leased ? this.#leadOrWait(key, flight, compute, control, options) : (async () => compute(control))());
     const forget = (): void => {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
+      // After the write landed (or nothing was to be written): another process's waiters now read
+      // it. Tracked like a write, so close() lets the release go out before the backend closes.
+      if (flight.lease !== undefined) {
+        const releasing = flight.lease.release();
+        this.#pendingWrites.add(releasing);
+        void releasing.finally(() => this.#pendingWrites.delete(releasing));
+      }
     };
     value.then(
       (computed) => {
+        if (flight.remote !== undefined) {
+          // Another process computed and stored it: nothing to write here.
+          settle(true);
+          return forget();
+        }
         if (!this.#shouldWrite(key, computed, options)) {
           settle(false);
           return forget();
@@ -529,6 +586,33 @@ export class ResponseCache<T = unknown> {
       },
     );
     return flight;
+  }
+
+  // The cross-process turn of a flight: lead (holding the key's lease while computing), or take the
+  // entry another process wrote meanwhile, or (any lease failure) compute without a lease.
+  async #leadOrWait(
+    key: string,
+    flight: Flight<T>,
+    compute: (flight: FlightControl) => T | Promise<T>,
+    control: FlightControl,
+    options: GetOrSetOptions<T>,
+  ): Promise<T> {
+    const host = this.#leaseHost as LeaseHost<T>;
+    const { validate, maxAgeSeconds } = options;
+    const accept =
+      validate === undefined && maxAgeSeconds === undefined
+        ? undefined
+        : (entry: CacheEntry<T>): boolean =>
+            (validate === undefined || safely(validate, entry.value)) && (maxAgeSeconds === undefined || Date.now() - entry.createdAt <= maxAgeSeconds * 1000);
+    const turn = await takeTurn(accept === undefined ? host : { ...host, reread: (k) => this.#reread(k, accept) }, key);
+    if (turn.kind === 'found') {
+      flight.remote = turn.entry;
+      if (this.#enableMetrics) this.#metrics.coalescedRemote++;
+      if (this.#debug) this.#logger.debug({ event: 'cache_coalesced_remote', key: keyForLog(key) }, 'answered by another process');
+      return turn.entry.value;
+    }
+    if (turn.kind === 'lead') flight.lease = turn.lease;
+    return compute(control);
   }
 
   // Whether a computed value goes to the store; a throwing shouldStore is a failed write, never an

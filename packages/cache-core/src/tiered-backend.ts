@@ -1,5 +1,5 @@
 import { BackendBase } from './backend-base.js';
-import type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SharedCounters } from './contract.js';
+import type { BackendCapabilities, BackendStats, CacheBackend, CacheLeases, MaybePromise, ScopeOptions, SharedCounters } from './contract.js';
 import { withDeadline } from './deadline.js';
 import type { CacheEntry } from './entry.js';
 import { InvalidOptionError } from './errors.js';
@@ -58,8 +58,13 @@ export class TieredBackend extends BackendBase<'async'> {
       this.recordCounters = (delta) => counters.recordCounters?.(delta);
       if (counters.resetCounters) this.resetCounters = () => counters.resetCounters?.();
     }
+    // The lease lives in the shared tier; a waiter's read after the release finds the entry there
+    // (the fast tier missed it) and fills the fast tier.
+    this.leases = tiers.find((tier) => tier.leases !== undefined)?.leases;
   }
 
+  /** Cross-process single flight: the leases of the first tier that offers them (e.g. Redis behind memory). */
+  readonly leases?: CacheLeases;
   /** Reads counters from the first tier that keeps them. */
   readCounters?: () => Promise<SharedCounters>;
   /** Records counters in the first tier that keeps them. */

@@ -141,3 +141,34 @@ describe('the conformance suite registers only the cases that apply', () => {
     expect(all.some((name) => name.includes('unreachable'))).toBe(true);
   });
 });
+
+describe('the conformance suite catches broken leases', () => {
+  const leaseStore = new Map<string, string>();
+  const withLeases = (namespace: string) => new ReferenceBackend({ store: leaseStore, namespace, leases: true });
+
+  it('passes the reference leases (the control)', async () => {
+    expect(await failingCases(withLeases, { shared: true, leases: true })).toEqual([]);
+  });
+
+  it('fails leases whose release ignores the token (no compare-and-delete)', async () => {
+    const failed = await failingCases(
+      (namespace) => {
+        const inner = withLeases(namespace);
+        const leases = inner.leases as NonNullable<typeof inner.leases>;
+        const release = leases.release.bind(leases);
+        leases.release = (key: string) => {
+          const held = leaseStore.get(`\u0001lease\u0000${namespace}\u0000${key}`);
+          return held === undefined ? false : release(key, held.split(' ')[0] as string);
+        };
+        return inner;
+      },
+      { shared: true, leases: true },
+    );
+    expect(failed).toContain('leases: one holder at a time; release is compare-and-delete; then another instance can take it');
+  });
+
+  it('fails a backend with leases that the suite was not told about (and one told about leases it lacks)', async () => {
+    expect(await failingCases(withLeases, { shared: true })).toEqual(['declares leases not at all, as the suite was told']);
+    expect(await failingCases(reference, { shared: true, leases: true })).toContain('declares leases (CacheLeases), as the suite was told');
+  });
+});

@@ -12,6 +12,13 @@ runConformanceSuite('tiered(reference+reference)', {
   createBackend: ({ namespace }) => createTieredCache([new ReferenceBackend({ namespace }), new ReferenceBackend({ store, namespace })]),
 });
 
+const leaseStore = new Map<string, string>();
+runConformanceSuite('tiered(reference+reference with leases)', {
+  createBackend: ({ namespace }) =>
+    createTieredCache([new ReferenceBackend({ namespace }), new ReferenceBackend({ store: leaseStore, namespace, leases: true })]),
+  leases: true,
+});
+
 /** A tier whose every call fails, as a dead Redis would. */
 const deadTier = (): CacheBackend => {
   const fail = () => Promise.reject(new Error('tier down'));
@@ -19,6 +26,23 @@ const deadTier = (): CacheBackend => {
 };
 
 describe('tiered cache', () => {
+  it('two tiered caches (each its own fast tier) over one leased store compute a missing key once', async () => {
+    const shared = new Map<string, string>();
+    const caches = [0, 1].map(
+      () => new ResponseCache<string>({ backend: createTieredCache([new ReferenceBackend(), new ReferenceBackend({ store: shared, leases: true })]) }),
+    );
+    let calls = 0;
+    const compute = async (): Promise<string> => {
+      calls++;
+      await sleep(50);
+      return 'once';
+    };
+    const results = await Promise.all(caches.map((cache) => cache.resolve('k', compute)));
+    expect(calls).toBe(1);
+    expect(results.map((r) => r.status).sort()).toEqual(['hit', 'miss']);
+    await Promise.all(caches.map((cache) => cache.close()));
+  });
+
   it('a hit in a slower tier fills the faster one', async () => {
     const fast = new ReferenceBackend();
     const slow = new ReferenceBackend();

@@ -18,6 +18,7 @@ import {
 import { ANY_CODEC_TAG, CODEC_TAG, decodeEntryHead, listBatchSize } from '@tinyllm/cache-core/internal';
 import { type Connection, effectiveCommandTimeout, firstConnection, openConnection, openStreams, type RedisClient, watchConnection } from './connect.js';
 import { addModelCounters, COUNTER_FIELDS, CounterBuffer, parseCounters, parseModelCounters } from './counters.js';
+import { LEASE_INFIX, RedisLeases } from './leases.js';
 import { REDIS_DEFAULTS, type RedisBackendOptions, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
 import { ReadBatcher } from './read-batch.js';
 import { inspectKeys, readHeads, ScanFailure, scanBatches, scanPrefix, unlinkKeys } from './scan.js';
@@ -76,10 +77,17 @@ export class RedisBackend extends BackendBase<'async'> {
   readonly keyPrefix: string;
   /** The ioredis client (Redis or Cluster). */
   readonly client: RedisClient;
+  /**
+   * Cross-process single flight: a lease per key at `keyPrefix + "__lease:" + key` (SET NX PX),
+   * renewed and released by compare-and-set/delete scripts; releases are published on the channel
+   * `keyPrefix + "__leases"`, which waiters hear on a dedicated subscriber connection.
+   */
+  readonly leases: RedisLeases;
   readonly #options: ResolvedRedisOptions;
   readonly #connection: Connection;
   readonly #logger: CacheLogger;
   readonly #countersKey: string;
+  readonly #leasePrefix: string;
   readonly #counters: CounterBuffer;
   readonly #unwatch: () => void;
   readonly #bounded: BackendCapabilities | undefined;
@@ -93,6 +101,7 @@ export class RedisBackend extends BackendBase<'async'> {
     this.#logger = options.logger ?? silentLogger;
     this.keyPrefix = this.#options.keyPrefix;
     this.#countersKey = this.keyPrefix + COUNTERS_SUFFIX;
+    this.#leasePrefix = this.keyPrefix + LEASE_INFIX;
     this.#connection = openConnection(this.#options);
     this.client = this.#connection.client;
     this.#unwatch = watchConnection(this.#connection, this.#logger);
@@ -124,6 +133,19 @@ export class RedisBackend extends BackendBase<'async'> {
         this.#connecting = undefined;
       });
     }
+    this.leases = new RedisLeases({
+      client: this.client,
+      keyPrefix: this.keyPrefix,
+      connected: () => this.#connecting,
+      assertOpen: (operation) => this.assertOpen(operation),
+      connectBoundMs: this.#options.connectTimeoutMs + this.#options.commandTimeoutMs,
+      logger: this.#logger,
+    });
+  }
+
+  // Keys under the prefix that are ours but not entries: the counters hash and the leases.
+  #isEntryKey(key: string): boolean {
+    return key !== this.#countersKey && !key.startsWith(this.#leasePrefix);
   }
 
   /** Resolves true once connected, false when the first connection attempt failed or timed out (calls then fail fast until ioredis reconnects). */
@@ -212,7 +234,7 @@ export class RedisBackend extends BackendBase<'async'> {
       await scanPrefix(this.client, prefix, async (node, keys) => {
         const found = await inspectKeys(
           node,
-          keys.filter((k) => k !== this.#countersKey),
+          keys.filter((k) => this.#isEntryKey(k)),
         );
         foreign += found.foreign;
         // Not `removed += await ...`: that reads `removed` before the await, and nodes run in parallel.
@@ -249,7 +271,7 @@ export class RedisBackend extends BackendBase<'async'> {
       await scanPrefix(this.client, prefix, async (node, keys) => {
         const found = await inspectKeys(
           node,
-          keys.filter((k) => k !== this.#countersKey),
+          keys.filter((k) => this.#isEntryKey(k)),
         );
         foreignKeys += found.foreign;
         for (const entry of found.entries) {
@@ -335,6 +357,7 @@ export class RedisBackend extends BackendBase<'async'> {
   /** Flushes buffered counters, then quits the client if this backend created it (or closeClient). */
   protected override async shutdown(): Promise<void> {
     this.#counters.stop();
+    this.leases.close();
     // Bounded: a lost reply is never resent (autoResendUnfulfilledCommands off), so without a
     // commandTimeout (overridden, or a supplied client) the flush could wait forever.
     await settledWithin(this.#counters.flush(), QUIT_GRACE_MS);

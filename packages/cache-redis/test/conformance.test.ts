@@ -25,12 +25,14 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
     createUnreachableBackend: () => new RedisBackend({ port: silent.port }),
     shared: true,
     lists: true,
+    leases: true,
   });
   runConformanceSuite('redis standalone, batchReads off', {
     createBackend: ({ namespace }) => new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`unbatched:${namespace}`), batchReads: false }),
     createUnreachableBackend: () => new RedisBackend({ port: silent.port, batchReads: false }),
     shared: true,
     lists: true,
+    leases: true,
   });
   runConformanceSuite('redis standalone, a supplied ioredis client', {
     createBackend: ({ namespace }) =>
@@ -41,15 +43,18 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
       }),
     shared: true,
     lists: true,
+    leases: true,
   });
   runConformanceSuite('redis cluster', {
     createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),
     shared: true,
     lists: true,
+    leases: true,
   });
   runConformanceSuite('tiered memory + redis', {
     createBackend: ({ namespace }) =>
       createTieredCache([new MemoryBackend(), new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`tiered:${namespace}`) })]),
+    leases: true,
   });
   describeCacheOptions('createRedisCache', (options) => createRedisCache({ url: server.url, keyPrefix: uniquePrefix('options'), ...options }));
 });

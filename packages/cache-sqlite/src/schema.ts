@@ -59,6 +59,21 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 3: `leases` holds the cross-process single-flight lease of each (namespace, key) being
+ * computed: the holder's random token and when the lease lapses (ms since the epoch). Rows are
+ * few and short-lived (released after the write), never entries.
+ */
+const LEASES_V3 = `
+CREATE TABLE IF NOT EXISTS leases (
+  namespace  TEXT    NOT NULL,
+  key        TEXT    NOT NULL,
+  token      TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+`;
+
 /** Where the model slot of an encoded entry ("tlc1:[created,expires,count,last,size,SLOT,value]") sits, for SQL's JSON functions. */
 const SLOT = "substr(value, 6), '$[5]'";
 
@@ -98,8 +113,7 @@ CREATE TABLE IF NOT EXISTS model_counters (
 const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
   // version 2: reserved (stale-if-error branch)
   () => {},
-  // version 3: reserved (leases branch)
-  () => {},
+  (db) => db.exec(LEASES_V3),
   migrateTo4,
 ];
 
@@ -153,12 +167,12 @@ export function ensureSchema(db: Database.Database, path: string): void {
       const objects = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
       if (objects.n > 0 || readPragma(db, 'application_id') !== 0) throw refuseForeign(path);
       db.exec(SCHEMA_V1);
-      for (const migrate of MIGRATIONS) migrate(db);
       db.pragma(`application_id = ${APPLICATION_ID}`);
-    } else {
-      if (readPragma(db, 'application_id') !== APPLICATION_ID) throw refuseForeign(path);
-      for (const migrate of MIGRATIONS.slice(version - 1)) migrate(db);
+    } else if (readPragma(db, 'application_id') !== APPLICATION_ID) {
+      throw refuseForeign(path);
     }
+    // A fresh file (version 0, now version 1's tables) is migrated like an old version-1 file.
+    for (const migrate of MIGRATIONS.slice(Math.max(version, 1) - 1)) migrate(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

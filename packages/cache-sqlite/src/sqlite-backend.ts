@@ -22,6 +22,7 @@ import type Database from 'better-sqlite3';
 import { CounterBuffer } from './counter-buffer.js';
 import { defaultCachePath } from './default-path.js';
 import { evictOverflow } from './eviction.js';
+import { LEASE_BUSY_TIMEOUT_MS, SqliteLeases } from './leases.js';
 import { BEST_EFFORT_BUSY_TIMEOUT_MS, isBusyError, isReadOnlyError, withBusyTimeout } from './lock.js';
 import { type OpenedDatabase, openDatabase } from './open-database.js';
 import { resolveSqliteOptions, type SqliteBackendOptions } from './options.js';
@@ -105,6 +106,11 @@ export class SqliteBackend extends BackendBase<'sync'> {
   readonly busyTimeoutMs: number;
   /** How the file is used: read-write, read-only, or snapshot (read-only, from a copy in memory); see openDatabase. */
   readonly mode: OpenedDatabase['mode'];
+  /**
+   * Cross-process single flight: a lease row per key being computed (table `leases`), taken by one
+   * UPSERT, renewed and released by token, polled by waiters. Absent on a file opened read-only.
+   */
+  readonly leases?: SqliteLeases;
 
   readonly #db: Database.Database;
   readonly #statements: Statements;
@@ -145,6 +151,15 @@ export class SqliteBackend extends BackendBase<'sync'> {
         { backend: this.name, path: this.path, mode: this.mode },
         `sqlite: ${this.path} cannot be written; reading it only (nothing new is stored)`,
       );
+    }
+    if (this.mode === 'read-write') {
+      this.leases = new SqliteLeases({
+        db,
+        namespace: this.namespace,
+        run: (operation, work) => this.#run(operation, work),
+        write: (operation, work) => this.#run(operation, () => withBusyTimeout(db, LEASE_BUSY_TIMEOUT_MS, this.busyTimeoutMs, work)),
+        assertOpen: (operation) => this.assertOpen(operation),
+      });
     }
     const s = this.#statements;
     const ns = this.namespace;

@@ -13,6 +13,7 @@ runConformanceSuite('sqlite', {
   createBackend: ({ namespace }) => new SqliteBackend({ path, namespace }),
   createBoundedBackend: ({ namespace, maxEntries }) => new SqliteBackend({ path, namespace, maxEntries }),
   shared: true,
+  leases: true,
 });
 
 let caches = 0;

@@ -12,6 +12,7 @@ const asUser = process.getuid?.() === 0 ? NOBODY : undefined;
 interface Seen {
   mode: string;
   readOnly: boolean;
+  leases: boolean;
   hit: string | null;
   miss: string | null;
   stats: { backend: { entries: number } | undefined; shared: { hits: number; sets: number } | undefined };
@@ -49,7 +50,7 @@ describe('a cache file that cannot be written', () => {
     const path = await seededCache(tempDir);
     chmodSync(path, 0o444);
     const seen = await openWithoutWriteAccess(tempDir, path);
-    expect(seen).toMatchObject({ readOnly: true, hit: 'stored answer', miss: null, stored: false, computed: 'computed', cleared: 0 });
+    expect(seen).toMatchObject({ readOnly: true, leases: false, hit: 'stored answer', miss: null, stored: false, computed: 'computed', cleared: 0 });
     expect(seen.stats.backend).toMatchObject({ entries: 1 });
     expect(seen.stats.shared).toMatchObject({ hits: 2, sets: 1 });
     expect(seen.metrics).toMatchObject({ hits: 1, misses: 2 });
@@ -66,7 +67,7 @@ describe('a cache file that cannot be written', () => {
     chmodSync(dir, 0o555);
     try {
       const seen = await openWithoutWriteAccess(tempDir, path);
-      expect(seen).toMatchObject({ mode: 'snapshot', readOnly: true, hit: 'stored answer', stored: false });
+      expect(seen).toMatchObject({ mode: 'snapshot', readOnly: true, leases: false, hit: 'stored answer', stored: false });
       expect(seen.stats.backend).toMatchObject({ entries: 1 });
     } finally {
       chmodSync(dir, 0o755);

@@ -7,6 +7,8 @@ export interface CacheInfo {
   status: CacheInfoStatus;
   /** The cache key ('' when the cache was bypassed). */
   key: string;
+  /** hit only: another process computed the answer while this call waited on its lease (cross-process single flight); counted as coalescedRemote, not as a hit. */
+  remote?: boolean;
   /** Age of the entry in ms (hits only). */
   ageMs?: number;
   /** Ollama time the hit saved, in ns (the stored total_duration; hits only). */

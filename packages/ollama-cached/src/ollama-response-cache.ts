@@ -17,6 +17,10 @@ export interface OllamaCacheSettings {
   logger?: CacheLogger;
   /** Deadline of each cache operation in ms. @default 250 */
   cacheTimeoutMs?: number;
+  /** Cross-process single flight on a store with leases (Redis, SQLite): processes missing one key make one model call. @default true */
+  crossProcessFlight?: boolean;
+  /** Lifetime of a cross-process lease without renewal, in ms (a leader that died is replaced after at most this). @default 5000 */
+  leaseTtlMs?: number;
 }
 
 const ENDPOINTS: ReadonlySet<unknown> = new Set<CachedEndpoint>([
@@ -69,6 +73,8 @@ export function ollamaResponseCache(backend: CacheBackend, settings: OllamaCache
       ...(settings.namespace === undefined ? {} : { namespace: settings.namespace }),
       ...(settings.logger === undefined ? {} : { logger: settings.logger }),
       ...(settings.cacheTimeoutMs === undefined ? {} : { timeoutMs: settings.cacheTimeoutMs }),
+      ...(settings.crossProcessFlight === undefined ? {} : { crossProcessFlight: settings.crossProcessFlight }),
+      ...(settings.leaseTtlMs === undefined ? {} : { leaseTtlMs: settings.leaseTtlMs }),
     });
     validatedCaches.add(cache);
     return cache;

@@ -33,6 +33,10 @@ export interface CacheSettings {
   keyPrefix?: string;
   /** SQLite database file. @default $XDG_CACHE_HOME/tinyllm/cache.sqlite, else ~/.cache/tinyllm/cache.sqlite */
   sqlitePath?: string;
+  /** Cross-process single flight on a store with leases (Redis, SQLite): processes missing one key make one model call. @default true */
+  crossProcessFlight?: boolean;
+  /** Lifetime of a cross-process lease without renewal, in ms (a leader that died is replaced after at most this). @default 5000 */
+  leaseTtlMs?: number;
 }
 
 /** Loads a module by name (default: a dynamic import()); injectable for tests. */

@@ -15,6 +15,8 @@ export interface CachedClientCacheStats {
   errors: number;
   /** Misses that shared an identical in-flight upstream call. */
   coalesced: number;
+  /** Misses answered by another process's call (cross-process single flight: this process waited on its lease, then read its entry). */
+  coalescedRemote: number;
   /** Entries the backend evicted. */
   evictions: number;
   /** hits + misses. */
@@ -58,6 +60,7 @@ export function buildStats(cacheStats: CacheStats | undefined, counters: CachedC
     sets: m?.sets ?? 0,
     errors: m?.errors ?? 0,
     coalesced: m?.coalesced ?? 0,
+    coalescedRemote: m?.coalescedRemote ?? 0,
     evictions: m?.evictions ?? 0,
     totalRequests: m?.totalRequests ?? 0,
   };

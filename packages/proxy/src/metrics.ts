@@ -229,6 +229,12 @@ export function createProxyMetrics(options: ProxyMetricsOptions): ProxyMetrics {
     );
     scrapedCounter(
       registry,
+      'tinyllm_cache_coalesced_remote_total',
+      'Misses answered by another process sharing the store: this one waited on its lease, then read its entry (X-Cache: HIT).',
+      m((s) => s.metrics.coalescedRemote ?? 0),
+    );
+    scrapedCounter(
+      registry,
       'tinyllm_cache_saved_seconds_total',
       'Ollama time that hits saved, in seconds.',
       m((s) => s.metrics.savedDurationNs / 1e9),

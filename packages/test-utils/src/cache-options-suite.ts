@@ -11,6 +11,10 @@ export interface CacheUnderTest {
   readonly bulkTimeoutMs: number;
   /** Namespace of derived keys. */
   readonly namespace: string | undefined;
+  /** Whether misses take a cross-process lease. */
+  readonly crossProcessFlight: boolean;
+  /** Lifetime of a cross-process lease, in ms. */
+  readonly leaseTtlMs: number;
   /** The key of a request. */
   generateCacheKey(request: { model: string; [field: string]: unknown }): string;
   /** Stores a value. */
@@ -26,7 +30,18 @@ export interface CacheUnderTest {
 }
 
 /** The ResponseCache options the suite checks, one case each (cache-core's tests compare this list with its own). */
-export const CACHE_OPTIONS_COVERED = ['defaultTtl', 'enableMetrics', 'timeoutMs', 'bulkTimeoutMs', 'logger', 'namespace', 'savingsOf', 'validate'] as const;
+export const CACHE_OPTIONS_COVERED = [
+  'defaultTtl',
+  'enableMetrics',
+  'timeoutMs',
+  'bulkTimeoutMs',
+  'logger',
+  'namespace',
+  'savingsOf',
+  'validate',
+  'crossProcessFlight',
+  'leaseTtlMs',
+] as const;
 
 /**
  * Registers one test per ResponseCache option, proving that a create*Cache factory hands it to the
@@ -101,6 +116,16 @@ export function describeCacheOptions(label: string, create: (options: Record<str
       expect(await cache.get('bad')).toBeUndefined();
       expect(await cache.get('good')).toEqual({ ok: true });
       expect(cache.getMetrics()).toMatchObject({ hits: 1, misses: 1, errors: 1 });
+    });
+
+    it('crossProcessFlight: false turns cross-process single flight off', async () => {
+      expect((await make({ crossProcessFlight: false })).crossProcessFlight).toBe(false);
+      expect(typeof (await make({})).crossProcessFlight).toBe('boolean');
+    });
+
+    it('leaseTtlMs: the lifetime of a cross-process lease', async () => {
+      expect((await make({ leaseTtlMs: 2_000 })).leaseTtlMs).toBe(2_000);
+      expect((await make({})).leaseTtlMs).toBe(5_000);
     });
   });
 }

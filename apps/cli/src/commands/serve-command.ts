@@ -16,6 +16,7 @@ export const SERVE_DEFAULTS = {
   bodyLimitBytes: 64 * 1024 * 1024,
   upstreamTimeoutMs: 0,
   shutdownGraceMs: 10_000,
+  leaseTtlMs: 5000,
 } as const;
 
 /** Environment variables only serve reads (flags win over them). */
@@ -31,6 +32,7 @@ export const SERVE_ENV = {
   adminOnly: 'TINYLLM_ADMIN_ONLY',
   maxGenerations: 'TINYLLM_MAX_GENERATIONS',
   maxQueue: 'TINYLLM_MAX_QUEUE',
+  leaseTtlMs: 'TINYLLM_LEASE_TTL_MS',
 } as const;
 
 /** The /tinyllm/ operations --admin-only can name. */
@@ -58,6 +60,8 @@ export const parseBodyLimit = (value: string): number => whole(value, 1, 4 * 102
 export const parseMs = (value: string): number => whole(value, 0, 24 * 3600 * 1000, 'a number of milliseconds');
 /** --max-generations: 0 (no bound) to 100000. */
 export const parseGenerations = (value: string): number => whole(value, 0, 100_000, 'a number of generations (0 for no bound)');
+/** --lease-ttl-ms: 100 ms to 1 h. */
+export const parseLeaseTtl = (value: string): number => whole(value, 100, 3600 * 1000, 'a number of milliseconds');
 /** --max-queue: 0 to 1000000. */
 export const parseQueue = (value: string): number => whole(value, 0, 1_000_000, 'a number of waiting requests');
 /** --admin-only: a comma-separated list of operations (or "none"). */
@@ -108,6 +112,10 @@ export interface ServeOptions {
   maxGenerations?: number;
   /** --max-queue (undefined: $OLLAMA_MAX_QUEUE, else the proxy's default). */
   maxQueue?: number;
+  /** --no-cross-process-flight sets it false. */
+  crossProcessFlight: boolean;
+  /** --lease-ttl-ms. */
+  leaseTtlMs: number;
 }
 
 /**
@@ -185,6 +193,13 @@ export function registerServe(
       new Option('--max-queue <n>', 'most requests waiting for a generation; beyond it 503 with Retry-After (default: $OLLAMA_MAX_QUEUE, else 512)')
         .argParser(parseQueue)
         .env(SERVE_ENV.maxQueue),
+    )
+    .option('--no-cross-process-flight', 'with a shared store (redis, sqlite), do not make proxies that miss one question at once wait for one model call')
+    .addOption(
+      new Option('--lease-ttl-ms <ms>', 'how long a proxy asking the model for others may go silent before another one takes over')
+        .argParser(parseLeaseTtl)
+        .default(SERVE_DEFAULTS.leaseTtlMs)
+        .env(SERVE_ENV.leaseTtlMs),
     )
     .option('--allow-unauthenticated', 'allow a non-loopback --host without API keys (only on a network you trust)');
   addStoreOptions(serve);

@@ -65,7 +65,12 @@ export async function serveCommand(options: ServeOptions, context: CommandContex
   checkNotItself(upstream, `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`);
   const logger = await createProxyLogger({ level: options.logLevel, format: options.logFormat });
   const store = await openStore(context.cache, options.cacheBackend);
-  const cache = ollamaResponseCache(store.backend, { defaultTtl: context.cache.ttl, logger });
+  const cache = ollamaResponseCache(store.backend, {
+    defaultTtl: context.cache.ttl,
+    logger,
+    crossProcessFlight: options.crossProcessFlight,
+    leaseTtlMs: options.leaseTtlMs,
+  });
   let proxy: RunningProxy;
   try {
     proxy = await startProxy({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CacheBackend } from '../contract.js';
+import type { CacheBackend, CacheLeases } from '../contract.js';
 import { createEntry } from '../create-entry.js';
 import type { CacheEntry } from '../entry.js';
 import { BackendClosedError, InvalidOptionError } from '../errors.js';
@@ -315,6 +315,21 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
   }
 
   cases.push(...listingCases(options, withBackends));
+  cases.push({
+    name: `declares leases ${options.leases ? '(CacheLeases)' : 'not at all'}, as the suite was told`,
+    run: withBackends(async (make) => {
+      const b = await make();
+      assert.equal(
+        b.leases !== undefined,
+        options.leases === true,
+        options.leases
+          ? 'the suite was told leases: true, the backend has no `leases`'
+          : 'the backend has `leases`: pass { leases: true } to run the lease cases',
+      );
+    }),
+  });
+
+  if (options.leases) cases.push(...leaseCases(backend, withBackends, key));
 
   if (options.createUnreachableBackend) {
     const createUnreachable = options.createUnreachableBackend;
@@ -345,4 +360,101 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
     });
   }
   return cases;
+}
+
+/** Two instances on one namespace and their leases. */
+async function leasePair(make: (namespace?: string) => Promise<CacheBackend>): Promise<[CacheLeases, CacheLeases, CacheBackend]> {
+  const namespace = `ns-${randomUUID()}`;
+  const a = await make(namespace);
+  const b = await make(namespace);
+  assert.ok(a.leases && b.leases, 'the backend has leases');
+  return [a.leases, b.leases, a];
+}
+
+/** Settles with "settled" when promise does within boundMs, else "hung". */
+function settlesWithin(promise: Promise<unknown>, boundMs: number): Promise<'settled' | 'hung'> {
+  return Promise.race([promise.then(() => 'settled' as const), sleep(boundMs).then(() => 'hung' as const)]);
+}
+
+/** The cases of CacheLeases: one holder at a time, compare-and-delete, lapse, renewal, bounded waits. */
+function leaseCases(
+  make: (namespace?: string) => Promise<CacheBackend>,
+  withBackends: (run: (make: (namespace?: string) => Promise<CacheBackend>) => Promise<void>) => () => Promise<void>,
+  key: () => string,
+): ConformanceCase[] {
+  return [
+    {
+      name: 'leases: one holder at a time; release is compare-and-delete; then another instance can take it',
+      run: withBackends(async () => {
+        const [a, b] = await leasePair(make);
+        const k = key();
+        const token = await a.acquire(k, 10_000);
+        assert.equal(typeof token, 'string', 'the first acquire gets a token');
+        assert.equal(await b.acquire(k, 10_000), undefined, 'a held lease is not handed out again');
+        assert.equal(await a.acquire(k, 10_000), undefined, 'not even to the same instance');
+        assert.equal(await b.release(k, 'not-the-token'), false, 'a wrong token releases nothing');
+        assert.equal(await b.acquire(k, 10_000), undefined, 'the lease is still held');
+        assert.equal((await b.acquire(key(), 10_000)) === undefined, false, 'another key has its own lease');
+        assert.equal(await a.release(k, token as string), true);
+        assert.equal(await a.release(k, token as string), false, 'a second release finds nothing');
+        const next = await b.acquire(k, 10_000);
+        assert.equal(typeof next, 'string', 'a released lease can be taken');
+        assert.notEqual(next, token, 'every acquire gets a fresh token');
+      }),
+    },
+    {
+      name: 'leases: a lease nobody renews lapses after its ttlMs, in real time',
+      run: withBackends(async () => {
+        const [a, b] = await leasePair(make);
+        const k = key();
+        const token = await a.acquire(k, 200);
+        assert.equal(typeof token, 'string');
+        await sleep(600);
+        const taken = await b.acquire(k, 10_000);
+        assert.equal(typeof taken, 'string', 'the lapsed lease is taken over');
+        assert.equal(await a.release(k, token as string), false, 'the old holder can no longer release it');
+        assert.equal(await a.renew(k, token as string, 10_000), false, 'nor renew it');
+      }),
+    },
+    {
+      name: 'leases: renew extends a held lease; a wrong token renews nothing',
+      run: withBackends(async () => {
+        const [a, b] = await leasePair(make);
+        const k = key();
+        const token = (await a.acquire(k, 400)) as string;
+        assert.equal(await a.renew(k, token, 10_000), true);
+        assert.equal(await b.renew(k, 'not-the-token', 10_000), false);
+        await sleep(800);
+        assert.equal(await b.acquire(k, 10_000), undefined, 'the renewed lease still holds past its first ttlMs');
+        assert.equal(await a.release(k, token), true);
+      }),
+    },
+    {
+      name: 'leases: waitForOutcome wakes when the lease is released, and is bounded by timeoutMs while it is held',
+      run: withBackends(async () => {
+        const [a, b] = await leasePair(make);
+        const k = key();
+        const token = (await a.acquire(k, 30_000)) as string;
+        assert.equal(await settlesWithin(b.waitForOutcome(k, 300), 5_000), 'settled', 'a wait on a held lease ends after timeoutMs');
+        const waiting = b.waitForOutcome(k, 60_000);
+        await sleep(50);
+        await a.release(k, token);
+        assert.equal(await settlesWithin(waiting, 5_000), 'settled', 'the release wakes the waiter long before timeoutMs');
+        assert.equal(await settlesWithin(b.waitForOutcome(k, 60_000), 5_000), 'settled', 'a wait on a free key ends at once');
+      }),
+    },
+    {
+      name: 'leases: lease records are not entries (get, stats and clear do not see them)',
+      run: withBackends(async () => {
+        const [a, , backendA] = await leasePair(make);
+        const k = key();
+        const token = (await a.acquire(k, 10_000)) as string;
+        assert.equal(await backendA.get(k), undefined);
+        assert.equal(await backendA.has(k), false);
+        assert.equal((await backendA.stats()).entries, 0);
+        assert.equal(await backendA.clear(), 0);
+        await a.release(k, token);
+      }),
+    },
+  ];
 }

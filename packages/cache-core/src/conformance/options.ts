@@ -26,6 +26,12 @@ export interface ConformanceOptions {
    * cases; a case checks that the capabilities agree. @default false
    */
   lists?: boolean;
+  /**
+   * The backend offers cross-process single flight (a `leases` property, see CacheLeases): registers
+   * the lease cases (two instances on one namespace compete for one lease). A case checks that the
+   * backend agrees, so a backend with leases cannot skip them by leaving this out. @default false
+   */
+  leases?: boolean;
 }
 
 /** One case of the suite, runnable under any test framework. */

@@ -131,6 +131,7 @@ function isCacheFailure(error: unknown): boolean {
 function infoOf(result: CacheResult<StoredResponse>, key: string, profile: EndpointProfile): CacheInfo {
   const info: CacheInfo = { status: result.status, key };
   if (result.status === 'hit') {
+    if (result.remote) info.remote = true;
     if (result.entry) info.ageMs = Math.max(0, Date.now() - result.entry.createdAt);
     const saved = profile.savings(result.value.response)?.durationNs;
     if (saved !== undefined) info.savedDurationNs = saved;

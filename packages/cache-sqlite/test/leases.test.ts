@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BackendError } from '@tinyllm/cache-core';
+import { test } from '@tinyllm/test-utils';
+import Database from 'better-sqlite3';
+import { describe, expect } from 'vitest';
+import { createSqliteCache, SqliteBackend } from '../src/index.js';
+import { SCHEMA_VERSION } from '../src/schema.js';
+import { bundleFixture, dbPath, lockInAnotherProcess, runNode } from './helpers.js';
+
+const PROCESSES = 8;
+
+describe('cross-process single flight on one file', () => {
+  test(`${PROCESSES} processes asking one new question at once compute it once`, async ({ tempDir }) => {
+    const script = join(tempDir, 'lease-worker.mjs');
+    const log = join(tempDir, 'computed.log');
+    const path = dbPath(tempDir);
+    await bundleFixture('lease-worker.ts', script);
+    // Created first, so the processes race for the lease rather than for the schema.
+    new SqliteBackend({ path, namespace: 'leases' }).close();
+    const results = await Promise.all(Array.from({ length: PROCESSES }, (_, id) => runNode(script, [path, log, String(id)])));
+    for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    const answers = results.map((result) => JSON.parse(result.stdout) as { status: string; remote: boolean; value: string; errors: number });
+    expect(answers.every((answer) => answer.value === 'the answer' && answer.errors === 0)).toBe(true);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([...Array(PROCESSES - 1).fill('hit'), 'miss']);
+    // (Those that started while it was computed waited for it, remote: true; any that started later hit.)
+  }, 60_000);
+
+  test('a fresh file and an old version-1 file both get the leases table (schema version 3)', ({ tempDir }) => {
+    expect(SCHEMA_VERSION).toBe(3);
+    const fresh = join(tempDir, 'fresh.sqlite');
+    const backend = new SqliteBackend({ path: fresh });
+    expect(typeof backend.leases?.acquire('k', 1000)).toBe('string');
+    backend.close();
+
+    const old = join(tempDir, 'old.sqlite');
+    new SqliteBackend({ path: old }).close();
+    const raw = new Database(old);
+    raw.exec('DROP TABLE leases');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const upgraded = new SqliteBackend({ path: old });
+    expect(typeof upgraded.leases?.acquire('k', 1000)).toBe('string');
+    upgraded.close();
+    const check = new Database(old, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    check.close();
+  });
+
+  test('lease rows are not entries, and stay within their namespace', ({ tempDir }) => {
+    const path = dbPath(tempDir);
+    const a = new SqliteBackend({ path, namespace: 'a' });
+    const b = new SqliteBackend({ path, namespace: 'b' });
+    expect(typeof a.leases?.acquire('k', 10_000)).toBe('string');
+    expect(typeof b.leases?.acquire('k', 10_000)).toBe('string');
+    expect(a.stats().entries).toBe(0);
+    expect(a.clear()).toBe(0);
+    a.close();
+    b.close();
+  });
+
+  test('a file another process keeps locked: the lease is skipped (a BackendError), and a miss computes on its own, counted', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
+    new SqliteBackend({ path }).close();
+    const cache = createSqliteCache<string>({ path, busyTimeoutMs: 2_000, timeoutMs: 5_000 });
+    const lock = await lockInAnotherProcess(path);
+    try {
+      const leases = (cache.backend as SqliteBackend).leases;
+      expect(() => leases?.acquire('k', 1000)).toThrow(BackendError);
+      const result = await cache.resolve('k', () => 'computed');
+      expect(result).toMatchObject({ status: 'miss', value: 'computed' });
+      expect(cache.getMetrics().errors).toBeGreaterThanOrEqual(1);
+    } finally {
+      await lock.release();
+      await cache.close();
+    }
+  }, 30_000);
+});
