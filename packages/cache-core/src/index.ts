@@ -3,8 +3,8 @@ export type { CacheOptions, Savings } from './cache-options.js';
 export { MAX_KEY_DEPTH } from './canonical-json.js';
 export { decodeEntry, encodeEntry } from './codec.js';
 export type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult, SharedCounters } from './contract.js';
-export { assertTtl, type CreateEntryOptions, createEntry, MAX_TTL_SECONDS } from './create-entry.js';
-export type { CacheEntry } from './entry.js';
+export { assertStaleTtl, assertTtl, type CreateEntryOptions, createEntry, MAX_TTL_SECONDS } from './create-entry.js';
+export { type CacheEntry, isRetired, isStale, retainedUntil } from './entry.js';
 export {
   BackendClosedError,
   BackendError,

@@ -12,6 +12,8 @@ export interface CacheMetrics {
   errors: number;
   /** Misses that joined an identical in-flight computation instead of making their own. */
   coalesced: number;
+  /** Expired entries served because the upstream failed (stale-if-error); each also counted as a miss, never as a hit. */
+  stale: number;
   /** hits / totalRequests, 0 when there were none. */
   hitRate: number;
   /** hits + misses. */
@@ -26,6 +28,7 @@ export class MetricsRecorder {
   evictions = 0;
   errors = 0;
   coalesced = 0;
+  stale = 0;
 
   /** A snapshot with the derived fields. */
   snapshot(): CacheMetrics {
@@ -37,6 +40,7 @@ export class MetricsRecorder {
       evictions: this.evictions,
       errors: this.errors,
       coalesced: this.coalesced,
+      stale: this.stale,
       hitRate: totalRequests === 0 ? 0 : this.hits / totalRequests,
       totalRequests,
     };
@@ -44,6 +48,6 @@ export class MetricsRecorder {
 
   /** Sets every counter back to zero. */
   reset(): void {
-    this.hits = this.misses = this.sets = this.evictions = this.errors = this.coalesced = 0;
+    this.hits = this.misses = this.sets = this.evictions = this.errors = this.coalesced = this.stale = 0;
   }
 }

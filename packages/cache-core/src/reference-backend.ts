@@ -1,7 +1,7 @@
 import { BackendBase } from './backend-base.js';
 import { decodeEntry, encodeEntry } from './codec.js';
 import type { BackendCapabilities, BackendStats } from './contract.js';
-import type { CacheEntry } from './entry.js';
+import { type CacheEntry, isExpired, isRetired } from './entry.js';
 
 /** Options of ReferenceBackend. */
 export interface ReferenceBackendOptions {
@@ -20,8 +20,8 @@ export interface ReferenceBackendOptions {
 export class ReferenceBackend extends BackendBase {
   /** Name used in logs and errors. */
   readonly name = 'reference';
-  /** Several instances on one map see each other's writes. */
-  readonly capabilities: BackendCapabilities = { shared: true };
+  /** Several instances on one map see each other's writes; entries are kept for stale-if-error. */
+  readonly capabilities: BackendCapabilities = { shared: true, staleIfError: true };
   readonly #store: Map<string, string>;
   readonly #prefix: string;
 
@@ -53,14 +53,23 @@ export class ReferenceBackend extends BackendBase {
     return removed;
   }
 
+  // Entries past their TTL but kept for stale-if-error count as `stale`, not as entries; retired ones go.
   protected measure(keyPrefix: string | undefined): BackendStats {
     let entries = 0;
+    let stale = 0;
     let bytes = 0;
-    for (const [, raw] of this.#entries(keyPrefix)) {
-      entries++;
+    const now = Date.now();
+    for (const [key, raw] of this.#entries(keyPrefix)) {
+      const entry = decodeEntry(raw);
+      if (isRetired(entry, now)) {
+        this.#store.delete(key);
+        continue;
+      }
+      if (isExpired(entry, now)) stale++;
+      else entries++;
       bytes += Buffer.byteLength(raw);
     }
-    return { entries, bytes };
+    return { entries, stale, bytes };
   }
 
   // A snapshot, so removeAll can delete while iterating.

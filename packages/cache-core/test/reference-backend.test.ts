@@ -2,4 +2,4 @@ import { runConformanceSuite } from '../src/conformance/index.js';
 import { ReferenceBackend } from '../src/reference-backend.js';
 
 const store = new Map<string, string>();
-runConformanceSuite('reference', { createBackend: ({ namespace }) => new ReferenceBackend({ store, namespace }), shared: true });
+runConformanceSuite('reference', { createBackend: ({ namespace }) => new ReferenceBackend({ store, namespace }), shared: true, staleIfError: true });

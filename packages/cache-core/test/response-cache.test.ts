@@ -23,6 +23,7 @@ describe('ResponseCache: get, set and metrics', () => {
       evictions: 0,
       errors: 0,
       coalesced: 0,
+      stale: 0,
       hitRate: 0.5,
       totalRequests: 2,
       savedDurationNs: 0,

@@ -4,4 +4,5 @@ import { MemoryBackend } from './memory-backend.js';
 runConformanceSuite('memory', {
   createBackend: () => new MemoryBackend(),
   createBoundedBackend: ({ maxEntries }) => new MemoryBackend({ maxSize: maxEntries }),
+  staleIfError: true,
 });

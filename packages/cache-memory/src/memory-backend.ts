@@ -1,4 +1,4 @@
-import { BackendBase, type BackendCapabilities, type BackendStats, type CacheEntry, InvalidOptionError } from '@tinyllm/cache-core';
+import { BackendBase, type BackendCapabilities, type BackendStats, type CacheEntry, InvalidOptionError, isRetired } from '@tinyllm/cache-core';
 import { LRUCache } from 'lru-cache';
 
 /** Options of MemoryBackend; all optional. */
@@ -41,8 +41,8 @@ const accountedBytes = (key: string, entry: CacheEntry): number => entry.sizeByt
 export class MemoryBackend extends BackendBase<'sync'> {
   /** Name used in logs and errors. */
   readonly name = 'memory';
-  /** It evicts; it is neither shared nor persistent. */
-  readonly capabilities: BackendCapabilities = { evicts: true };
+  /** It evicts and keeps entries for stale-if-error; it is neither shared nor persistent. */
+  readonly capabilities: BackendCapabilities = { evicts: true, staleIfError: true };
   readonly #lru: LRUCache<string, CacheEntry>;
   readonly #maxBytes: number | undefined;
   readonly #listeners: Array<(key: string) => void> = [];
@@ -93,6 +93,11 @@ export class MemoryBackend extends BackendBase<'sync'> {
     return undefined;
   }
 
+  // stale-if-error reads do not count as an access (BackendBase filters by staleUntil).
+  protected override readStale(key: string): CacheEntry | undefined {
+    return this.#lru.peek(key);
+  }
+
   protected remove(key: string): boolean {
     return this.#lru.delete(key);
   }
@@ -117,31 +122,39 @@ export class MemoryBackend extends BackendBase<'sync'> {
     return removed;
   }
 
-  // Entries, accounted bytes (payload + key + overhead), evictions, oldest and newest entry.
+  // Entries, accounted bytes (payload + key + overhead), evictions, oldest and newest entry; entries
+  // past their TTL kept for stale-if-error count as `stale` (and in bytes), not as entries.
   protected measure(keyPrefix: string | undefined): BackendStats {
     this.#purgeExpired();
+    const now = Date.now();
     let entries = 0;
+    let stale = 0;
     let bytes = 0;
     let oldest: number | null = null;
     let newest: number | null = null;
     for (const [key, entry] of this.#lru.entries()) {
       if (keyPrefix !== undefined && !key.startsWith(keyPrefix)) continue;
-      entries++;
       bytes += accountedBytes(key, entry);
+      if (entry.expiresAt !== null && entry.expiresAt <= now) {
+        stale++;
+        continue;
+      }
+      entries++;
       if (oldest === null || entry.createdAt < oldest) oldest = entry.createdAt;
       if (newest === null || entry.createdAt > newest) newest = entry.createdAt;
     }
-    return { entries, bytes, evictions: this.#evictions, oldestCreatedAt: oldest, newestCreatedAt: newest };
+    return { entries, stale, bytes, evictions: this.#evictions, oldestCreatedAt: oldest, newestCreatedAt: newest };
   }
 
   protected override shutdown(): void {
     this.#lru.clear();
   }
 
+  // Drops entries past their expiry and their stale window (those within it stay for getStale).
   #purgeExpired(): void {
     const now = Date.now();
     for (const [key, entry] of this.#lru.entries()) {
-      if (entry.expiresAt !== null && entry.expiresAt <= now) this.#lru.delete(key);
+      if (isRetired(entry, now)) this.#lru.delete(key);
     }
   }
 }

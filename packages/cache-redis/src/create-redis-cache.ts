@@ -14,8 +14,18 @@ export type RedisCacheOptions<T = unknown> = RedisBackendOptions & CacheOptions<
  * Defaults: defaultTtl 3600 s, metrics on, a 250 ms deadline per operation (commands time out at 200 ms).
  */
 export function createRedisCache<T = unknown>(options: RedisCacheOptions<T> = {}): ResponseCache<T> {
-  const { defaultTtl, enableMetrics, timeoutMs, bulkTimeoutMs, namespace, savingsOf, validate, ...backendOptions } = options;
-  const cacheOptions: CacheOptions<T> = { defaultTtl, enableMetrics, timeoutMs, bulkTimeoutMs, namespace, savingsOf, validate, logger: options.logger };
+  const { defaultTtl, staleIfErrorTtl, enableMetrics, timeoutMs, bulkTimeoutMs, namespace, savingsOf, validate, ...backendOptions } = options;
+  const cacheOptions: CacheOptions<T> = {
+    defaultTtl,
+    staleIfErrorTtl,
+    enableMetrics,
+    timeoutMs,
+    bulkTimeoutMs,
+    namespace,
+    savingsOf,
+    validate,
+    logger: options.logger,
+  };
   for (const name of Object.keys(cacheOptions) as Array<keyof CacheOptions<T>>) if (cacheOptions[name] === undefined) delete cacheOptions[name];
   const commandTimeoutMs = backendOptions.commandTimeoutMs ?? timeoutMs;
   return createResponseCache<T>(

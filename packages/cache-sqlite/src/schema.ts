@@ -2,7 +2,7 @@ import { BackendError } from '@tinyllm/cache-core';
 import type Database from 'better-sqlite3';
 
 /** Layout version of the file, kept in `PRAGMA user_version`; bump it and add a migration when the layout changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** `PRAGMA application_id` of a TinyLLM cache file ("TLLC"), so a foreign SQLite file is recognised. */
 export const APPLICATION_ID = 0x544c4c43;
@@ -59,8 +59,24 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 `;
 
-/** Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2); empty while version 1 is the only one. */
-const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [];
+/**
+ * Version 2 (stale-if-error): `entries.stale_until` (ms since the epoch, null = not kept past
+ * expires_at; always >= expires_at when set) keeps a row past its expiry, and `counters.stale`
+ * counts stale answers. A row is live while `expires_at` is null or in the future, and stays in the
+ * file until `coalesce(stale_until, expires_at)`.
+ */
+function migrateTo2(db: Database.Database): void {
+  db.exec(`
+ALTER TABLE entries ADD COLUMN stale_until INTEGER;
+ALTER TABLE counters ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+`);
+}
+
+/**
+ * Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2). A fresh file is created at
+ * version 1 (SCHEMA_V1) and then runs every migration, so new and upgraded files are alike.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [migrateTo2];
 
 const readPragma = (db: Database.Database, name: string): number => Number(db.pragma(name, { simple: true }));
 
@@ -113,6 +129,7 @@ export function ensureSchema(db: Database.Database, path: string): void {
       if (objects.n > 0 || readPragma(db, 'application_id') !== 0) throw refuseForeign(path);
       db.exec(SCHEMA_V1);
       db.pragma(`application_id = ${APPLICATION_ID}`);
+      for (const migrate of MIGRATIONS) migrate(db);
     } else {
       if (readPragma(db, 'application_id') !== APPLICATION_ID) throw refuseForeign(path);
       for (const migrate of MIGRATIONS.slice(version - 1)) migrate(db);

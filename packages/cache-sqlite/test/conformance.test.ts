@@ -12,6 +12,7 @@ runConformanceSuite('sqlite', {
   createBackend: ({ namespace }) => new SqliteBackend({ path, namespace }),
   createBoundedBackend: ({ namespace, maxEntries }) => new SqliteBackend({ path, namespace, maxEntries }),
   shared: true,
+  staleIfError: true,
 });
 
 let caches = 0;

@@ -32,6 +32,7 @@ describe('persistence', () => {
       evictions: 0,
       savedDurationNs: 5e9,
       savedTokens: 40,
+      stale: 0,
     });
     expect(second.stats()).toMatchObject({ entries: 2, evictions: 0, oldestCreatedAt: entry.createdAt });
     second.resetCounters();
