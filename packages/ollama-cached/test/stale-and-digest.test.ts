@@ -120,7 +120,7 @@ describe('bindModelDigest', () => {
     expect(cacheInfo(first)?.status).toBe('miss');
     await client.flush();
     expect(cacheInfo(await client.generate(request))?.status).toBe('hit');
-    const unbound = createCachedClient({ host: server.url, cache: client.responseCache });
+    const unbound = createCachedClient({ host: server.url, ...(client.responseCache ? { backend: client.responseCache } : {}) });
     onCleanup(() => unbound.close());
     expect(cacheInfo(await unbound.generate(request))?.status, 'a key bound to a digest is not the unbound key').toBe('miss');
 
