@@ -65,7 +65,7 @@ export async function serveCommand(options: ServeOptions, context: CommandContex
   checkNotItself(upstream, `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`);
   const logger = await createProxyLogger({ level: options.logLevel, format: options.logFormat });
   const store = await openStore(context.cache, options.cacheBackend);
-  const cache = ollamaResponseCache(store.backend, { defaultTtl: context.cache.ttl, logger });
+  const cache = ollamaResponseCache(store.backend, { defaultTtl: context.cache.ttl, staleIfErrorTtl: context.cache.staleIfErrorTtl, logger });
   let proxy: RunningProxy;
   try {
     proxy = await startProxy({
@@ -83,6 +83,7 @@ export async function serveCommand(options: ServeOptions, context: CommandContex
       ...(options.forwardAuthorization ? { forwardAuthorization: true } : {}),
       ...(options.maxGenerations === undefined ? {} : { maxUpstreamGenerations: options.maxGenerations }),
       ...(options.maxQueue === undefined ? {} : { maxUpstreamQueue: options.maxQueue }),
+      ...(context.cache.bindModelDigest ? { bindModelDigest: true } : {}),
     });
   } catch (error) {
     await cache.close().catch(() => {});
