@@ -124,6 +124,8 @@ export interface CacheEngineOptions {
 
 const MAX_JOIN_ATTEMPTS = 3;
 const noop = (): void => {};
+// A whole call has no live flight whose start matters to stale-if-error.
+const NO_FLIGHT = (): undefined => undefined;
 
 // Failures of the cache machinery itself (not of the model, not of the caller's input): they cost
 // the caching, never the answer.
@@ -305,7 +307,7 @@ export class CacheEngine {
 
   async #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
     let release: () => void = noop;
-    const options = this.#options(call, profile, cache, () => undefined);
+    const options = this.#options(call, profile, cache, NO_FLIGHT);
     options.onJoin = (handle) => {
       // An abandoned flight is on its way out of the registry: waiting for it ends in
       // FlightAbandonedError, and run() asks again.
