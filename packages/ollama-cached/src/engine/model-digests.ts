@@ -34,8 +34,11 @@ export class ModelDigests {
   readonly #ttlMs: number;
   readonly #logger: CacheLogger;
   #digests = new Map<string, string>();
-  /** When the list was last fetched (or a fetch last failed, minus what makes it retry in FAILURE_RETRY_MS). */
+  /** When the list was last fetched. */
   #fetchedAt = Number.NEGATIVE_INFINITY;
+  /** When a fetch was last started, and whether it failed (a down Ollama is asked at most once a second). */
+  #attemptedAt = Number.NEGATIVE_INFINITY;
+  #failed = false;
   #pending: Promise<void> | undefined;
   #failureLogged = false;
   /** Lookups of /api/tags made (for tests and stats). */
@@ -50,14 +53,16 @@ export class ModelDigests {
   /** The model's digest: from the list when it is fresh, else after fetching it again; undefined when Ollama never listed it. */
   async digestOf(model: string): Promise<string | undefined> {
     const name = normalizeModelName(model);
-    const age = Date.now() - this.#fetchedAt;
-    if (age >= this.#ttlMs || (!this.#digests.has(name) && age >= UNKNOWN_RETRY_MS)) await this.refresh();
+    const now = Date.now();
+    const sinceAttempt = now - this.#attemptedAt;
+    const old = now - this.#fetchedAt >= this.#ttlMs && (!this.#failed || sinceAttempt >= FAILURE_RETRY_MS);
+    if (old || (!this.#digests.has(name) && sinceAttempt >= UNKNOWN_RETRY_MS)) await this.refresh();
     return this.#digests.get(name);
   }
 
   /** After a miss: refresh the list in the background unless it is very recent (a re-pull shows on the next request). */
   noteMiss(): void {
-    if (Date.now() - this.#fetchedAt >= MISS_REFRESH_MS) void this.refresh();
+    if (Date.now() - this.#attemptedAt >= MISS_REFRESH_MS) void this.refresh();
   }
 
   /** Fetches the list now (joins a fetch under way); never rejects: a failure keeps the last known digests. */
@@ -70,6 +75,7 @@ export class ModelDigests {
 
   async #fetch(): Promise<void> {
     this.lookups++;
+    this.#attemptedAt = Date.now();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`no answer from /api/tags within ${TAGS_TIMEOUT_MS} ms`)), TAGS_TIMEOUT_MS);
     timer.unref();
@@ -83,10 +89,11 @@ export class ModelDigests {
       }
       this.#digests = digests;
       this.#fetchedAt = Date.now();
+      this.#failed = false;
       this.#failureLogged = false;
     } catch (error) {
       // Keep what is known; ask again in FAILURE_RETRY_MS rather than on every request.
-      this.#fetchedAt = Date.now() - this.#ttlMs + FAILURE_RETRY_MS;
+      this.#failed = true;
       if (!this.#failureLogged) {
         this.#failureLogged = true;
         this.#logger.warn({ event: 'model_digests_failed', err: error }, 'cannot read model digests from /api/tags; using the last known ones');
