@@ -124,8 +124,6 @@ export interface CacheEngineOptions {
 
 const MAX_JOIN_ATTEMPTS = 3;
 const noop = (): void => {};
-// A whole call has no live flight whose start matters to stale-if-error.
-const NO_FLIGHT = (): undefined => undefined;
 
 // Failures of the cache machinery itself (not of the model, not of the caller's input): they cost
 // the caching, never the answer.
@@ -252,7 +250,8 @@ export class CacheEngine {
     let digest: string | undefined;
     if (this.modelDigests !== undefined) {
       // Bound to the weights: without a digest no key is right, so the model answers uncached.
-      digest = typeof call.request.model === 'string' ? await this.modelDigests.digestOf(call.request.model) : undefined;
+      const found = typeof call.request.model === 'string' ? this.modelDigests.digestOf(call.request.model) : undefined;
+      digest = found instanceof Promise ? await found : found;
       if (digest === undefined) {
         this.counters.noDigest++;
         return this.#bypass(call, profile);
@@ -273,7 +272,7 @@ export class CacheEngine {
     }
   }
 
-  #options(call: EngineCall, profile: EndpointProfile, cache: OllamaResponseCache, flight: () => Flight | undefined): GetOrSetOptions<StoredResponse> {
+  #options(call: EngineCall, profile: EndpointProfile, cache: OllamaResponseCache, staleIfError: (error: unknown) => boolean): GetOrSetOptions<StoredResponse> {
     const controls = call.controls ?? {};
     const options: GetOrSetOptions<StoredResponse> = { ...rulesOf(profile) };
     const staleTtl = controls.staleIfErrorTtl;
@@ -283,9 +282,7 @@ export class CacheEngine {
       options.staleIfErrorTtl = Math.max(staleTtl, cache.staleIfErrorTtl);
     }
     if (staleTtl !== 0 && (staleTtl !== undefined || cache.staleIfErrorTtl > 0)) {
-      // Only an outage, and only before any of the answer reached a caller (a stream that broke off
-      // mid-way cannot be swapped for another answer).
-      options.staleIfError = (error) => this.#isOutage(error) && flight()?.started !== true;
+      options.staleIfError = staleIfError;
     }
     if (controls.forceRefresh) options.forceRefresh = true;
     if (controls.noStore) options.noStore = true;
@@ -307,7 +304,7 @@ export class CacheEngine {
 
   async #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
     let release: () => void = noop;
-    const options = this.#options(call, profile, cache, NO_FLIGHT);
+    const options = this.#options(call, profile, cache, this.#isOutage);
     options.onJoin = (handle) => {
       // An abandoned flight is on its way out of the registry: waiting for it ends in
       // FlightAbandonedError, and run() asks again.
@@ -349,7 +346,9 @@ export class CacheEngine {
       release = handle.hold();
       found();
     };
-    const options = this.#options(call, profile, cache, () => flight);
+    // Only before any of the answer reached a caller: a stream that broke off mid-way cannot be
+    // swapped for another answer.
+    const options = this.#options(call, profile, cache, (error) => this.#isOutage(error) && flight?.started !== true);
     options.onJoin = (handle) => {
       if (handle instanceof Flight && !handle.abandoned) follow(handle, false);
     };

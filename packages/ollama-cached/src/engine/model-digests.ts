@@ -9,6 +9,8 @@ const UNKNOWN_RETRY_MS = 1_000;
 const MISS_REFRESH_MS = 1_000;
 /** A failed lookup is retried at most this often, in ms (a down Ollama is not asked on every request). */
 const FAILURE_RETRY_MS = 1_000;
+/** Spellings of model names remembered before the memo starts over. */
+const MAX_REMEMBERED_NAMES = 1_000;
 /** Longest wait for /api/tags on the request path, in ms; past it the last known digests are used. */
 export const TAGS_TIMEOUT_MS = 2_000;
 
@@ -41,6 +43,8 @@ export class ModelDigests {
   #failed = false;
   #pending: Promise<void> | undefined;
   #failureLogged = false;
+  /** Model spellings already normalised (a hit should not redo it). */
+  readonly #names = new Map<string, string>();
   /** Lookups of /api/tags made (for tests and stats). */
   lookups = 0;
 
@@ -50,14 +54,23 @@ export class ModelDigests {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  /** The model's digest: from the list when it is fresh, else after fetching it again; undefined when Ollama never listed it. */
-  async digestOf(model: string): Promise<string | undefined> {
-    const name = normalizeModelName(model);
+  /**
+   * The model's digest: from the list when it is fresh (synchronously: the hit path), else after
+   * fetching it again; undefined when Ollama never listed it.
+   */
+  digestOf(model: string): string | undefined | Promise<string | undefined> {
+    let name = this.#names.get(model);
+    if (name === undefined) {
+      name = normalizeModelName(model);
+      if (this.#names.size >= MAX_REMEMBERED_NAMES) this.#names.clear();
+      this.#names.set(model, name);
+    }
     const now = Date.now();
     const sinceAttempt = now - this.#attemptedAt;
     const old = now - this.#fetchedAt >= this.#ttlMs && (!this.#failed || sinceAttempt >= FAILURE_RETRY_MS);
-    if (old || (!this.#digests.has(name) && sinceAttempt >= UNKNOWN_RETRY_MS)) await this.refresh();
-    return this.#digests.get(name);
+    if (!old && (sinceAttempt < UNKNOWN_RETRY_MS || this.#digests.has(name))) return this.#digests.get(name);
+    const key = name;
+    return this.refresh().then(() => this.#digests.get(key));
   }
 
   /** After a miss: refresh the list in the background unless it is very recent (a re-pull shows on the next request). */
