@@ -82,6 +82,10 @@ export function statusLine(info: CacheInfo, state: CacheState, ttl: number | nul
       return `${c.cyan('cache refreshed')}${dot}${took}${kept}`;
     case 'bypass':
       return `${c.dim(state === 'off' ? 'cache off (--no-cache)' : 'cache unavailable')}${dot}${took}`;
+    case 'stale': {
+      const age = info.ageMs === undefined ? '' : ` (cached ${formatDuration(info.ageMs)} ago)`;
+      return `${c.yellow('stale answer')}: the model failed, an expired answer was served (--stale-if-error)${c.dim(age)}`;
+    }
   }
 }
 

@@ -99,6 +99,8 @@ export async function openSession(config: CacheConfig, ollamaHost: string, outpu
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     enableCache: cache !== undefined,
     defaultTtl: config.ttl,
+    ...(config.staleIfErrorTtl > 0 ? { staleIfErrorTtl: config.staleIfErrorTtl } : {}),
+    ...(config.bindModelDigest ? { bindModelDigest: true } : {}),
     ...(cache === undefined ? {} : { backend: cache.backend }),
   });
   // The cache fails open: a write that did not land shows only as an event (and as the call's

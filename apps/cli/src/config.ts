@@ -15,6 +15,8 @@ export const DEFAULTS = {
   cache: true,
   cacheBackend: 'sqlite' as BackendName,
   cacheTtl: 3600,
+  /** --stale-if-error: seconds an answer is kept past its TTL for when the model fails; 0 = off. */
+  staleIfError: 0,
   model: 'qwen2.5:0.5b',
   ollamaHost: 'http://127.0.0.1:11434',
   ollamaPort: 11434,
@@ -38,6 +40,7 @@ export const ENV = {
   cache: 'TINYLLM_CACHE',
   cacheBackend: 'TINYLLM_CACHE_BACKEND',
   cacheTtl: 'TINYLLM_CACHE_TTL',
+  staleIfError: 'TINYLLM_STALE_IF_ERROR',
   model: 'TINYLLM_MODEL',
   ollamaHost: 'TINYLLM_OLLAMA_HOST',
   redisHost: 'TINYLLM_REDIS_HOST',
@@ -110,6 +113,14 @@ export function parseTtl(value: string): number | typeof NEVER {
   }
   if (!WHOLE.test(value) || Number(value) < 1 || Number(value) > MAX_TTL_SECONDS) {
     throw new InvalidArgumentError(`Expected a whole number of seconds from 1 to ${bound(MAX_TTL_SECONDS)} (10 years), or never.`);
+  }
+  return Number(value);
+}
+
+/** --stale-if-error: whole seconds from 0 (off) to 10 years. */
+export function parseStaleIfError(value: string): number {
+  if (!WHOLE.test(value) || Number(value) < 0 || Number(value) > MAX_TTL_SECONDS) {
+    throw new InvalidArgumentError(`Expected a whole number of seconds from 0 (off) to ${bound(MAX_TTL_SECONDS)} (10 years).`);
   }
   return Number(value);
 }
@@ -253,6 +264,10 @@ export interface RawCacheOptions {
   backend?: BackendName;
   /** --cache-ttl in seconds, or "never". */
   cacheTtl?: number | typeof NEVER;
+  /** --stale-if-error in seconds. */
+  staleIfError?: number;
+  /** --bind-model-digest. */
+  bindModelDigest?: boolean;
   /** --redis-host. */
   redisHost?: string;
   /** --redis-port. */
@@ -297,6 +312,10 @@ export interface CacheConfig {
   backend: BackendName;
   /** TTL of new entries in seconds; null = never expire ("--cache-ttl never"). */
   ttl: number | null;
+  /** Seconds answers are kept past their TTL, served only when the model fails; 0 = off. */
+  staleIfErrorTtl: number;
+  /** Keys include the model's digest from /api/tags. */
+  bindModelDigest: boolean;
   /** SQLite file; undefined = the default path ($XDG_CACHE_HOME/tinyllm/cache.sqlite or ~/.cache/...). */
   sqlitePath: string | undefined;
   /** Redis connection settings. */
@@ -368,6 +387,8 @@ export function resolveCacheConfig(
     enabled,
     backend,
     ttl,
+    staleIfErrorTtl: raw.staleIfError ?? DEFAULTS.staleIfError,
+    bindModelDigest: raw.bindModelDigest === true,
     sqlitePath: raw.sqlitePath,
     redis,
     maxEntries: bounded ? raw.maxEntries : undefined,

@@ -19,6 +19,7 @@ import {
   parsePort,
   parseRedisUrl,
   parseSeed,
+  parseStaleIfError,
   parseTemperature,
   parseTimeoutMs,
   parseTopP,
@@ -174,6 +175,12 @@ function addCacheControls(command: Command, { noStore }: { noStore: boolean }): 
         .argParser(parseTtl)
         .env(ENV.cacheTtl),
     )
+    .addOption(
+      new Option('--stale-if-error <seconds>', 'keep answers this long past their TTL, served only when the model fails (default: 0, off)')
+        .argParser(parseStaleIfError)
+        .env(ENV.staleIfError),
+    )
+    .option('--bind-model-digest', "key answers by the model's digest (/api/tags): a re-pulled model never serves old answers")
     .option('--force-refresh', 'skip the cached answer, ask the model and store the fresh answer');
   if (noStore) command.option('--no-store', 'do not store this answer (a stored one is still served)');
   return command;

@@ -1,6 +1,6 @@
 import { jsonTextOf } from './codec.js';
 import type { BackendCapabilities, BackendStats, CacheBackend, MaybePromise, ScopeOptions, SetResult } from './contract.js';
-import type { CacheEntry } from './entry.js';
+import { type CacheEntry, isRetired } from './entry.js';
 import { BackendClosedError, BackendError, CacheDecodeError, TinyLLMError } from './errors.js';
 import { assertNamespace } from './keys.js';
 
@@ -72,6 +72,14 @@ export abstract class BackendBase<M extends AnswerMode = 'either'> implements Ca
   /** Stats of the entries whose key starts with keyPrefix (every entry of this backend when undefined). */
   protected abstract measure(keyPrefix: string | undefined): Answer<M, BackendStats>;
 
+  /**
+   * The entry stored under key even past its expiresAt (getStale filters by staleUntil), or
+   * undefined. Default: read(). Override when read() already drops expired rows (SQLite does).
+   */
+  protected readStale(key: string, now: number): Answer<M, CacheEntry | undefined> {
+    return this.read(key, now);
+  }
+
   /** Whether an unexpired entry is stored under key. Default: read() it. Override when the store answers cheaper, or without counting an access. */
   protected contains(key: string): Answer<M, boolean> {
     const now = Date.now();
@@ -103,6 +111,19 @@ export abstract class BackendBase<M extends AnswerMode = 'either'> implements Ca
         throw this.#withContext('get', error);
       },
     ) as Answer<M, CacheEntry | undefined>;
+  }
+
+  /**
+   * The entry under key, fresh or within its stale window (stale-if-error), or undefined. Never
+   * removes anything: an entry past both is left to get() and the store's own expiry.
+   */
+  getStale(key: string): Answer<M, CacheEntry | undefined> {
+    const now = Date.now();
+    const within = (entry: CacheEntry | undefined): CacheEntry | undefined => (entry === undefined || isRetired(entry, now) ? undefined : entry);
+    return this.#call('getStale', () => {
+      const found: MaybePromise<CacheEntry | undefined> = this.readStale(key, now);
+      return found instanceof Promise ? found.then(within) : within(found);
+    }) as Answer<M, CacheEntry | undefined>;
   }
 
   /** Stores the entry; false when it was refused (its value is not JSON, or write() refused it). An elapsed expiry stores nothing. */
@@ -159,6 +180,8 @@ export abstract class BackendBase<M extends AnswerMode = 'either'> implements Ca
 
   #live(key: string, entry: CacheEntry | undefined, now: number): CacheEntry | undefined {
     if (entry === undefined || entry.expiresAt === null || entry.expiresAt > now) return entry;
+    // Expired, but kept for stale-if-error: a miss here, and it stays for getStale.
+    if (!isRetired(entry, now)) return undefined;
     try {
       const removed: MaybePromise<boolean> = this.remove(key);
       if (removed instanceof Promise) removed.catch(ignore);

@@ -1,5 +1,5 @@
 import type { CacheBackend } from './contract.js';
-import { assertTtl } from './create-entry.js';
+import { assertStaleTtl, assertTtl } from './create-entry.js';
 import { InvalidOptionError } from './errors.js';
 import { assertNamespace } from './keys.js';
 import { type CacheLogger, silentLogger } from './logger.js';
@@ -20,7 +20,13 @@ export interface Savings {
 export interface CacheOptions<T = unknown> {
   /** TTL of entries set without one, in seconds (> 0, at most MAX_TTL_SECONDS); null = no expiry; 0 is refused (use noStore). @default 3600 */
   defaultTtl?: number | null;
-  /** Count hits, misses, sets, evictions, errors and coalesced calls. @default true */
+  /**
+   * Seconds an entry is kept past its TTL to be served, only when computing a fresh value fails
+   * (stale-if-error; see GetOrSetOptions.staleIfError). 0 = off; > 0 and at most MAX_TTL_SECONDS
+   * otherwise. Needs a backend that answers getStale (memory, SQLite, Redis). @default 0
+   */
+  staleIfErrorTtl?: number;
+  /** Count hits, misses, sets, evictions, errors, coalesced calls and stale answers. @default true */
   enableMetrics?: boolean;
   /** Deadline of each get, set, delete and has call to the backend, in ms; past it the call is a miss or a skipped write and counts an error. @default 250 */
   timeoutMs?: number;
@@ -47,6 +53,7 @@ export interface CacheOptions<T = unknown> {
 /** CacheOptions checked, with every default applied. */
 export interface ResolvedCacheOptions<T> {
   defaultTtl: number | null;
+  staleIfErrorTtl: number;
   enableMetrics: boolean;
   timeoutMs: number;
   bulkTimeoutMs: number;
@@ -61,6 +68,7 @@ export interface ResolvedCacheOptions<T> {
 /** The names of CacheOptions (the factory options suite checks that it covers each one). */
 export const CACHE_OPTION_NAMES = [
   'defaultTtl',
+  'staleIfErrorTtl',
   'enableMetrics',
   'timeoutMs',
   'bulkTimeoutMs',
@@ -92,6 +100,8 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>): ResolvedCacheO
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an options object');
   const { defaultTtl = 3600, enableMetrics = true, timeoutMs = 250, logger = silentLogger } = options;
   assertTtl(defaultTtl, 'defaultTtl');
+  const staleIfErrorTtl = options.staleIfErrorTtl === undefined ? 0 : options.staleIfErrorTtl;
+  assertStaleTtl(staleIfErrorTtl, 'staleIfErrorTtl');
   assertMs('timeoutMs', timeoutMs);
   const bulkTimeoutMs = options.bulkTimeoutMs ?? Math.min(timeoutMs * BULK_DEADLINES, MAX_TIMER_MS);
   assertMs('bulkTimeoutMs', bulkTimeoutMs);
@@ -109,6 +119,7 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>): ResolvedCacheO
   }
   return {
     defaultTtl,
+    staleIfErrorTtl,
     enableMetrics,
     timeoutMs,
     bulkTimeoutMs,

@@ -28,6 +28,9 @@ export function jsonTextOf(value: unknown): string | undefined {
  * Layout: the tag, then a JSON array [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, model, value],
  * where the model slot is the model (or null), or [model, endpoint] when the entry records its endpoint
  * (a slot of the same version, so entries written before endpoints were recorded still decode);
+ * or, for an entry with a stale window, [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, model,
+ * staleUntil, value]: an entry without one is written exactly as before the window existed, so older
+ * readers still read it, and entries written before decode as having no window;
  * an array parses faster than an object and carries no field names. Pass valueJson when the value's
  * JSON text is already at hand (BackendBase does), so it is not serialised twice. A value JSON cannot
  * carry throws UnstorableValueError.
@@ -35,7 +38,9 @@ export function jsonTextOf(value: unknown): string | undefined {
 export function encodeEntry(entry: CacheEntry, valueJson: string | undefined = jsonTextOf(entry.value)): string {
   if (valueJson === undefined) throw new UnstorableValueError(entry.value);
   const modelSlot = entry.endpoint === undefined ? (entry.model ?? null) : [entry.model ?? null, entry.endpoint];
-  const metadata = JSON.stringify([entry.createdAt, entry.expiresAt, entry.accessCount, entry.lastAccess, entry.sizeBytes, modelSlot]);
+  const fields: unknown[] = [entry.createdAt, entry.expiresAt, entry.accessCount, entry.lastAccess, entry.sizeBytes, modelSlot];
+  if (typeof entry.staleUntil === 'number') fields.push(entry.staleUntil);
+  const metadata = JSON.stringify(fields);
   return `${CODEC_TAG}${metadata.slice(0, -1)},${valueJson}]`;
 }
 
@@ -54,10 +59,14 @@ export function decodeEntry(raw: string | Uint8Array): CacheEntry {
   } catch (cause) {
     throw new CacheDecodeError('malformed JSON (truncated or corrupt)', { cause });
   }
-  if (!Array.isArray(parsed) || parsed.length !== 7) throw new CacheDecodeError('unexpected layout');
-  const [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, slot, value] = parsed as unknown[];
+  if (!Array.isArray(parsed) || (parsed.length !== 7 && parsed.length !== 8)) throw new CacheDecodeError('unexpected layout');
+  const withWindow = parsed.length === 8;
+  const [createdAt, expiresAt, accessCount, lastAccess, sizeBytes, slot] = parsed as unknown[];
   const labels = modelSlotOf(slot);
+  const staleUntil: unknown = withWindow ? parsed[6] : null;
+  const value: unknown = parsed[withWindow ? 7 : 6];
   if (
+    !(staleUntil === null || isFiniteNumber(staleUntil)) ||
     !isFiniteNumber(createdAt) ||
     !(expiresAt === null || isFiniteNumber(expiresAt)) ||
     !isFiniteNumber(accessCount) ||
@@ -70,6 +79,7 @@ export function decodeEntry(raw: string | Uint8Array): CacheEntry {
   const entry: CacheEntry = { value, createdAt, expiresAt, accessCount, lastAccess, sizeBytes };
   if (labels.model !== null) entry.model = labels.model;
   if (labels.endpoint !== null) entry.endpoint = labels.endpoint;
+  if (typeof staleUntil === 'number') entry.staleUntil = staleUntil;
   return entry;
 }
 

@@ -28,6 +28,11 @@ export interface BackendCapabilities {
   settlesWithinMs?: number;
   /** Lists its entries' metadata without their values (list), reads an entry without counting an access (peek), and removes expired entries (prune). */
   lists?: boolean;
+  /**
+   * Keeps an entry past its expiresAt until its staleUntil (never serving it from get) and answers
+   * getStale: stale-if-error works on it. The conformance suite runs its stale cases.
+   */
+  staleIfError?: boolean;
 }
 
 /** Narrows clear() and stats() to the entries of one key namespace. */
@@ -41,8 +46,10 @@ export interface ScopeOptions {
 
 /** Size figures of one backend's own namespace. */
 export interface BackendStats {
-  /** Entries currently stored (expired ones may be counted until they are purged). */
+  /** Entries currently stored (expired ones may be counted until they are purged; entries only kept for stale-if-error are not, where the backend tells them apart). */
   entries: number;
+  /** Entries past their TTL kept only for stale-if-error (counted in bytes, not in entries), where the backend keeps them. */
+  stale?: number;
   /** Bytes used by the stored values, where the backend knows. */
   bytes?: number;
   /** Entries the backend evicted to respect its bounds, where it evicts. */
@@ -137,6 +144,8 @@ export interface SharedCounters {
   savedTokens?: number;
   /** The same counts by model (hits, misses, savings), where the backend keeps them. */
   byModel?: Record<string, ModelCounters>;
+  /** Expired entries served because the upstream failed (stale-if-error), where the backend keeps this counter. */
+  stale?: number;
 }
 
 /**
@@ -149,10 +158,17 @@ export interface CacheBackend {
   readonly name: string;
   /** What this backend can do. */
   readonly capabilities: BackendCapabilities;
-  /** The entry under key, or undefined when absent or expired. */
+  /** The entry under key, or undefined when absent or expired (an entry within its stale window is expired here too). */
   get(key: string): MaybePromise<CacheEntry | undefined>;
   /**
-   * Stores the entry until entry.expiresAt (null = no expiry). An already elapsed expiry stores
+   * Optional (stale-if-error): the entry under key even past its expiresAt, as long as its
+   * staleUntil has not passed; undefined when absent or past both. Does not count as an access.
+   * A backend without it never serves stale answers.
+   */
+  getStale?(key: string): MaybePromise<CacheEntry | undefined>;
+  /**
+   * Stores the entry until entry.expiresAt (null = no expiry), or until entry.staleUntil when that
+   * is later and the backend answers getStale (it must never serve the entry from get after expiresAt). An already elapsed expiry stores
    * nothing and removes any old value. Resolves false when the backend refuses the entry (larger
    * than its bounds, or a value JSON cannot carry: undefined, a function, a symbol, a BigInt); a
    * refused entry is not stored and any old value under the key is removed.

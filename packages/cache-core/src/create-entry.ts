@@ -44,6 +44,15 @@ export interface CreateEntryOptions {
   now?: number;
   /** The value's size in bytes, when the caller already knows it. @default the UTF-8 length of its JSON */
   sizeBytes?: number;
+  /** Seconds the entry is kept past its expiry for stale-if-error (0 = not kept; ignored for an entry that never expires). @default 0 */
+  staleIfErrorTtl?: number;
+}
+
+/** Throws InvalidOptionError unless value is undefined, 0 (off) or a number of seconds > 0 and at most MAX_TTL_SECONDS. */
+export function assertStaleTtl(value: unknown, option: string): asserts value is number | undefined {
+  if (value === undefined || value === 0) return;
+  if (value === null) throw new InvalidOptionError(option, value, 'a number of seconds (0 = off); an endless stale window is not supported');
+  assertTtl(value, option);
 }
 
 /** Builds a CacheEntry for value, with its expiry derived from a TTL in seconds (see assertTtl for the rules). */
@@ -60,5 +69,10 @@ export function createEntry<T>(value: T, options: CreateEntryOptions = {}): Cach
   };
   if (options.model !== undefined) entry.model = options.model;
   if (options.endpoint !== undefined) entry.endpoint = options.endpoint;
+  const staleTtl = options.staleIfErrorTtl;
+  if (staleTtl !== undefined && staleTtl !== 0 && entry.expiresAt !== null) {
+    assertStaleTtl(staleTtl, 'staleIfErrorTtl');
+    entry.staleUntil = Math.min(entry.expiresAt + staleTtl * 1000, now + MAX_TTL_SECONDS * 1000);
+  }
   return entry;
 }

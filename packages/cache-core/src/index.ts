@@ -16,8 +16,8 @@ export type {
   SetResult,
   SharedCounters,
 } from './contract.js';
-export { assertTtl, type CreateEntryOptions, createEntry, MAX_TTL_SECONDS } from './create-entry.js';
-export type { CacheEntry } from './entry.js';
+export { assertStaleTtl, assertTtl, type CreateEntryOptions, createEntry, MAX_TTL_SECONDS } from './create-entry.js';
+export { type CacheEntry, isRetired, isStale, retainedUntil } from './entry.js';
 export {
   BackendClosedError,
   BackendError,

@@ -54,6 +54,12 @@ export interface CacheKeyOptions {
    * `options`, since Ollama ignores them there. @default false
    */
   exact?: boolean;
+  /**
+   * The digest of the model's weights as Ollama reports it (`/api/tags`), for answers bound to them:
+   * the same request on a re-pulled or re-created model gets another key. @default none (the key
+   * does not depend on the weights)
+   */
+  modelDigest?: string;
 }
 
 /** The cache's own per-call controls: they travel in the request but never reach Ollama. */
@@ -309,7 +315,13 @@ function writeRequest(request: CacheKeyRequest, prefix: string, exact = false): 
 export function cacheKeyMaterial(request: CacheKeyRequest, options: CacheKeyOptions = {}): string {
   assertRequest(request);
   const endpoint = options.endpoint ?? inferEndpoint(request);
-  return normalisedJson(request, `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} `, options.exact === true);
+  const digest = options.modelDigest;
+  if (digest !== undefined && (typeof digest !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(digest))) {
+    throw new InvalidOptionError('modelDigest', digest, 'a model digest as Ollama reports it (1-200 printable characters, no spaces)');
+  }
+  // A digest goes between the endpoint and the request, so keys without one are unchanged.
+  const head = digest === undefined ? `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} ` : `tinyllm-key/v${KEY_SCHEMA_VERSION} ${endpoint} digest=${digest} `;
+  return normalisedJson(request, head, options.exact === true);
 }
 
 /**

@@ -14,6 +14,8 @@ export interface CacheMetrics {
   coalesced: number;
   /** Misses answered by another process's computation: this process waited on its lease, then read its entry (one per in-process flight; its in-process joiners count as coalesced). */
   coalescedRemote: number;
+  /** Expired entries served because the upstream failed (stale-if-error); each also counted as a miss, never as a hit. */
+  stale: number;
   /** hits / totalRequests, 0 when there were none. */
   hitRate: number;
   /** hits + misses. */
@@ -29,6 +31,7 @@ export class MetricsRecorder {
   errors = 0;
   coalesced = 0;
   coalescedRemote = 0;
+  stale = 0;
 
   /** A snapshot with the derived fields. */
   snapshot(): CacheMetrics {
@@ -41,6 +44,7 @@ export class MetricsRecorder {
       errors: this.errors,
       coalesced: this.coalesced,
       coalescedRemote: this.coalescedRemote,
+      stale: this.stale,
       hitRate: totalRequests === 0 ? 0 : this.hits / totalRequests,
       totalRequests,
     };
@@ -48,6 +52,6 @@ export class MetricsRecorder {
 
   /** Sets every counter back to zero. */
   reset(): void {
-    this.hits = this.misses = this.sets = this.evictions = this.errors = this.coalesced = this.coalescedRemote = 0;
+    this.hits = this.misses = this.sets = this.evictions = this.errors = this.coalesced = this.coalescedRemote = this.stale = 0;
   }
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendBase } from './backend-base.js';
 import { decodeEntry, encodeEntry } from './codec.js';
 import type { BackendCapabilities, BackendStats, CacheLeases, LeaseAcquireResult } from './contract.js';
-import type { CacheEntry } from './entry.js';
+import { type CacheEntry, isExpired, isRetired } from './entry.js';
 
 /** Options of ReferenceBackend. */
 export interface ReferenceBackendOptions {
@@ -27,8 +27,8 @@ const LEASE_POLL_MS = 5;
 export class ReferenceBackend extends BackendBase {
   /** Name used in logs and errors. */
   readonly name = 'reference';
-  /** Several instances on one map see each other's writes. */
-  readonly capabilities: BackendCapabilities = { shared: true };
+  /** Several instances on one map see each other's writes; entries are kept for stale-if-error. */
+  readonly capabilities: BackendCapabilities = { shared: true, staleIfError: true };
   readonly #store: Map<string, string>;
   readonly #prefix: string;
   /** Cross-process single flight over the shared map (only with options.leases). */
@@ -97,14 +97,23 @@ export class ReferenceBackend extends BackendBase {
     return removed;
   }
 
+  // Entries past their TTL but kept for stale-if-error count as `stale`, not as entries; retired ones go.
   protected measure(keyPrefix: string | undefined): BackendStats {
     let entries = 0;
+    let stale = 0;
     let bytes = 0;
-    for (const [, raw] of this.#entries(keyPrefix)) {
-      entries++;
+    const now = Date.now();
+    for (const [key, raw] of this.#entries(keyPrefix)) {
+      const entry = decodeEntry(raw);
+      if (isRetired(entry, now)) {
+        this.#store.delete(key);
+        continue;
+      }
+      if (isExpired(entry, now)) stale++;
+      else entries++;
       bytes += Buffer.byteLength(raw);
     }
-    return { entries, bytes };
+    return { entries, stale, bytes };
   }
 
   // A snapshot, so removeAll can delete while iterating.

@@ -1,9 +1,9 @@
 import { CHECKS_EXPIRY } from './backend-base.js';
 import { type CacheOptions, isCacheBackend, resolveCacheOptions, type Savings } from './cache-options.js';
 import type { BackendStats, CacheBackend, MaybePromise, ModelCounters, ScopeOptions, SetResult, SharedCounters } from './contract.js';
-import { assertTtl, createEntry } from './create-entry.js';
+import { assertStaleTtl, assertTtl, createEntry } from './create-entry.js';
 import { DeadlineQueue, withDeadline } from './deadline.js';
-import type { CacheEntry } from './entry.js';
+import { type CacheEntry, isExpired, isRetired } from './entry.js';
 import { BackendClosedError, CacheDecodeError, InvalidKeyError, InvalidOptionError } from './errors.js';
 import { CacheEvents, type ResponseCacheEvents, type WriteFailure } from './events.js';
 import { assertNamespace, type CacheKeyOptions, type CacheKeyRequest, generateCacheKey } from './keys.js';
@@ -25,6 +25,8 @@ export interface SetOptions {
   model?: string;
   /** The endpoint that produced the value (kept as entry metadata, shown by listings). @default none */
   endpoint?: string;
+  /** Seconds this entry is kept past its TTL for stale-if-error (0 = not kept). @default the cache's staleIfErrorTtl */
+  staleIfErrorTtl?: number;
 }
 
 /** Per-call options of getOrSet and resolve. */
@@ -44,6 +46,15 @@ export interface GetOrSetOptions<T> extends SetOptions {
   /** Serve a stored entry only when it is at most this many seconds old; an older one is a miss (not an error) and is replaced. @default any age */
   maxAgeSeconds?: number;
   /**
+   * When compute fails (for this caller or for the flight it joined), whether the failure may be
+   * answered by an expired entry still within its stale window (status `stale`); a failure it
+   * refuses, or no such entry, rejects as before. Only used when the stale window is > 0.
+   * @default every failure
+   */
+  staleIfError?: (error: unknown) => boolean;
+  /** How long past its expiry an entry may be to answer a failed compute, in seconds (0 = never). @default the cache's staleIfErrorTtl */
+  maxStaleSeconds?: number;
+  /**
    * Called when this call joins a computation already in flight, with the handle its leader
    * published (see FlightControl.publish), as soon as there is one. Lets a joiner follow the
    * leader's progress (a live stream) instead of waiting for the final value. @default none
@@ -58,15 +69,19 @@ export interface FlightControl {
 }
 
 /** How a resolve() call was answered. */
-export type CacheStatus = 'hit' | 'miss' | 'coalesced' | 'refresh';
+export type CacheStatus = 'hit' | 'miss' | 'coalesced' | 'refresh' | 'stale';
 
 /** The value of a resolve() call and how it was obtained. */
 export interface CacheResult<T> {
   /** The value, from the cache or from compute. */
   value: T;
-  /** hit: from the cache; miss: computed here; coalesced: shared another caller's computation; refresh: forced recomputation. */
+  /**
+   * hit: from the cache; miss: computed here; coalesced: shared another caller's computation;
+   * refresh: forced recomputation; stale: compute failed and an expired entry within its stale
+   * window answered instead (never a fresh entry).
+   */
   status: CacheStatus;
-  /** The stored entry on a hit (its metadata: createdAt, accessCount...). */
+  /** The stored entry on a hit or a stale answer (its metadata: createdAt, expiresAt, accessCount...). */
   entry?: CacheEntry<T>;
   /**
    * True on a hit that another process computed while this call waited on its lease (cross-process
@@ -136,6 +151,8 @@ export class ResponseCache<T = unknown> {
   readonly backend: CacheBackend;
   /** TTL in seconds of entries set without one; null = no expiry. */
   readonly defaultTtl: number | null;
+  /** Seconds entries are kept past their TTL for stale-if-error; 0 = off. */
+  readonly staleIfErrorTtl: number;
   /** Deadline of each get/set/delete/has backend call, in ms. */
   readonly timeoutMs: number;
   /** Deadline of clear() and getStats(), in ms. */
@@ -171,6 +188,7 @@ export class ResponseCache<T = unknown> {
     const resolved = resolveCacheOptions(options);
     this.backend = options.backend;
     this.defaultTtl = resolved.defaultTtl;
+    this.staleIfErrorTtl = resolved.staleIfErrorTtl;
     this.timeoutMs = resolved.timeoutMs;
     this.bulkTimeoutMs = resolved.bulkTimeoutMs;
     this.#deadlines = new DeadlineQueue(resolved.timeoutMs);
@@ -262,8 +280,9 @@ export class ResponseCache<T = unknown> {
 
   #found(key: string, entry: CacheEntry | undefined, accept?: (entry: CacheEntry<T>) => boolean, model?: string): CacheEntry<T> | undefined {
     if (entry !== undefined && this.#checkExpiry && entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
-      // A backend that returned an expired entry: a miss, and the entry goes in the background.
-      void this.#run('delete', key, () => this.backend.delete(key), false);
+      // A backend that returned an expired entry: a miss, and the entry goes in the background
+      // (unless it is kept for stale-if-error).
+      if (isRetired(entry)) void this.#run('delete', key, () => this.backend.delete(key), false);
       entry = undefined;
     }
     if (entry !== undefined && this.#validate !== undefined && !this.#isValid(entry.value)) {
@@ -289,6 +308,7 @@ export class ResponseCache<T = unknown> {
   async set(key: string, value: T, options: SetOptions = {}): Promise<boolean> {
     assertKey(key);
     assertTtl(options.ttl, 'ttl');
+    assertStaleTtl(options.staleIfErrorTtl, 'staleIfErrorTtl');
     this.#assertOpen('set');
     return (await this.#write(key, value, options)) === true;
   }
@@ -296,8 +316,10 @@ export class ResponseCache<T = unknown> {
   // The write path of set and of background writes: never rejects; says what became of the write.
   async #write(key: string, value: T, options: SetOptions): Promise<WriteOutcome> {
     const ttl = options.ttl === undefined ? this.defaultTtl : options.ttl;
+    const staleIfErrorTtl = options.staleIfErrorTtl ?? this.staleIfErrorTtl;
     const entry = createEntry(value, {
       ttl,
+      staleIfErrorTtl,
       ...(options.model === undefined ? {} : { model: options.model }),
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     });
@@ -354,6 +376,8 @@ export class ResponseCache<T = unknown> {
   async resolve(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
     assertKey(key);
     assertTtl(options.ttl, 'ttl');
+    assertStaleTtl(options.staleIfErrorTtl, 'staleIfErrorTtl');
+    assertStaleTtl(options.maxStaleSeconds, 'maxStaleSeconds');
     const maxAge = options.maxAgeSeconds;
     if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0)) {
       throw new InvalidOptionError('maxAgeSeconds', maxAge, 'a finite number of seconds >= 0');
@@ -362,13 +386,13 @@ export class ResponseCache<T = unknown> {
       const joined = this.#inflight.get(key);
       if (joined) {
         this.#countMiss(key, options.model);
-        return this.#join(joined, options);
+        return this.#join(key, joined, options);
       }
       const entry = await this.#readFor(key, options);
       if (entry !== undefined) return { value: entry.value, status: 'hit', entry };
       // Another caller may have started the computation while this one was reading.
       const late = this.#inflight.get(key);
-      if (late) return this.#join(late, options);
+      if (late) return this.#join(key, late, options);
     } else {
       this.#assertOpen('resolve');
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
@@ -378,9 +402,13 @@ export class ResponseCache<T = unknown> {
     // never lead or join another process's computation.
     const leased = this.#leaseHost !== undefined && !options.forceRefresh && !options.noStore;
     const flight = this.#fly(key, compute, options, leased);
-    const value = await flight.value;
-    if (flight.remote !== undefined) return { value, status: 'hit', entry: flight.remote, remote: true };
-    return { value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
+    try {
+      const value = await flight.value;
+      if (flight.remote !== undefined) return { value, status: 'hit', entry: flight.remote, remote: true };
+      return { value, status: options.forceRefresh ? 'refresh' : 'miss', stored: flight.stored };
+    } catch (error) {
+      return this.#staleOr(key, error, options);
+    }
   }
 
   // Reads an entry another process wrote while this one waited on its lease: the same rules as a
@@ -392,6 +420,33 @@ export class ResponseCache<T = unknown> {
     if (this.#checkExpiry && entry.expiresAt !== null && entry.expiresAt <= Date.now()) return undefined;
     if (this.#validate !== undefined && !this.#isValid(entry.value)) return undefined;
     return accept === undefined || accept(entry) ? entry : undefined;
+  }
+
+  // stale-if-error: a compute that failed is answered by an expired entry still within its window
+  // (and within this call's maxStaleSeconds), when the failure qualifies; otherwise it rethrows.
+  // A forced refresh never falls back: the caller said it does not want what is stored.
+  async #staleOr(key: string, error: unknown, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
+    const windowSeconds = options.maxStaleSeconds ?? this.staleIfErrorTtl;
+    const getStale = this.backend.getStale;
+    if (windowSeconds <= 0 || getStale === undefined || options.forceRefresh || this.#closed) throw error;
+    if (options.staleIfError !== undefined && !safely(options.staleIfError, error)) throw error;
+    const entry = (await this.#run('getStale', key, () => getStale.call(this.backend, key), undefined)) as CacheEntry<T> | undefined;
+    const now = Date.now();
+    // A fresh entry (another process stored one meanwhile) is not stale: the caller gets the error
+    // it earned and the next call hits; a stale answer is never reported for a fresh entry.
+    if (entry === undefined || entry.expiresAt === null || !isExpired(entry, now) || isRetired(entry, now)) throw error;
+    if (now - entry.expiresAt > windowSeconds * 1000) throw error;
+    if (this.#validate !== undefined && !this.#isValid(entry.value)) throw error;
+    if (options.validate !== undefined && !safely(options.validate, entry.value)) throw error;
+    if (this.#enableMetrics) {
+      this.#metrics.stale++;
+      this.backend.recordCounters?.({ stale: 1 });
+    }
+    this.#logger.warn(
+      { event: 'cache_stale', key: keyForLog(key), expiredMs: now - entry.expiresAt },
+      'compute failed; serving a stale entry (stale-if-error)',
+    );
+    return { value: entry.value, status: 'stale', entry };
   }
 
   // The lookup of resolve(): the per-call validate and maxAgeSeconds on top of the cache's own
@@ -516,14 +571,18 @@ export class ResponseCache<T = unknown> {
     if (this.#events.listeners.miss !== undefined) this.#events.emit('miss', { key });
   }
 
-  async #join(flight: Flight<T>, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
+  async #join(key: string, flight: Flight<T>, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
     if (this.#enableMetrics) this.#metrics.coalesced++;
     const onJoin = options.onJoin;
     if (onJoin !== undefined) {
       if (flight.published) onJoin(flight.handle);
       else flight.joiners.push(onJoin);
     }
-    return { value: await flight.value, status: 'coalesced', stored: flight.stored };
+    try {
+      return { value: await flight.value, status: 'coalesced', stored: flight.stored };
+    } catch (error) {
+      return this.#staleOr(key, error, options);
+    }
   }
 
   // The caller gets the value as soon as compute() has it; the write goes on in the background

@@ -49,6 +49,7 @@ export class TieredBackend extends BackendBase<'async'> {
       evicts: tiers[0]?.capabilities.evicts === true && tiers.length === 1,
       persistent: tiers.some((tier) => tier.capabilities.persistent),
       network: tiers.some((tier) => tier.capabilities.network),
+      staleIfError: tiers.some((tier) => tier.capabilities.staleIfError === true && typeof tier.getStale === 'function'),
     };
     this.#timeoutMs = tierTimeoutMs;
     this.#logger = options.logger ?? silentLogger;
@@ -101,6 +102,21 @@ export class TieredBackend extends BackendBase<'async'> {
       return entry;
     }
     if (failures === this.tiers.length) throw lastError;
+    return undefined;
+  }
+
+  // stale-if-error: the first tier that still keeps the entry (nothing is filled from it).
+  protected override async readStale(key: string): Promise<CacheEntry | undefined> {
+    for (const tier of this.tiers) {
+      const getStale = tier.getStale;
+      if (getStale === undefined) continue;
+      try {
+        const entry = await this.#call(tier, 'getStale', () => getStale.call(tier, key));
+        if (entry !== undefined) return entry;
+      } catch (error) {
+        this.#skipped(tier, 'getStale', key, error);
+      }
+    }
     return undefined;
   }
 

@@ -7,7 +7,10 @@ import type { CacheEntry } from '../src/entry.js';
 import { ReferenceBackend } from '../src/reference-backend.js';
 
 /** Runs every case and returns the names of the failing ones. */
-async function failingCases(createBackend: (namespace: string) => CacheBackend, options: Partial<ConformanceOptions> = { shared: true }): Promise<string[]> {
+async function failingCases(
+  createBackend: (namespace: string) => CacheBackend,
+  options: Partial<ConformanceOptions> = { shared: true, staleIfError: true },
+): Promise<string[]> {
   const failed: string[] = [];
   for (const testCase of conformanceCases({ createBackend: ({ namespace }) => createBackend(namespace), ttlMs: 100, ...options })) {
     try {
@@ -114,8 +117,29 @@ describe('the conformance suite catches broken backends', () => {
   });
 
   it('fails a shared backend run without shared: true, instead of quietly not testing sharing', async () => {
-    const failed = await failingCases(reference, {});
+    const failed = await failingCases(reference, { staleIfError: true });
     expect(failed).toEqual(['declares capabilities.shared false (or leaves it out), as the suite was told']);
+  });
+
+  it('fails a stale-keeping backend run without staleIfError: true, and one that serves stale entries from get', async () => {
+    expect(await failingCases(reference, { shared: true })).toEqual(['declares capabilities.staleIfError false (or leaves it out), as the suite was told']);
+    const failed = await failingCases((namespace) => {
+      const inner = reference(namespace);
+      // Serves whatever getStale would, fresh or not: a backend that forgot expiry on the read path.
+      inner.get = (key: string) => (inner.getStale as (key: string) => CacheEntry | undefined)(key);
+      return inner;
+    });
+    expect(failed).toContain('stale-if-error: past its TTL an entry is never served by get or has, getStale returns it until staleUntil, then nothing');
+  });
+
+  it('fails a backend that drops entries at expiresAt although it declares staleIfError', async () => {
+    const failed = await failingCases((namespace) => {
+      const inner = reference(namespace);
+      const set = inner.set.bind(inner);
+      inner.set = (key: string, entry: CacheEntry) => set(key, { ...entry, staleUntil: null });
+      return inner;
+    });
+    expect(failed).toEqual(['stale-if-error: past its TTL an entry is never served by get or has, getStale returns it until staleUntil, then nothing']);
   });
 
   it('fails a backend that claims to be shared but is not', async () => {

@@ -24,6 +24,7 @@ describe('ResponseCache: get, set and metrics', () => {
       errors: 0,
       coalesced: 0,
       coalescedRemote: 0,
+      stale: 0,
       hitRate: 0.5,
       totalRequests: 2,
       savedDurationNs: 0,

@@ -10,6 +10,7 @@ import { createTieredCache } from '../src/tiered-backend.js';
 const store = new Map<string, string>();
 runConformanceSuite('tiered(reference+reference)', {
   createBackend: ({ namespace }) => createTieredCache([new ReferenceBackend({ namespace }), new ReferenceBackend({ store, namespace })]),
+  staleIfError: true,
 });
 
 const leaseStore = new Map<string, string>();

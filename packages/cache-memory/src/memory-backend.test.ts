@@ -5,4 +5,5 @@ runConformanceSuite('memory', {
   lists: true,
   createBackend: () => new MemoryBackend(),
   createBoundedBackend: ({ maxEntries }) => new MemoryBackend({ maxSize: maxEntries }),
+  staleIfError: true,
 });

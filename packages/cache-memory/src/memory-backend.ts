@@ -6,6 +6,7 @@ import {
   type EntryInfo,
   entryInfoOf,
   InvalidOptionError,
+  isRetired,
   type ListOptions,
   type ScopeOptions,
 } from '@tinyllm/cache-core';
@@ -60,8 +61,8 @@ const accountedBytes = (key: string, entry: CacheEntry): number => entry.sizeByt
 export class MemoryBackend extends BackendBase<'sync'> {
   /** Name used in logs and errors. */
   readonly name = 'memory';
-  /** It evicts and lists; it is neither shared nor persistent. */
-  readonly capabilities: BackendCapabilities = { evicts: true, lists: true };
+  /** It evicts, lists and keeps entries for stale-if-error; it is neither shared nor persistent. */
+  readonly capabilities: BackendCapabilities = { evicts: true, lists: true, staleIfError: true };
   readonly #lru: LRUCache<string, CacheEntry>;
   readonly #maxBytes: number;
   readonly #listeners: Array<(key: string) => void> = [];
@@ -113,6 +114,11 @@ export class MemoryBackend extends BackendBase<'sync'> {
     return undefined;
   }
 
+  // stale-if-error reads do not count as an access (BackendBase filters by staleUntil).
+  protected override readStale(key: string): CacheEntry | undefined {
+    return this.#lru.peek(key);
+  }
+
   protected remove(key: string): boolean {
     return this.#lru.delete(key);
   }
@@ -137,21 +143,28 @@ export class MemoryBackend extends BackendBase<'sync'> {
     return removed;
   }
 
-  // Entries, accounted bytes (payload + key + overhead), evictions, oldest and newest entry.
+  // Entries, accounted bytes (payload + key + overhead), evictions, oldest and newest entry; entries
+  // past their TTL kept for stale-if-error count as `stale` (and in bytes), not as entries.
   protected measure(keyPrefix: string | undefined): BackendStats {
     this.#purgeExpired();
+    const now = Date.now();
     let entries = 0;
+    let stale = 0;
     let bytes = 0;
     let oldest: number | null = null;
     let newest: number | null = null;
     for (const [key, entry] of this.#lru.entries()) {
       if (keyPrefix !== undefined && !key.startsWith(keyPrefix)) continue;
-      entries++;
       bytes += accountedBytes(key, entry);
+      if (entry.expiresAt !== null && entry.expiresAt <= now) {
+        stale++;
+        continue;
+      }
+      entries++;
       if (oldest === null || entry.createdAt < oldest) oldest = entry.createdAt;
       if (newest === null || entry.createdAt > newest) newest = entry.createdAt;
     }
-    return { entries, bytes, evictions: this.#evictions, oldestCreatedAt: oldest, newestCreatedAt: newest };
+    return { entries, stale, bytes, evictions: this.#evictions, oldestCreatedAt: oldest, newestCreatedAt: newest };
   }
 
   /**
@@ -202,10 +215,11 @@ export class MemoryBackend extends BackendBase<'sync'> {
     this.#lru.clear();
   }
 
+  // Drops entries past their expiry and their stale window (those within it stay for getStale).
   #purgeExpired(): void {
     const now = Date.now();
     for (const [key, entry] of this.#lru.entries()) {
-      if (entry.expiresAt !== null && entry.expiresAt <= now) this.#lru.delete(key);
+      if (isRetired(entry, now)) this.#lru.delete(key);
     }
   }
 }

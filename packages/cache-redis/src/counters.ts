@@ -1,14 +1,14 @@
 import type { CacheLogger, ModelCounters, SharedCounters } from '@tinyllm/cache-core';
 
 /** The counter fields kept in the Redis hash. */
-export const COUNTER_FIELDS = ['hits', 'misses', 'sets', 'errors', 'evictions', 'savedDurationNs', 'savedTokens'] as const;
+export const COUNTER_FIELDS = ['hits', 'misses', 'sets', 'errors', 'evictions', 'savedDurationNs', 'savedTokens', 'stale'] as const;
 
 /** One counter field. */
 export type CounterField = (typeof COUNTER_FIELDS)[number];
 /** A value for every counter field. */
 export type Counts = Record<CounterField, number>;
 
-const zero = (): Counts => ({ hits: 0, misses: 0, sets: 0, errors: 0, evictions: 0, savedDurationNs: 0, savedTokens: 0 });
+const zero = (): Counts => ({ hits: 0, misses: 0, sets: 0, errors: 0, evictions: 0, savedDurationNs: 0, savedTokens: 0, stale: 0 });
 
 /** The per-model counter fields; in the hash as `m:<field>:<model>` (the model last, as it may hold ":"). */
 export const MODEL_FIELDS = ['hits', 'misses', 'savedDurationNs', 'savedTokens'] as const;

@@ -14,9 +14,22 @@ export type RedisCacheOptions<T = unknown> = RedisBackendOptions & CacheOptions<
  * Defaults: defaultTtl 3600 s, metrics on, a 250 ms deadline per operation (commands time out at 200 ms).
  */
 export function createRedisCache<T = unknown>(options: RedisCacheOptions<T> = {}): ResponseCache<T> {
-  const { defaultTtl, enableMetrics, timeoutMs, bulkTimeoutMs, namespace, savingsOf, validate, crossProcessFlight, leaseTtlMs, ...backendOptions } = options;
+  const {
+    defaultTtl,
+    staleIfErrorTtl,
+    enableMetrics,
+    timeoutMs,
+    bulkTimeoutMs,
+    namespace,
+    savingsOf,
+    validate,
+    crossProcessFlight,
+    leaseTtlMs,
+    ...backendOptions
+  } = options;
   const cacheOptions: CacheOptions<T> = {
     defaultTtl,
+    staleIfErrorTtl,
     enableMetrics,
     timeoutMs,
     bulkTimeoutMs,

@@ -10,6 +10,7 @@ import {
   encodeEntry,
   entryInfoOf,
   type ListOptions,
+  retainedUntil,
   type ScopeOptions,
   type SharedCounters,
   silentLogger,
@@ -26,7 +27,7 @@ import { inspectKeys, readHeads, ScanFailure, scanBatches, scanPrefix, unlinkKey
 /** Suffix of the hash (under keyPrefix) holding the shared counters; the cache key "__stats" is reserved. */
 export const COUNTERS_SUFFIX = '__stats';
 
-const CAPABILITIES: BackendCapabilities = Object.freeze({ shared: true, persistent: true, network: true, evicts: false, lists: true });
+const CAPABILITIES: BackendCapabilities = Object.freeze({ shared: true, persistent: true, network: true, evicts: false, lists: true, staleIfError: true });
 
 /** How long close() waits for the counters flush, and then for QUIT, before dropping the connection, in ms. */
 const QUIT_GRACE_MS = REDIS_DEFAULTS.quitGraceMs;
@@ -53,6 +54,16 @@ function createdAtOf(head: string): number | undefined {
   const end = head.indexOf(',', CODEC_TAG.length + 1);
   const value = Number(head.slice(CODEC_TAG.length + 1, end));
   return end > 0 && Number.isFinite(value) ? value : undefined;
+}
+
+/** Whether an encoded entry's expiresAt (its second field) has passed: such a key is only kept for stale-if-error. */
+function expiredByHead(head: string, now: number): boolean {
+  if (!head.startsWith(`${CODEC_TAG}[`)) return false;
+  const start = head.indexOf(',', CODEC_TAG.length + 1) + 1;
+  const end = head.indexOf(',', start);
+  if (start <= 0 || end < 0) return false;
+  const value = Number(head.slice(start, end));
+  return head.slice(start, end) !== 'null' && Number.isFinite(value) && value <= now;
 }
 
 /**
@@ -196,13 +207,14 @@ export class RedisBackend extends BackendBase<'async'> {
     return this.#connecting ? this.#connecting.then(fetch) : fetch();
   }
 
-  /** SET with PX until entry.expiresAt (no expiry when null). */
+  /** SET with PX until entry.expiresAt, or its staleUntil when later (stale-if-error); no expiry when expiresAt is null. */
   protected async write(key: string, entry: CacheEntry, valueJson: string): Promise<undefined> {
     if (this.#connecting) await this.#connecting;
     const redisKey = this.keyPrefix + key;
     const encoded = encodeEntry(entry, valueJson);
-    if (entry.expiresAt === null) await this.client.set(redisKey, encoded);
-    else await this.client.set(redisKey, encoded, 'PX', Math.max(1, Math.ceil(entry.expiresAt - Date.now())));
+    const until = retainedUntil(entry);
+    if (until === null) await this.client.set(redisKey, encoded);
+    else await this.client.set(redisKey, encoded, 'PX', Math.max(1, Math.ceil(until - Date.now())));
     return undefined;
   }
 
@@ -212,10 +224,10 @@ export class RedisBackend extends BackendBase<'async'> {
     return (await this.client.unlink(this.keyPrefix + key)) > 0;
   }
 
-  /** EXISTS; Redis drops expired keys itself. */
+  /** GET and the entry's expiry: a key past its TTL may still be kept for stale-if-error (Redis drops it at its staleUntil). */
   protected override async contains(key: string): Promise<boolean> {
-    if (this.#connecting) await this.#connecting;
-    return (await this.client.exists(this.keyPrefix + key)) > 0;
+    const entry = await this.read(key);
+    return entry !== undefined && (entry.expiresAt === null || entry.expiresAt > Date.now());
   }
 
   /**
@@ -262,7 +274,9 @@ export class RedisBackend extends BackendBase<'async'> {
   protected async measure(scope: string | undefined): Promise<BackendStats> {
     if (this.#connecting) await this.#connecting;
     const prefix = this.keyPrefix + (scope ?? '');
+    const now = Date.now();
     let entries = 0;
+    let stale = 0;
     let bytes = 0;
     let foreignKeys = 0;
     let oldest: number | null = null;
@@ -275,8 +289,12 @@ export class RedisBackend extends BackendBase<'async'> {
         );
         foreignKeys += found.foreign;
         for (const entry of found.entries) {
-          entries++;
           bytes += entry.bytes;
+          if (expiredByHead(entry.head, now)) {
+            stale++;
+            continue;
+          }
+          entries++;
           const createdAt = createdAtOf(entry.head);
           if (createdAt === undefined) continue;
           if (oldest === null || createdAt < oldest) oldest = createdAt;
@@ -287,7 +305,7 @@ export class RedisBackend extends BackendBase<'async'> {
       throw this.#wrap('stats', error);
     }
     this.#warnForeign(foreignKeys, prefix, 'stats');
-    return { entries, bytes, oldestCreatedAt: oldest, newestCreatedAt: newest, foreignKeys };
+    return { entries, stale, bytes, oldestCreatedAt: oldest, newestCreatedAt: newest, foreignKeys };
   }
 
   /**

@@ -59,7 +59,7 @@ export async function scanPrefix(client: RedisClient, prefix: string, onBatch: (
   throw new ScanFailure(failures, nodes.length);
 }
 
-/** A cache entry found by a scan: its key, its size in bytes and its first 32 bytes. */
+/** A cache entry found by a scan: its key, its size in bytes and its first 64 bytes (tag, createdAt and expiresAt). */
 export interface FoundEntry {
   key: string;
   bytes: number;
@@ -77,7 +77,7 @@ export async function inspectKeys(node: Redis, keys: string[]): Promise<{ entrie
   let foreign = 0;
   if (keys.length === 0) return { entries, foreign };
   const pipeline = node.pipeline();
-  for (const key of keys) pipeline.strlen(key).getrange(key, 0, 31);
+  for (const key of keys) pipeline.strlen(key).getrange(key, 0, 63);
   const results = (await pipeline.exec()) ?? [];
   for (let i = 0; i < keys.length; i++) {
     const [lengthError, length] = results[2 * i] ?? [];

@@ -26,6 +26,7 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
     shared: true,
     lists: true,
     leases: true,
+    staleIfError: true,
   });
   runConformanceSuite('redis standalone, batchReads off', {
     createBackend: ({ namespace }) => new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`unbatched:${namespace}`), batchReads: false }),
@@ -33,6 +34,7 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
     shared: true,
     lists: true,
     leases: true,
+    staleIfError: true,
   });
   runConformanceSuite('redis standalone, a supplied ioredis client', {
     createBackend: ({ namespace }) =>
@@ -44,17 +46,20 @@ describe.skipIf(!redisAvailable)('RedisBackend', () => {
     shared: true,
     lists: true,
     leases: true,
+    staleIfError: true,
   });
   runConformanceSuite('redis cluster', {
     createBackend: ({ namespace }) => new RedisBackend({ clusterNodes: cluster.nodes, keyPrefix: namespacePrefix(namespace) }),
     shared: true,
     lists: true,
     leases: true,
+    staleIfError: true,
   });
   runConformanceSuite('tiered memory + redis', {
     createBackend: ({ namespace }) =>
       createTieredCache([new MemoryBackend(), new RedisBackend({ url: server.url, keyPrefix: namespacePrefix(`tiered:${namespace}`) })]),
     leases: true,
+    staleIfError: true,
   });
   describeCacheOptions('createRedisCache', (options) => createRedisCache({ url: server.url, keyPrefix: uniquePrefix('options'), ...options }));
 });

@@ -76,7 +76,7 @@ describe.skipIf(!redisAvailable)('shared counters', () => {
       await waitFor(async () => (await b.getStats()).shared?.hits === 2);
       const { shared, metrics } = await b.getStats();
       expect(metrics.hits).toBe(0);
-      expect(shared).toEqual({ hits: 2, misses: 1, sets: 1, errors: 0, evictions: 0, savedDurationNs: 2_000_000, savedTokens: 14, byModel: {} });
+      expect(shared).toEqual({ hits: 2, misses: 1, sets: 1, errors: 0, evictions: 0, savedDurationNs: 2_000_000, savedTokens: 14, stale: 0, byModel: {} });
       await b.get('k');
       await b.get('missing');
       await waitFor(async () => (await a.getStats()).shared?.hits === 3);

@@ -17,6 +17,7 @@ export function countersOf(delta: CounterDelta): SharedCounters {
     evictions: delta.evictions,
     savedDurationNs: delta.saved_duration_ns,
     savedTokens: delta.saved_tokens,
+    stale: delta.stale,
   };
 }
 
@@ -66,6 +67,7 @@ export class CounterBuffer {
       evictions: 0,
       saved_duration_ns: delta.savedDurationNs ?? 0,
       saved_tokens: delta.savedTokens ?? 0,
+      stale: delta.stale ?? 0,
     };
     if (COUNTER_COLUMNS.every((column) => params[column] === 0)) return;
     if (model !== undefined && (params.hits !== 0 || params.misses !== 0)) {

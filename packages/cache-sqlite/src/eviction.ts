@@ -17,7 +17,7 @@ const fits = (usage: Usage | undefined, bounds: Bounds): boolean =>
   usage === undefined || (usage.entry_count <= bounds.maxEntries && usage.byte_count <= bounds.maxBytes);
 
 /**
- * Runs inside set's write transaction: drops expired rows of the namespace, then its least recently
+ * Runs inside set's write transaction: drops expired rows of the namespace (past their stale window too), then its least recently
  * used ones (never keptKey, the entry just written), until it fits its bounds; counts the evictions
  * in the file. Returns the evicted keys. O(1) when the namespace fits (the `usage` row is kept by
  * triggers).
@@ -25,7 +25,7 @@ const fits = (usage: Usage | undefined, bounds: Bounds): boolean =>
 export function evictOverflow(s: Statements, ns: string, bounds: Bounds, keptKey: string): string[] {
   let usage = s.usage.get(ns) as Usage | undefined;
   if (fits(usage, bounds)) return [];
-  if (s.purgeExpired.run(ns, Date.now()).changes > 0) {
+  if (s.purgeExpired.run({ ns, now: Date.now() }).changes > 0) {
     usage = s.usage.get(ns) as Usage;
     if (fits(usage, bounds)) return [];
   }
@@ -42,7 +42,7 @@ export function evictOverflow(s: Statements, ns: string, bounds: Bounds, keptKey
   }
   for (const victim of victims) s.deleteKey.run(ns, victim);
   if (victims.length > 0) {
-    s.addCounters.run({ ns, hits: 0, misses: 0, sets: 0, errors: 0, evictions: victims.length, saved_duration_ns: 0, saved_tokens: 0 });
+    s.addCounters.run({ ns, hits: 0, misses: 0, sets: 0, errors: 0, evictions: victims.length, saved_duration_ns: 0, saved_tokens: 0, stale: 0 });
   }
   return victims;
 }

@@ -60,6 +60,19 @@ CREATE TABLE IF NOT EXISTS counters (
 `;
 
 /**
+ * Version 2 (stale-if-error): `entries.stale_until` (ms since the epoch, null = not kept past
+ * expires_at; always >= expires_at when set) keeps a row past its expiry, and `counters.stale`
+ * counts stale answers. A row is live while `expires_at` is null or in the future, and stays in the
+ * file until `coalesce(stale_until, expires_at)`.
+ */
+function migrateTo2(db: Database.Database): void {
+  db.exec(`
+ALTER TABLE entries ADD COLUMN stale_until INTEGER;
+ALTER TABLE counters ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+`);
+}
+
+/**
  * Version 3: `leases` holds the cross-process single-flight lease of each (namespace, key) being
  * computed: the holder's random token and when the lease lapses (ms since the epoch). Rows are
  * few and short-lived (released after the write), never entries.
@@ -110,12 +123,7 @@ CREATE TABLE IF NOT EXISTS model_counters (
  * Upgrades from version i + 1 to i + 2 (index 0 upgrades 1 to 2). A fresh file gets version 1's
  * tables and then every migration, so it ends with the same layout as an upgraded one.
  */
-const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
-  // version 2: reserved (stale-if-error branch)
-  () => {},
-  (db) => db.exec(LEASES_V3),
-  migrateTo4,
-];
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [migrateTo2, (db) => db.exec(LEASES_V3), migrateTo4];
 
 const readPragma = (db: Database.Database, name: string): number => Number(db.pragma(name, { simple: true }));
 

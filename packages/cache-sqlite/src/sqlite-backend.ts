@@ -49,12 +49,16 @@ export interface SqliteCounters extends SharedCounters {
   savedTokens: number;
   /** Hits, misses and savings by model, by every process on the file. */
   byModel: Record<string, ModelCounters>;
+  /** Stale answers served (stale-if-error), by every process on the file. */
+  stale: number;
 }
 
 /** Stats of one namespace; every field is known for SQLite. */
 export interface SqliteBackendStats extends BackendStats {
-  /** Unexpired entries stored. */
+  /** Unexpired entries stored (not those kept past their TTL for stale-if-error). */
   entries: number;
+  /** Entries past their TTL kept only for stale-if-error (their bytes are in bytes). */
+  stale: number;
   /** Bytes of the stored (encoded) entries. */
   bytes: number;
   /** Evictions counted in the file (every process, since the last resetCounters()). */
@@ -65,7 +69,14 @@ export interface SqliteBackendStats extends BackendStats {
   newestCreatedAt: number | null;
 }
 
-const SQLITE_CAPABILITIES: BackendCapabilities = Object.freeze({ evicts: true, persistent: true, shared: true, network: false, lists: true });
+const SQLITE_CAPABILITIES: BackendCapabilities = Object.freeze({
+  evicts: true,
+  persistent: true,
+  shared: true,
+  network: false,
+  lists: true,
+  staleIfError: true,
+});
 
 const modelCountersOf = (row: ModelCounterDelta): ModelCounters => ({
   hits: row.hits,
@@ -187,6 +198,7 @@ export class SqliteBackend extends BackendBase<'sync'> {
           value: encoded,
           createdAt: entry.createdAt,
           expiresAt: entry.expiresAt,
+          staleUntil: typeof entry.staleUntil === 'number' && entry.expiresAt !== null && entry.staleUntil > entry.expiresAt ? entry.staleUntil : null,
           lastAccess: entry.lastAccess,
           accessCount: entry.accessCount,
           size,
@@ -200,15 +212,16 @@ export class SqliteBackend extends BackendBase<'sync'> {
 
     this.#clearScope = db
       .transaction((keyPrefix: string | undefined): number => {
-        s.purgeExpired.run(ns, Date.now());
+        s.purgeExpired.run({ ns, now: Date.now() });
         return keyPrefix === undefined ? s.deleteNamespace.run(ns).changes : s.deletePrefix.run({ ns, ...prefixRange(keyPrefix) }).changes;
       })
       .immediate.bind(null);
 
     this.#collectStats = db
       .transaction((keyPrefix: string | undefined): SqliteBackendStats => {
-        s.purgeExpired.run(ns, Date.now());
-        const row = (keyPrefix === undefined ? s.aggregate.get(ns) : s.aggregatePrefix.get({ ns, ...prefixRange(keyPrefix) })) as AggregateRow;
+        const now = Date.now();
+        s.purgeExpired.run({ ns, now });
+        const row = (keyPrefix === undefined ? s.aggregate.get({ ns, now }) : s.aggregatePrefix.get({ ns, now, ...prefixRange(keyPrefix) })) as AggregateRow;
         // Self-healing: the trigger-kept usage row always matches the table after a whole-namespace stats().
         if (keyPrefix === undefined) s.repairUsage.run(ns, row.entries, row.bytes);
         return this.#statsOf(row);
@@ -299,6 +312,7 @@ export class SqliteBackend extends BackendBase<'sync'> {
       evictions: sum('evictions'),
       savedDurationNs: sum('saved_duration_ns'),
       savedTokens: sum('saved_tokens'),
+      stale: sum('stale'),
     };
   }
 
@@ -323,9 +337,12 @@ export class SqliteBackend extends BackendBase<'sync'> {
     const s = this.#statements;
     const row = this.#run('get', () => s.select.get(this.namespace, key) as EntryRow | undefined);
     if (row === undefined) return undefined;
-    // Checked here, before decoding, so an expired row costs no parse (and is removed best-effort).
+    // Checked here, before decoding, so an expired row costs no parse (and is removed best-effort,
+    // unless it is kept for stale-if-error).
     if (row.expires_at !== null && row.expires_at <= now) {
-      this.#bestEffort('delete expired', key, () => s.deleteIfExpired.run(this.namespace, key, now));
+      if (row.stale_until === null || row.stale_until <= now) {
+        this.#bestEffort('delete expired', key, () => s.deleteIfExpired.run({ ns: this.namespace, key, now }));
+      }
       return undefined;
     }
     let entry: CacheEntry;
@@ -340,6 +357,12 @@ export class SqliteBackend extends BackendBase<'sync'> {
     entry.accessCount = row.access_count + 1;
     entry.lastAccess = now;
     return entry;
+  }
+
+  /** stale-if-error: the row even past expires_at (BackendBase filters by staleUntil); not counted as an access. */
+  protected override readStale(key: string): CacheEntry | undefined {
+    const row = this.#run('getStale', () => this.#statements.select.get(this.namespace, key) as EntryRow | undefined);
+    return row === undefined ? undefined : decodeEntry(row.value);
   }
 
   /** UPSERT, then eviction of the least recently used entries beyond the bounds; an entry larger than maxBytes is refused (and the old value removed). */
@@ -465,9 +488,17 @@ export class SqliteBackend extends BackendBase<'sync'> {
     }
   }
 
+  // Live entries only: rows kept past their TTL for stale-if-error are `stale` (their bytes count).
   #statsOf(row: AggregateRow): SqliteBackendStats {
     const counters = this.#statements.readCounters.get(this.namespace) as CounterRow | undefined;
-    return { entries: row.entries, bytes: row.bytes, evictions: counters?.evictions ?? 0, oldestCreatedAt: row.oldest, newestCreatedAt: row.newest };
+    return {
+      entries: row.entries - row.stale,
+      stale: row.stale,
+      bytes: row.bytes,
+      evictions: counters?.evictions ?? 0,
+      oldestCreatedAt: row.oldest,
+      newestCreatedAt: row.newest,
+    };
   }
 
   /** Tells the onEviction listeners (after the transaction committed); a throwing listener is logged. */

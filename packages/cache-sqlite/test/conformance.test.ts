@@ -14,6 +14,7 @@ runConformanceSuite('sqlite', {
   createBoundedBackend: ({ namespace, maxEntries }) => new SqliteBackend({ path, namespace, maxEntries }),
   shared: true,
   leases: true,
+  staleIfError: true,
 });
 
 let caches = 0;

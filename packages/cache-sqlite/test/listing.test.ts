@@ -48,7 +48,7 @@ describe('sqlite listing', () => {
     // Turn the file back into the version 1 layout.
     const raw = new Database(path);
     raw.exec(
-      'ALTER TABLE entries DROP COLUMN endpoint; ALTER TABLE entries DROP COLUMN model; ALTER TABLE entries DROP COLUMN value_bytes; DROP TABLE model_counters',
+      'ALTER TABLE entries DROP COLUMN endpoint; ALTER TABLE entries DROP COLUMN model; ALTER TABLE entries DROP COLUMN value_bytes; DROP TABLE model_counters; DROP TABLE leases; ALTER TABLE entries DROP COLUMN stale_until; ALTER TABLE counters DROP COLUMN stale',
     );
     raw.pragma('user_version = 1');
     raw.close();

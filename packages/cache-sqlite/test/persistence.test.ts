@@ -33,6 +33,7 @@ describe('persistence', () => {
       savedDurationNs: 5e9,
       savedTokens: 40,
       byModel: {},
+      stale: 0,
     });
     expect(second.stats()).toMatchObject({ entries: 2, evictions: 0, oldestCreatedAt: entry.createdAt });
     second.resetCounters();

@@ -1,15 +1,19 @@
 /** How one response was answered. */
-export type CacheInfoStatus = 'hit' | 'miss' | 'coalesced' | 'refresh' | 'bypass';
+export type CacheInfoStatus = 'hit' | 'miss' | 'coalesced' | 'refresh' | 'bypass' | 'stale';
 
 /** What cacheInfo() tells about a response or a stream. */
 export interface CacheInfo {
-  /** hit: from the cache; miss: from the model, stored; coalesced: shared an identical in-flight call; refresh: forced; bypass: cache not used. */
+  /**
+   * hit: from the cache; miss: from the model, stored; coalesced: shared an identical in-flight call;
+   * refresh: forced; bypass: cache not used; stale: the model failed (unreachable, 5xx, timeout) and an
+   * expired answer within its stale-if-error window was served instead.
+   */
   status: CacheInfoStatus;
   /** The cache key ('' when the cache was bypassed). */
   key: string;
   /** hit only: another process computed the answer while this call waited on its lease (cross-process single flight); counted as coalescedRemote, not as a hit. */
   remote?: boolean;
-  /** Age of the entry in ms (hits only). */
+  /** Age of the entry in ms (hits and stale answers). */
   ageMs?: number;
   /** Ollama time the hit saved, in ns (the stored total_duration; hits only). */
   savedDurationNs?: number;

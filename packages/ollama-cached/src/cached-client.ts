@@ -108,6 +108,8 @@ export class CachedOllamaClient extends DelegatingOllama {
       ...(resolved === undefined ? {} : { cache: resolved.cache }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(inner instanceof OllamaClient ? { idleTimeoutMs: inner.timeoutMs } : {}),
+      ...(enabled && options.bindModelDigest !== undefined ? { bindModelDigest: options.bindModelDigest } : {}),
+      ...(options.modelDigestTtl === undefined ? {} : { modelDigestTtl: options.modelDigestTtl }),
     });
   }
 

@@ -116,3 +116,14 @@ export function toOllamaError(error: unknown, host: string, inStream = false): u
   if (isFetchFailure(error)) return new OllamaUnreachableError(host, { cause: error });
   return error;
 }
+
+/**
+ * Whether a failed call is an outage of the model (stale-if-error may answer it): Ollama could not
+ * be reached, did not answer in time, answered 5xx, or broke off its answer. A 4xx (a bad request,
+ * an unknown model) is the caller's to see.
+ */
+export function isOllamaOutage(error: unknown): boolean {
+  if (!TinyLLMError.isInstance(error)) return false;
+  if (error.code === 'TINYLLM_OLLAMA_HTTP') return (error as OllamaHttpError).status_code >= 500;
+  return error.code === 'TINYLLM_OLLAMA_UNREACHABLE' || error.code === 'TINYLLM_OLLAMA_TIMEOUT' || error.code === 'TINYLLM_OLLAMA_STREAM';
+}

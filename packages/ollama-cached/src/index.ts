@@ -15,6 +15,7 @@ export type { CachedEndpoint } from './engine/profile.js';
 export type { StoredResponse, StreamTrack } from './engine/stored-response.js';
 export {
   isAbortError,
+  isOllamaOutage,
   type OllamaCachedErrorCode,
   OllamaHttpError,
   OllamaStreamError,

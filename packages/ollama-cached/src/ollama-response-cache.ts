@@ -11,6 +11,8 @@ export type OllamaResponseCache = ResponseCache<StoredResponse>;
 export interface OllamaCacheSettings {
   /** TTL in seconds of entries written without cacheTtl; null = no expiry. @default 3600 */
   defaultTtl?: number | null;
+  /** Seconds an answer is kept past its TTL for stale-if-error; 0 = off. @default 0 */
+  staleIfErrorTtl?: number;
   /** Tenant/app written into every key. @default none */
   namespace?: string;
   /** pino-compatible logger. @default silent */
@@ -70,6 +72,7 @@ export function ollamaResponseCache(backend: CacheBackend, settings: OllamaCache
       savingsOf,
       validate: isStoredResponse,
       ...(settings.defaultTtl === undefined ? {} : { defaultTtl: settings.defaultTtl }),
+      ...(settings.staleIfErrorTtl === undefined ? {} : { staleIfErrorTtl: settings.staleIfErrorTtl }),
       ...(settings.namespace === undefined ? {} : { namespace: settings.namespace }),
       ...(settings.logger === undefined ? {} : { logger: settings.logger }),
       ...(settings.cacheTimeoutMs === undefined ? {} : { timeoutMs: settings.cacheTimeoutMs }),

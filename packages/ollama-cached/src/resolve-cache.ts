@@ -13,6 +13,12 @@ export interface CacheSettings {
   maxBytes?: number;
   /** TTL in seconds of entries written without cacheTtl; null = no expiry. @default 3600 */
   defaultTtl?: number | null;
+  /** Seconds an answer is kept past its TTL, served only when Ollama fails (unreachable, 5xx, timeout): stale-if-error; 0 = off. @default 0 */
+  staleIfErrorTtl?: number;
+  /** Bind keys to the model's digest from Ollama's /api/tags, so a re-pulled or re-created model never serves the old model's answers. @default false */
+  bindModelDigest?: boolean;
+  /** With bindModelDigest: how long a lookup of /api/tags is trusted, in seconds. @default 10 */
+  modelDigestTtl?: number;
   /** Tenant or app written into every key (SQLite: also scopes its rows). @default none */
   namespace?: string;
   /** pino-compatible logger for the cache. @default silent */

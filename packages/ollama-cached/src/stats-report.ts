@@ -10,6 +10,8 @@ export interface CacheStatsReport {
   exists: boolean;
   /** Unexpired entries. */
   entries: number;
+  /** Entries past their TTL kept for stale-if-error (0 where the store does not tell). */
+  staleEntries: number;
   /** Bytes of the stored entries (null when the store does not know). */
   bytes: number | null;
   /** Lookups answered from the cache (every process's, for stores that keep counters). */
@@ -24,6 +26,8 @@ export interface CacheStatsReport {
   evictions: number;
   /** Cache operations that failed (each fell through to the model). */
   errors: number;
+  /** Expired answers served because the model failed (stale-if-error); counted with the misses, never as hits. */
+  stale: number;
   /** Creation time of the oldest entry (ISO 8601), null when empty or unknown. */
   oldestCreatedAt: string | null;
   /** Creation time of the newest entry (ISO 8601), null when empty or unknown. */
@@ -92,6 +96,7 @@ export function buildCacheStatsReport(source: CacheStatsSource): CacheStatsRepor
     location: source.location,
     exists,
     entries: stats?.entries ?? 0,
+    staleEntries: stats?.stale ?? 0,
     bytes: stats?.bytes ?? (exists ? null : 0),
     hits,
     misses,
@@ -99,6 +104,7 @@ export function buildCacheStatsReport(source: CacheStatsSource): CacheStatsRepor
     sets: counters?.sets ?? 0,
     evictions: stats?.evictions ?? counters?.evictions ?? 0,
     errors: counters?.errors ?? 0,
+    stale: counters?.stale ?? 0,
     oldestCreatedAt: iso(stats?.oldestCreatedAt),
     newestCreatedAt: iso(stats?.newestCreatedAt),
     savedMs: Math.round((counters?.savedDurationNs ?? 0) / 1e6),

@@ -19,10 +19,14 @@ export interface CachedClientCacheStats {
   coalescedRemote: number;
   /** Entries the backend evicted. */
   evictions: number;
+  /** Expired answers served because Ollama failed (stale-if-error); never counted as hits. */
+  stale: number;
   /** hits + misses. */
   totalRequests: number;
-  /** Entries in the store, when the backend answered. */
+  /** Entries in the store, when the backend answered (not those kept past their TTL only for stale-if-error). */
   entries?: number;
+  /** Entries past their TTL kept for stale-if-error, where the backend tells them apart. */
+  staleEntries?: number;
   /** Bytes in the store, where the backend knows. */
   bytes?: number;
 }
@@ -62,11 +66,13 @@ export function buildStats(cacheStats: CacheStats | undefined, counters: CachedC
     coalesced: m?.coalesced ?? 0,
     coalescedRemote: m?.coalescedRemote ?? 0,
     evictions: m?.evictions ?? 0,
+    stale: m?.stale ?? 0,
     totalRequests: m?.totalRequests ?? 0,
   };
   const backend = cacheStats?.backend;
   if (backend) {
     cache.entries = backend.entries;
+    if (backend.stale !== undefined) cache.staleEntries = backend.stale;
     if (backend.bytes !== undefined) cache.bytes = backend.bytes;
     if (backend.evictions !== undefined && backend.evictions > cache.evictions) cache.evictions = backend.evictions;
   }

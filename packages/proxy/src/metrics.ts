@@ -235,6 +235,12 @@ export function createProxyMetrics(options: ProxyMetricsOptions): ProxyMetrics {
     );
     scrapedCounter(
       registry,
+      'tinyllm_cache_stale_total',
+      'Expired answers served because Ollama failed (stale-if-error); never counted as hits.',
+      m((s) => s.metrics.stale),
+    );
+    scrapedCounter(
+      registry,
       'tinyllm_cache_saved_seconds_total',
       'Ollama time that hits saved, in seconds.',
       m((s) => s.metrics.savedDurationNs / 1e9),

@@ -209,15 +209,16 @@ export interface NamespaceStatsReport {
   /** Creation time of the newest entry (ISO 8601), null when empty or unknown. */
   newestCreatedAt: string | null;
   /** The tenant's requests answered by this proxy process (when the namespace belongs to a tenant of the keys). */
-  tenant?: { name: string; requests: number; hits: number; misses: number; coalesced: number; bypassed: number; hitRate: number };
+  tenant?: { name: string; requests: number; hits: number; misses: number; coalesced: number; stale: number; bypassed: number; hitRate: number };
 }
 
 const iso = (ms: number | null | undefined): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
 function tenantFigures(counters: ProxyCounters, tenant: string): NonNullable<NamespaceStatsReport['tenant']> {
   const of = (label: (typeof CACHE_LABELS)[number]): number => counters.tenantRequestsOf(tenant, label);
-  const hits = of('hit') + of('stale');
-  const misses = of('miss') + of('coalesced');
+  // A stale answer is never a hit: it came after a miss that Ollama failed.
+  const hits = of('hit');
+  const misses = of('miss') + of('coalesced') + of('stale');
   const requests = CACHE_LABELS.reduce((sum, label) => sum + of(label), 0);
   return {
     name: tenant,
@@ -225,6 +226,7 @@ function tenantFigures(counters: ProxyCounters, tenant: string): NonNullable<Nam
     hits,
     misses,
     coalesced: of('coalesced'),
+    stale: of('stale'),
     bypassed: of('bypass'),
     hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
   };
@@ -267,6 +269,7 @@ async function stats(exchange: OpsExchange, context: OpsContext): Promise<void> 
     savedDurationNs: metrics.savedDurationNs,
     savedTokens: metrics.savedTokens,
     byModel: metrics.byModel,
+    stale: metrics.stale,
   };
   const report = buildCacheStatsReport({ backend: cache.backend.name, location: context.cacheLocation, exists: true, stats: backend, counters });
   sendJson(res, 200, JSON.stringify(report));

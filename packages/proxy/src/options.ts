@@ -63,6 +63,10 @@ export interface ProxyHandlerOptions {
   maxUpstreamQueue?: number;
   /** Show the prompt (its first 200 characters) of recent requests on the dashboard (/tinyllm/activity). Default false: prompts are never kept. */
   dashboardPrompts?: boolean;
+  /** Bind cache keys to the model's digest from Ollama's /api/tags: a re-pulled or re-created model never serves the old model's answers. Default false. */
+  bindModelDigest?: boolean;
+  /** With bindModelDigest: how long a lookup of /api/tags is trusted, in seconds. Default 10. */
+  modelDigestTtl?: number;
 }
 
 /** Options of startProxy (a ready node:http server): the handler's plus where to listen and how to time out. */
@@ -102,6 +106,8 @@ export interface ResolvedHandlerOptions {
   dashboardPrompts: boolean;
   maxUpstreamGenerations: number;
   maxUpstreamQueue: number;
+  bindModelDigest: boolean;
+  modelDigestTtl: number | undefined;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -167,6 +173,13 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions): ResolvedHan
   if (options.forwardAuthorization !== undefined && typeof options.forwardAuthorization !== 'boolean') {
     throw new InvalidOptionError('forwardAuthorization', options.forwardAuthorization, 'true or false');
   }
+  if (options.bindModelDigest !== undefined && typeof options.bindModelDigest !== 'boolean') {
+    throw new InvalidOptionError('bindModelDigest', options.bindModelDigest, 'true or false');
+  }
+  const digestTtl = options.modelDigestTtl;
+  if (digestTtl !== undefined && (typeof digestTtl !== 'number' || !Number.isFinite(digestTtl) || digestTtl <= 0 || digestTtl > 86_400)) {
+    throw new InvalidOptionError('modelDigestTtl', digestTtl, 'a number of seconds > 0 and at most 86400');
+  }
   if (options.opsAccess !== undefined && (typeof options.opsAccess !== 'object' || options.opsAccess === null)) {
     throw new InvalidOptionError('opsAccess', options.opsAccess, 'an object of operation: "public" | "user" | "admin"');
   }
@@ -200,5 +213,7 @@ export function resolveHandlerOptions(options: ProxyHandlerOptions): ResolvedHan
       0,
       1_000_000,
     ),
+    bindModelDigest: options.bindModelDigest === true,
+    modelDigestTtl: digestTtl,
   };
 }

@@ -11,9 +11,8 @@ import { ProxyCounters } from './counters.js';
 import { UpstreamGate } from './gate.js';
 import { type CachedRouteHandler, ProxyHandler, passThroughCachedRoute } from './handler.js';
 import type { KeysConfig } from './keys.js';
-import type { ProxyLogger } from './logger.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
-import { checkMs, PROXY_DEFAULTS, type ProxyHandlerOptions, type ProxyServerOptions, resolveHandlerOptions } from './options.js';
+import { checkMs, PROXY_DEFAULTS, type ProxyHandlerOptions, type ProxyServerOptions, type ResolvedHandlerOptions, resolveHandlerOptions } from './options.js';
 import { createOriginPolicy, ollamaDefaultOrigins } from './origin.js';
 import { Upstream } from './upstream.js';
 
@@ -46,11 +45,19 @@ export interface TinyllmProxyHandler {
 }
 
 // The cache engine behind the cached routes: the same engine as CachedOllamaClient's, over HTTP.
-function engineRoutes(cache: ProxyCache, upstream: Upstream, logger: ProxyLogger): CachedRouteHandler {
+function engineRoutes(cache: ProxyCache, upstream: Upstream, resolved: ResolvedHandlerOptions): CachedRouteHandler {
   if (typeof (cache as Partial<OllamaResponseCache>).resolve !== 'function') {
     throw new InvalidOptionError('cache', cache, 'a ResponseCache (e.g. ollamaResponseCache(backend) from @tinyllm/ollama-cached)');
   }
-  return createCachedRoutes(new CacheEngine({ upstream: new ProxyEngineUpstream(upstream), cache: cache as OllamaResponseCache, logger }));
+  return createCachedRoutes(
+    new CacheEngine({
+      upstream: new ProxyEngineUpstream(upstream),
+      cache: cache as OllamaResponseCache,
+      logger: resolved.logger,
+      ...(resolved.bindModelDigest ? { bindModelDigest: true } : {}),
+      ...(resolved.modelDigestTtl === undefined ? {} : { modelDigestTtl: resolved.modelDigestTtl }),
+    }),
+  );
 }
 
 /** Builds the proxy's request handler (no server): mount `handle` on any node:http server. */
@@ -77,7 +84,7 @@ export function createProxyHandler(options: ProxyHandlerOptions = {}): TinyllmPr
     gate,
   });
   const cachedRoutes: CachedRouteHandler =
-    resolved.cachedRoutes ?? (resolved.cache === undefined ? passThroughCachedRoute : engineRoutes(resolved.cache, upstream, resolved.logger));
+    resolved.cachedRoutes ?? (resolved.cache === undefined ? passThroughCachedRoute : engineRoutes(resolved.cache, upstream, resolved));
   const handler = new ProxyHandler({
     upstream,
     counters,

@@ -5,6 +5,8 @@ import { recordingLogger } from './logger.js';
 export interface CacheUnderTest {
   /** TTL in seconds of entries set without one. */
   readonly defaultTtl: number | null;
+  /** Seconds entries are kept past their TTL for stale-if-error. */
+  readonly staleIfErrorTtl: number;
   /** Deadline of each backend call, in ms. */
   readonly timeoutMs: number;
   /** Deadline of clear() and getStats(), in ms. */
@@ -22,7 +24,7 @@ export interface CacheUnderTest {
   /** Reads a value. */
   get(key: string): Promise<unknown>;
   /** Reads an entry. */
-  getEntry(key: string): Promise<{ expiresAt: number | null } | undefined>;
+  getEntry(key: string): Promise<{ expiresAt: number | null; staleUntil?: number | null } | undefined>;
   /** This process's counters. */
   getMetrics(): { hits: number; misses: number; sets: number; errors: number; totalRequests: number; savedDurationNs: number; savedTokens: number };
   /** Closes the cache and its backend. */
@@ -32,6 +34,7 @@ export interface CacheUnderTest {
 /** The ResponseCache options the suite checks, one case each (cache-core's tests compare this list with its own). */
 export const CACHE_OPTIONS_COVERED = [
   'defaultTtl',
+  'staleIfErrorTtl',
   'enableMetrics',
   'timeoutMs',
   'bulkTimeoutMs',
@@ -71,6 +74,18 @@ export function describeCacheOptions(label: string, create: (options: Record<str
       const forever = await make({ defaultTtl: null });
       await forever.set('k', 'v');
       expect((await forever.getEntry('k'))?.expiresAt).toBeNull();
+    });
+
+    it('staleIfErrorTtl: entries are written with a stale window that many seconds past their expiry', async () => {
+      const cache = await make({ staleIfErrorTtl: 30, defaultTtl: 60 });
+      expect(cache.staleIfErrorTtl).toBe(30);
+      await cache.set('k', 'v');
+      const entry = await cache.getEntry('k');
+      expect(entry?.staleUntil).toBe((entry?.expiresAt ?? 0) + 30_000);
+      const off = await make({});
+      expect(off.staleIfErrorTtl).toBe(0);
+      await off.set('k', 'v');
+      expect((await off.getEntry('k'))?.staleUntil ?? null).toBeNull();
     });
 
     it('enableMetrics: false counts nothing', async () => {

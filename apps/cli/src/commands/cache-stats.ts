@@ -29,13 +29,17 @@ export function buildReport(
 /** The human-readable table of a report. */
 export function renderReport(report: CacheStatsReport, bold: (text: string) => string = (t) => t): string {
   const rows: Array<[string, string]> = [
-    ['entries', `${formatCount(report.entries)}${report.bytes === null ? '' : ` (${formatBytes(report.bytes)})`}`],
+    [
+      'entries',
+      `${formatCount(report.entries)}${report.bytes === null ? '' : ` (${formatBytes(report.bytes)})`}${report.staleEntries > 0 ? `, ${formatCount(report.staleEntries)} kept for stale-if-error` : ''}`,
+    ],
     ['hits', formatCount(report.hits)],
     ['misses', formatCount(report.misses)],
     ['hit rate', formatPercent(report.hitRate)],
     ['sets', formatCount(report.sets)],
     ['evictions', formatCount(report.evictions)],
     ['errors', formatCount(report.errors)],
+    ['stale', `${formatCount(report.stale)} expired answers served when the model failed`],
     ['oldest', report.oldestCreatedAt === null ? '-' : formatTimestamp(Date.parse(report.oldestCreatedAt))],
     ['newest', report.newestCreatedAt === null ? '-' : formatTimestamp(Date.parse(report.newestCreatedAt))],
     ['saved', `${formatDuration(report.savedMs)} of model time, ${formatCount(report.savedTokens)} tokens`],

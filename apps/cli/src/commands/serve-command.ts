@@ -3,7 +3,7 @@
  * command loads nothing heavy; the proxy itself is imported only when the command runs.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULTS, ENV, parseOllamaHost, parseTtl } from '../config.js';
+import { DEFAULTS, ENV, parseOllamaHost, parseStaleIfError, parseTtl } from '../config.js';
 import type { ExitCode } from '../errors.js';
 import type { CommandContext } from '../program.js';
 
@@ -138,6 +138,12 @@ export function registerServe(
       new Option('--upstream <url>', 'the Ollama server (default: $OLLAMA_HOST, else http://127.0.0.1:11434)').argParser(parseOllamaHost).env(ENV.ollamaHost),
     )
     .addOption(new Option('--cache-ttl <seconds>', `how long new answers stay cached (default: ${DEFAULTS.cacheTtl})`).argParser(parseTtl).env(ENV.cacheTtl))
+    .addOption(
+      new Option('--stale-if-error <seconds>', 'keep answers this long past their TTL, served (X-Cache: STALE) only when Ollama fails (default: 0, off)')
+        .argParser(parseStaleIfError)
+        .env(ENV.staleIfError),
+    )
+    .option('--bind-model-digest', "key answers by the model's digest (/api/tags): a re-pulled model never serves old answers")
     .addOption(
       new Option('--log-level <level>', 'lowest level logged (info: one line per request)')
         .choices(LEVELS)

@@ -67,6 +67,7 @@ export async function serveCommand(options: ServeOptions, context: CommandContex
   const store = await openStore(context.cache, options.cacheBackend);
   const cache = ollamaResponseCache(store.backend, {
     defaultTtl: context.cache.ttl,
+    staleIfErrorTtl: context.cache.staleIfErrorTtl,
     logger,
     crossProcessFlight: options.crossProcessFlight,
     leaseTtlMs: options.leaseTtlMs,
@@ -89,6 +90,7 @@ export async function serveCommand(options: ServeOptions, context: CommandContex
       ...(options.dashboardPrompts ? { dashboardPrompts: true } : {}),
       ...(options.maxGenerations === undefined ? {} : { maxUpstreamGenerations: options.maxGenerations }),
       ...(options.maxQueue === undefined ? {} : { maxUpstreamQueue: options.maxQueue }),
+      ...(context.cache.bindModelDigest ? { bindModelDigest: true } : {}),
     });
   } catch (error) {
     await cache.close().catch(() => {});

@@ -329,7 +329,54 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
     }),
   });
 
+  cases.push({
+    name: `declares capabilities.staleIfError ${options.staleIfError ? 'true (and getStale)' : 'false (or leaves it out)'}, as the suite was told`,
+    run: withBackends(async (make) => {
+      const b = await make();
+      const declares = b.capabilities.staleIfError === true && typeof b.getStale === 'function';
+      assert.equal(
+        declares,
+        options.staleIfError === true,
+        options.staleIfError
+          ? 'the suite was told staleIfError: true, the backend does not declare it (or has no getStale)'
+          : 'the backend declares staleIfError: pass { staleIfError: true } to run the stale cases',
+      );
+    }),
+  });
+
   if (options.leases) cases.push(...leaseCases(backend, withBackends, key));
+  if (options.staleIfError) {
+    cases.push({
+      name: 'stale-if-error: past its TTL an entry is never served by get or has, getStale returns it until staleUntil, then nothing',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const getStale = (k: string) => (b.getStale as (key: string) => ReturnType<CacheBackend['get']>).call(b, k);
+        const kept = key();
+        const plain = key();
+        const windowMs = ttlMs + 1000;
+        const entry = createEntry('kept for errors', { model: 'm:latest' });
+        entry.expiresAt = Date.now() + ttlMs;
+        entry.staleUntil = entry.expiresAt + windowMs;
+        await b.set(kept, entry);
+        const other = createEntry('no window');
+        other.expiresAt = entry.expiresAt;
+        await b.set(plain, other);
+        assert.equal((await getStale(kept))?.value, 'kept for errors', 'getStale also answers a fresh entry');
+        await sleep(ttlMs + 250);
+        assert.equal(await b.get(kept), undefined, 'an expired entry is never served by get, window or not');
+        assert.equal(await b.has(kept), false);
+        const stale = await getStale(kept);
+        assert.equal(stale?.value, 'kept for errors', 'getStale returns the expired entry within its window');
+        assert.equal(stale?.staleUntil, entry.staleUntil, 'staleUntil round trips');
+        assert.equal(stale?.expiresAt, entry.expiresAt);
+        assert.equal(await getStale(plain), undefined, 'an entry without a window is gone once expired');
+        assert.equal((await b.stats()).entries, 0, 'entries kept only for stale-if-error are not counted as entries');
+        await sleep(windowMs);
+        assert.equal(await getStale(kept), undefined, 'past staleUntil nothing is returned');
+        assert.equal(await getStale(key()), undefined);
+      }),
+    });
+  }
 
   if (options.createUnreachableBackend) {
     const createUnreachable = options.createUnreachableBackend;

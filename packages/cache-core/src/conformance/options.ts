@@ -32,6 +32,11 @@ export interface ConformanceOptions {
    * backend agrees, so a backend with leases cannot skip them by leaving this out. @default false
    */
   leases?: boolean;
+  /**
+   * The backend keeps entries for stale-if-error (capabilities.staleIfError, and getStale): registers
+   * the stale cases; a case checks that the capabilities agree. @default false
+   */
+  staleIfError?: boolean;
 }
 
 /** One case of the suite, runnable under any test framework. */

@@ -1,20 +1,23 @@
 import {
+  assertStaleTtl,
   type CacheLogger,
   type CacheResult,
   type CacheStats,
   type GetOrSetOptions,
   generateCacheKey,
+  InvalidOptionError,
   MissingPackageError,
   normalizeModelName,
   silentLogger,
   TinyLLMError,
 } from '@tinyllm/cache-core';
 import type { CacheInfo } from '../cache-info.js';
-import { isAbortError } from '../errors.js';
+import { isAbortError, isOllamaOutage } from '../errors.js';
 import { type OllamaResponseCache, validatesRecords } from '../ollama-response-cache.js';
 import { StreamIterator } from '../stream-iterator.js';
 import { Flight, FlightAbandonedError } from './flight.js';
 import type { JsonObject } from './json.js';
+import { ModelDigests } from './model-digests.js';
 import { type AnswerStamp, type CachedEndpoint, type EndpointProfile, newStamp } from './profile.js';
 import { profileOf } from './profiles.js';
 import { type ReplaySource, replayStream } from './replay.js';
@@ -33,6 +36,12 @@ export interface CallControls {
   maxAgeSeconds?: number;
   /** Answer only from the cache: a miss is answered with `kind: 'not-cached'`, the model is not asked. Default false. */
   onlyIfCached?: boolean;
+  /**
+   * stale-if-error for this call, in seconds: when the model fails, an answer expired at most this
+   * long ago may be served (status 'stale'), and the entry this call writes is kept at least this
+   * long past its TTL. 0 = no stale answer for this call. Default: the cache's staleIfErrorTtl.
+   */
+  staleIfErrorTtl?: number;
 }
 
 /** One question for the engine, as a front door planned it. */
@@ -98,6 +107,10 @@ export interface EngineCounters {
   bypassed: number;
   /** Calls answered without the cache because it failed (could not be opened, was closed meanwhile). */
   cacheFailures: number;
+  /** Calls answered with an expired entry because the model failed (stale-if-error). */
+  stale: number;
+  /** Calls that went to the model uncached because bindModelDigest knew no digest for their model. */
+  noDigest: number;
 }
 
 /** Options of CacheEngine. */
@@ -110,6 +123,10 @@ export interface CacheEngineOptions {
   logger?: CacheLogger;
   /** Longest silence between two chunks of a stream being recorded, in ms (OllamaTimeoutError). @default none */
   idleTimeoutMs?: number;
+  /** Bind keys to the model's digest from /api/tags (the upstream must offer tags()). @default false */
+  bindModelDigest?: boolean;
+  /** How long a lookup of the digests is trusted, in seconds. @default 10 */
+  modelDigestTtl?: number;
 }
 
 const MAX_JOIN_ATTEMPTS = 3;
@@ -130,10 +147,10 @@ function isCacheFailure(error: unknown): boolean {
 
 function infoOf(result: CacheResult<StoredResponse>, key: string, profile: EndpointProfile): CacheInfo {
   const info: CacheInfo = { status: result.status, key };
-  if (result.status === 'hit') {
-    if (result.remote) info.remote = true;
+  if (result.status === 'hit' || result.status === 'stale') {
+    if (result.status === 'hit' && result.remote) info.remote = true;
     if (result.entry) info.ageMs = Math.max(0, Date.now() - result.entry.createdAt);
-    const saved = profile.savings(result.value.response)?.durationNs;
+    const saved = result.status === 'hit' ? profile.savings(result.value.response)?.durationNs : undefined;
     if (saved !== undefined) info.savedDurationNs = saved;
   } else if (result.stored !== undefined) {
     info.stored = result.stored;
@@ -149,7 +166,9 @@ function infoOf(result: CacheResult<StoredResponse>, key: string, profile: Endpo
  */
 export class CacheEngine {
   /** What the engine counted. */
-  readonly counters: EngineCounters = { requests: 0, upstreamCalls: 0, upstreamErrors: 0, bypassed: 0, cacheFailures: 0 };
+  readonly counters: EngineCounters = { requests: 0, upstreamCalls: 0, upstreamErrors: 0, bypassed: 0, cacheFailures: 0, stale: 0, noDigest: 0 };
+  /** The model digests keys are bound to (bindModelDigest), else undefined. */
+  readonly modelDigests: ModelDigests | undefined;
   readonly #upstream: Upstream;
   readonly #logger: CacheLogger;
   readonly #idleTimeoutMs: number | undefined;
@@ -159,11 +178,14 @@ export class CacheEngine {
   #cacheLoading: Promise<OllamaResponseCache> | undefined;
   #cacheFailureLogged = false;
   #closing = false;
+  readonly #isOutage: (error: unknown) => boolean;
 
   constructor(options: CacheEngineOptions) {
     this.#upstream = options.upstream;
     this.#logger = options.logger ?? silentLogger;
     this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#isOutage = (error) => (this.#upstream.isOutage ? this.#upstream.isOutage(error) : isOllamaOutage(error));
+    this.modelDigests = this.#digestsFor(options);
     const source = options.cache;
     this.#enabled = source !== undefined;
     if (source instanceof Promise) {
@@ -175,6 +197,23 @@ export class CacheEngine {
     } else {
       this.#cache = source;
     }
+  }
+
+  #digestsFor(options: CacheEngineOptions): ModelDigests | undefined {
+    if (options.bindModelDigest === undefined || options.bindModelDigest === false) return undefined;
+    if (options.bindModelDigest !== true) throw new InvalidOptionError('bindModelDigest', options.bindModelDigest, 'a boolean');
+    const ttl = options.modelDigestTtl;
+    if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > 86_400)) {
+      throw new InvalidOptionError('modelDigestTtl', ttl, 'a number of seconds > 0 and at most 86400');
+    }
+    const upstream = this.#upstream;
+    const tags = upstream.tags;
+    if (tags === undefined) throw new InvalidOptionError('bindModelDigest', true, 'an upstream that can list models (/api/tags)');
+    return new ModelDigests({
+      fetchTags: (signal) => tags.call(upstream, signal),
+      ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
+      logger: this.#logger,
+    });
   }
 
   /** The cache once it is available (undefined while it loads, or when caching is off). */
@@ -193,11 +232,13 @@ export class CacheEngine {
     return this.#cache !== undefined ? Promise.resolve(this.#cache) : (this.#cacheLoading as Promise<OllamaResponseCache>);
   }
 
-  /** The key a call is stored under (the cache's namespace unless the call names one). */
-  keyOf(call: EngineCall, cache: OllamaResponseCache): string {
+  /** The key a call is stored under (the cache's namespace unless the call names one), bound to modelDigest when given. */
+  keyOf(call: EngineCall, cache: OllamaResponseCache, modelDigest?: string): string {
     const namespace = call.namespace ?? cache.namespace;
     // The request is exactly what the model receives (front doors lift the simple form first).
-    const options = namespace === undefined ? { endpoint: call.endpoint, exact: true } : { endpoint: call.endpoint, exact: true, namespace };
+    const options: Parameters<typeof generateCacheKey>[1] = { endpoint: call.endpoint, exact: true };
+    if (namespace !== undefined) options.namespace = namespace;
+    if (modelDigest !== undefined) options.modelDigest = modelDigest;
     return generateCacheKey(call.request as { model: string }, options);
   }
 
@@ -215,7 +256,18 @@ export class CacheEngine {
       if (MissingPackageError.isInstance(error)) throw error;
       return this.#cacheFailed(error, call, profile, 'open');
     }
-    const key = call.key ?? this.keyOf(call, cache);
+    let digest: string | undefined;
+    if (this.modelDigests !== undefined) {
+      // Bound to the weights: without a digest no key is right, so the model answers uncached.
+      const found = typeof call.request.model === 'string' ? this.modelDigests.digestOf(call.request.model) : undefined;
+      digest = found instanceof Promise ? await found : found;
+      if (digest === undefined) {
+        this.counters.noDigest++;
+        return this.#bypass(call, profile);
+      }
+    }
+    // A key the front door remembered was derived without the digest.
+    const key = digest !== undefined ? this.keyOf(call, cache, digest) : (call.key ?? this.keyOf(call, cache));
     for (let attempt = 1; ; attempt++) {
       try {
         if (call.controls?.onlyIfCached) return await this.#fromCacheOnly(cache, key, call, profile);
@@ -231,10 +283,18 @@ export class CacheEngine {
 
   // One literal of one shape on every call (a spread of the rules plus optional fields cost about
   // 1.5 us a hit: ResponseCache's reads of it went megamorphic). Undefined means the default.
-  #options(call: EngineCall, profile: EndpointProfile, cache: OllamaResponseCache, onJoin: (handle: unknown) => void): GetOrSetOptions<StoredResponse> {
+  #options(
+    call: EngineCall,
+    profile: EndpointProfile,
+    cache: OllamaResponseCache,
+    onJoin: (handle: unknown) => void,
+    staleIfError: (error: unknown) => boolean,
+  ): GetOrSetOptions<StoredResponse> {
     const controls = call.controls ?? NO_CALL_CONTROLS;
     const rules = rulesOf(profile, cache);
     const model = call.request.model;
+    const staleTtl = controls.staleIfErrorTtl;
+    if (staleTtl !== undefined) assertStaleTtl(staleTtl, 'staleIfErrorTtl');
     return {
       shouldStore: rules.shouldStore,
       validate: rules.validate,
@@ -242,6 +302,10 @@ export class CacheEngine {
       noStore: controls.noStore === true,
       ttl: controls.ttl,
       maxAgeSeconds: controls.maxAgeSeconds,
+      // stale-if-error: a request's own window (how stale it accepts, and at least how long the entry it writes is kept).
+      maxStaleSeconds: staleTtl,
+      staleIfErrorTtl: staleTtl === undefined ? undefined : Math.max(staleTtl, cache.staleIfErrorTtl),
+      staleIfError: staleTtl !== 0 && (staleTtl !== undefined || cache.staleIfErrorTtl > 0) ? staleIfError : undefined,
       // Normalised, so `llama3` and `llama3:latest` are one model in listings and per-model figures.
       model: typeof model === 'string' ? normalizeModelName(model) : undefined,
       endpoint: call.endpoint,
@@ -263,9 +327,15 @@ export class CacheEngine {
     let release: () => void = noop;
     // An abandoned flight is on its way out of the registry: waiting for it ends in
     // FlightAbandonedError, and run() asks again.
-    const options = this.#options(call, profile, cache, (handle) => {
-      if (handle instanceof Flight && !handle.abandoned) release = handle.hold();
-    });
+    const options = this.#options(
+      call,
+      profile,
+      cache,
+      (handle) => {
+        if (handle instanceof Flight && !handle.abandoned) release = handle.hold();
+      },
+      this.#isOutage,
+    );
     try {
       const resolving = cache.resolve(
         key,
@@ -278,6 +348,7 @@ export class CacheEngine {
         options,
       );
       const result = await untilAborted(resolving, call.signal);
+      this.#noteResult(result.status, call);
       const info = infoOf(result, key, profile);
       const origin = result.status === 'miss' || result.status === 'refresh' ? result.value.response : undefined;
       return wholeAnswer(call, profile, result.value.response, info, origin);
@@ -301,9 +372,17 @@ export class CacheEngine {
       release = handle.hold();
       found();
     };
-    const options = this.#options(call, profile, cache, (handle) => {
-      if (handle instanceof Flight && !handle.abandoned) follow(handle, false);
-    });
+    // Only before any of the answer reached a caller: a stream that broke off mid-way cannot be
+    // swapped for another answer.
+    const options = this.#options(
+      call,
+      profile,
+      cache,
+      (handle) => {
+        if (handle instanceof Flight && !handle.abandoned) follow(handle, false);
+      },
+      (error) => this.#isOutage(error) && flight?.started !== true,
+    );
     const resolving = cache.resolve(
       key,
       (control) => {
@@ -321,6 +400,7 @@ export class CacheEngine {
     });
     if (first !== undefined && flight === undefined) {
       // A hit, or a flight someone else started without a live handle: replay the stored answer.
+      this.#noteResult(first.status, call);
       const info = infoOf(first, key, profile);
       if (!profile.streams) return wholeAnswer(call, profile, first.value.response, info, undefined);
       return replayAnswer(profile, first.value, call.model, info);
@@ -330,8 +410,15 @@ export class CacheEngine {
       await untilAborted(live.opened, call.signal);
     } catch (error) {
       release();
-      throw error;
+      // The model failed before answering: stale-if-error may have an expired answer for it.
+      const stale = isAbortError(error) ? undefined : await untilAborted(resolving, call.signal).catch(() => undefined);
+      if (stale?.status !== 'stale') throw error;
+      this.#noteResult('stale', call);
+      const info = infoOf(stale, key, profile);
+      if (!profile.streams) return wholeAnswer(call, profile, stale.value.response, info, undefined);
+      return { kind: 'stream', chunks: replayStream(profile, stale.value, call.model), info };
     }
+    if (led) this.#noteResult(call.controls?.forceRefresh ? 'refresh' : 'miss', call);
     const status = led ? (call.controls?.forceRefresh ? 'refresh' : 'miss') : 'coalesced';
     const info: CacheInfo = {
       status,
@@ -354,6 +441,15 @@ export class CacheEngine {
     };
     const chunks = new StreamIterator<JsonObject>((signal) => live.read(signal, readOptions), release);
     return { kind: 'stream', chunks, info };
+  }
+
+  // Counts stale answers; after a miss, the digests are checked again in the background (a
+  // re-pulled model shows on the next request).
+  #noteResult(status: string, call: EngineCall): void {
+    if (status === 'stale') this.counters.stale++;
+    else if ((status === 'miss' || status === 'refresh') && this.modelDigests !== undefined && typeof call.request.model === 'string') {
+      this.modelDigests.noteMiss();
+    }
   }
 
   // Starts the upstream call for a flight this call leads.

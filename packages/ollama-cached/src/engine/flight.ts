@@ -107,6 +107,11 @@ export class Flight {
     return flight;
   }
 
+  /** True once a streaming call's answer started arriving (its headers came): from then on a failure cannot be replaced by another answer. */
+  get started(): boolean {
+    return this.#upstream !== undefined;
+  }
+
   /** True while the answer is still arriving. */
   get open(): boolean {
     return this.#state === 'open';

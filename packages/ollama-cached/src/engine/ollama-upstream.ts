@@ -67,6 +67,15 @@ export class OllamaJsUpstream implements Upstream {
     return answer;
   }
 
+  /** Ollama's model list (GET /api/tags), for digests. */
+  async tags(): Promise<JsonObject> {
+    try {
+      return (await this.#inner.list()) as unknown as JsonObject;
+    } catch (error) {
+      throw toOllamaError(error, this.#rawHost);
+    }
+  }
+
   /** A streaming generate or chat call; resolves once Ollama answered with its headers. */
   async stream({ endpoint, request }: EngineCall, signal: AbortSignal): Promise<UpstreamStream> {
     const body = { ...copyJson(request), stream: true as const };

@@ -20,4 +20,8 @@ export interface Upstream {
   whole(call: EngineCall, signal: AbortSignal): Promise<JsonObject>;
   /** A streaming request; resolves once the model started answering (its headers arrived). */
   stream(call: EngineCall, signal: AbortSignal): Promise<UpstreamStream>;
+  /** Ollama's /api/tags answer (`{ models: [{ name, digest }] }`), for keys bound to the model's digest. Without it, bindModelDigest is refused. */
+  tags?(signal: AbortSignal): Promise<JsonObject>;
+  /** Whether a failure is an outage of the model that stale-if-error may answer (unreachable, timeout, 5xx). @default isOllamaOutage */
+  isOutage?(error: unknown): boolean;
 }

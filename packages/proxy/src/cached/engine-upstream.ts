@@ -5,17 +5,20 @@
  * caller as Ollama sent it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { TinyLLMError } from '@tinyllm/cache-core';
 import {
   DONE_EVENT,
   type EngineCall,
   type Upstream as EngineUpstream,
+  isAbortError,
   isObject,
   type JsonObject,
   OllamaStreamError,
+  OllamaTimeoutError,
   type UpstreamStream,
 } from '@tinyllm/ollama-cached/engine';
 import type { Dispatcher } from 'undici';
-import { UpstreamBusyError } from '../errors.js';
+import { UpstreamBusyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 import type { ReleaseSlot } from '../gate.js';
 import type { Upstream } from '../upstream.js';
 import { lines, sseData } from './frames.js';
@@ -112,6 +115,37 @@ export class ProxyEngineUpstream implements EngineUpstream {
       if (UpstreamBusyError.isInstance(error)) this.#upstream.counters.upstreamBusy++;
       throw error;
     }
+  }
+
+  /** Ollama's model list (GET /api/tags), for keys bound to a model's digest; not gated (it generates nothing). */
+  async tags(signal: AbortSignal): Promise<JsonObject> {
+    const upstream = this.#upstream;
+    const { statusCode, body } = await upstream.pool.request({ method: 'GET', path: upstream.pathFor('/api/tags'), signal });
+    const text = await body.text();
+    if (statusCode !== 200) throw new Error(`GET /api/tags answered ${statusCode}`);
+    const parsed: unknown = JSON.parse(text);
+    if (!isObject(parsed)) throw new Error('GET /api/tags answered something else than an object');
+    return parsed;
+  }
+
+  /**
+   * What stale-if-error may answer: Ollama unreachable, too slow, busy (the generation queue is
+   * full), a 5xx, or an answer that broke off; never a 4xx or a client that went away.
+   */
+  isOutage(error: unknown): boolean {
+    if (isAbortError(error)) return false;
+    if (UpstreamAnswer.isInstance(error)) return error.status >= 500;
+    if (
+      UpstreamUnreachableError.isInstance(error) ||
+      UpstreamTimeoutError.isInstance(error) ||
+      UpstreamBusyError.isInstance(error) ||
+      OllamaTimeoutError.isInstance(error) ||
+      OllamaStreamError.isInstance(error)
+    ) {
+      return true;
+    }
+    // A socket error while a whole answer was being read (Upstream.failure passes those through).
+    return error instanceof Error && !TinyLLMError.isInstance(error);
   }
 
   /** One non-streaming call; a 200 JSON object is the answer, anything else an UpstreamAnswer. */

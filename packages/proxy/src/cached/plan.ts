@@ -9,7 +9,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { CachedEndpoint, CallControls, EndpointProfile, JsonObject } from '@tinyllm/ollama-cached/engine';
 import { isObject, profileOf } from '@tinyllm/ollama-cached/engine';
-import type { RequestControls } from '../controls.js';
+import { MAX_TTL_SECONDS, type RequestControls } from '../controls.js';
 import { upstreamRequestHeaders } from '../headers.js';
 import type { CachedEndpointName } from '../routes.js';
 import type { ProxyCall } from './engine-upstream.js';
@@ -133,6 +133,8 @@ export function callControls(controls: RequestControls): CallControls {
   if (controls.onlyIfCached) out.onlyIfCached = true;
   if (controls.maxAgeSeconds !== undefined) out.maxAgeSeconds = controls.maxAgeSeconds;
   if (controls.ttl !== undefined) out.ttl = controls.ttl;
+  // stale-if-error=N: RFC 9111 caps huge delta-seconds at 2^31; the cache keeps at most ten years.
+  if (controls.staleIfErrorSeconds !== undefined) out.staleIfErrorTtl = Math.min(controls.staleIfErrorSeconds, MAX_TTL_SECONDS);
   return out;
 }
 

@@ -29,6 +29,8 @@ export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
       return 'COALESCED';
     case 'bypass':
       return 'BYPASS';
+    case 'stale':
+      return 'STALE';
     default:
       return 'MISS';
   }
