@@ -18,6 +18,7 @@ runConformanceSuite('tiered(reference+reference with leases)', {
   createBackend: ({ namespace }) =>
     createTieredCache([new ReferenceBackend({ namespace }), new ReferenceBackend({ store: leaseStore, namespace, leases: true })]),
   leases: true,
+  staleIfError: true,
 });
 
 /** A tier whose every call fails, as a dead Redis would. */

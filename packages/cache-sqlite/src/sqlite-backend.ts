@@ -473,7 +473,7 @@ export class SqliteBackend extends BackendBase<'sync'> {
     const s = this.#statements;
     return this.#run('prune', () =>
       options?.namespace === undefined
-        ? s.purgeExpired.run(this.namespace, now).changes
+        ? s.purgeExpired.run({ ns: this.namespace, now }).changes
         : s.purgeExpiredPrefix.run({ ns: this.namespace, now, ...prefixRange(`${options.namespace}:`) }).changes,
     );
   }
