@@ -10,6 +10,7 @@ import {
   ReferenceBackend,
 } from '../src/index.js';
 import { decodeEntryHead } from '../src/internal.js';
+import { exportRecordOf } from '../src/tools/export-entries.js';
 
 describe('entry metadata in the codec', () => {
   it('records the endpoint in the model slot, and entries written before endpoints still decode', () => {
@@ -84,6 +85,32 @@ describe('entry tools', () => {
     const entry = await backend.get('ok');
     expect(entry).toMatchObject({ value: { response: 'r' }, model: 'm', endpoint: 'generate' });
     expect((entry?.expiresAt ?? 0) - Date.now()).toBeGreaterThan(55_000);
+  });
+});
+
+describe('entry tools and stale-if-error', () => {
+  it('an entry with an endpoint and a stale window round-trips through the codec, and its head still reads', () => {
+    const entry = createEntry({ response: 'hi' }, { model: 'm', endpoint: 'chat', now: 1000, ttl: 10, staleIfErrorTtl: 30 });
+    expect(entry.staleUntil).toBe(41_000);
+    const encoded = encodeEntry(entry);
+    expect(decodeEntry(encoded)).toEqual(entry);
+    expect(decodeEntryHead(encoded)).toMatchObject({ expiresAt: 11_000, model: 'm', endpoint: 'chat' });
+  });
+
+  it('export then import keeps the stale window: the same seconds past the new expiry', async () => {
+    const now = Date.now();
+    const entry = createEntry({ response: 'r' }, { ttl: 60, staleIfErrorTtl: 30, now });
+    const record = exportRecordOf('k', entry, now);
+    expect(record.staleSeconds).toBe(30);
+    const backend = new ReferenceBackend();
+    const file = [JSON.stringify({ format: 'tinyllm-cache-export', version: 1, exportedAt: now }), JSON.stringify(record), ''].join('\n');
+    expect((await importEntries(backend, [file])).imported).toBe(1);
+    const imported = await backend.get('k');
+    expect((imported?.staleUntil ?? 0) - (imported?.expiresAt ?? 0)).toBe(30_000);
+    const bad = [JSON.stringify({ format: 'tinyllm-cache-export', version: 1, exportedAt: now }), JSON.stringify({ ...record, staleSeconds: -1 }), ''].join(
+      '\n',
+    );
+    expect((await importEntries(new ReferenceBackend(), [bad])).problems).toHaveLength(1);
   });
 });
 

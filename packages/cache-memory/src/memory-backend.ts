@@ -206,7 +206,8 @@ export class MemoryBackend extends BackendBase<'sync'> {
     let removed = 0;
     for (const [key, entry] of [...this.#lru.entries()]) {
       if (prefix !== undefined && !key.startsWith(prefix)) continue;
-      if (entry.expiresAt !== null && entry.expiresAt <= now && this.#lru.delete(key)) removed++;
+      // An entry within its stale-if-error window is kept, as the purge keeps it.
+      if (isRetired(entry, now) && this.#lru.delete(key)) removed++;
     }
     return removed;
   }

@@ -332,7 +332,8 @@ export class RedisBackend extends BackendBase<'async'> {
           const redisKey = keys[i] as string;
           const key = redisKey.slice(this.keyPrefix.length);
           const meta = decodeEntryHead(head) ?? (await this.#fullHead(node, redisKey));
-          if (meta !== undefined) batch.push(entryInfoOf(key, meta));
+          // A key past its expiry is kept only for stale-if-error (PX runs to staleUntil): not an entry.
+          if (meta !== undefined && (meta.expiresAt === null || meta.expiresAt > Date.now())) batch.push(entryInfoOf(key, meta));
         }
         yield* batch;
       }
@@ -351,7 +352,10 @@ export class RedisBackend extends BackendBase<'async'> {
     } catch (error) {
       throw this.#wrap('peek', error);
     }
-    return raw === null ? undefined : decodeEntry(raw);
+    if (raw === null) return undefined;
+    const entry = decodeEntry(raw);
+    // Past its expiry it is only kept for stale-if-error: peek, like get, never returns it.
+    return entry.expiresAt !== null && entry.expiresAt <= Date.now() ? undefined : entry;
   }
 
   /** Redis drops expired keys itself (PX): nothing to prune, so 0. */

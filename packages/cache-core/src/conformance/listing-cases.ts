@@ -138,5 +138,23 @@ export function listingCases(options: ConformanceOptions, withBackends: (run: (m
       }),
     },
   );
+  if (options.staleIfError) {
+    cases.push({
+      name: 'lists with stale-if-error: an entry past its expiry but within its stale window is neither listed nor peeked, and prune() keeps it',
+      run: withBackends(async (make) => {
+        const b = await make();
+        const kept = createEntry('kept for errors');
+        kept.expiresAt = Date.now() + ttlMs;
+        kept.staleUntil = kept.expiresAt + 60_000;
+        await b.set('kept', kept);
+        await sleep(ttlMs + 250);
+        assert.deepEqual(await collect(b), [], 'an entry kept only for stale-if-error is not listed');
+        assert.equal(await (b.peek as (key: string) => unknown).call(b, 'kept'), undefined, 'nor peeked');
+        await (b.prune as () => unknown).call(b);
+        const getStale = b.getStale as (key: string) => Promise<{ value: unknown } | undefined> | { value: unknown } | undefined;
+        assert.equal((await getStale.call(b, 'kept'))?.value, 'kept for errors', 'prune() keeps it for stale-if-error');
+      }),
+    });
+  }
   return cases;
 }

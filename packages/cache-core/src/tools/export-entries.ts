@@ -40,6 +40,8 @@ export interface ExportRecord {
   model: string | null;
   /** The endpoint that produced the answer, or null. */
   endpoint: string | null;
+  /** Seconds the entry is kept past its expiry for stale-if-error; absent: none. */
+  staleSeconds?: number;
 }
 
 /** The record of an entry exported at `now`. */
@@ -54,6 +56,7 @@ export function exportRecordOf(key: string, entry: CacheEntry, now: number): Exp
     sizeBytes: entry.sizeBytes,
     model: entry.model ?? null,
     endpoint: entry.endpoint ?? null,
+    ...(typeof entry.staleUntil === 'number' && entry.expiresAt !== null ? { staleSeconds: (entry.staleUntil - entry.expiresAt) / 1000 } : {}),
   };
 }
 

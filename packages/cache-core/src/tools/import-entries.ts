@@ -91,6 +91,9 @@ export function entryOfRecord(record: unknown, now: number): { key: string; entr
     if (r[field] !== undefined && (!isFiniteNumber(r[field]) || (r[field] as number) < 0)) return `"${field}" must be a number >= 0`;
   }
   if (!isLabel(r.model) || !isLabel(r.endpoint)) return '"model" and "endpoint" must be strings or null';
+  const stale = r.staleSeconds;
+  if (stale !== undefined && !(isFiniteNumber(stale) && stale >= 0 && stale <= MAX_TTL_SECONDS))
+    return `"staleSeconds" must be a number of seconds >= 0 and <= ${MAX_TTL_SECONDS}`;
   if (ttl !== null && ttl <= 0) return 'expired';
   const entry: CacheEntry = {
     value: r.value,
@@ -102,6 +105,8 @@ export function entryOfRecord(record: unknown, now: number): { key: string; entr
   };
   if (typeof r.model === 'string') entry.model = r.model;
   if (typeof r.endpoint === 'string') entry.endpoint = r.endpoint;
+  // The stale-if-error window survives the move: the same seconds past the entry's new expiry.
+  if (typeof stale === 'number' && stale > 0 && entry.expiresAt !== null) entry.staleUntil = entry.expiresAt + Math.round(stale * 1000);
   return { key: r.key, entry };
 }
 

@@ -416,7 +416,7 @@ export class CacheEngine {
       this.#noteResult('stale', call);
       const info = infoOf(stale, key, profile);
       if (!profile.streams) return wholeAnswer(call, profile, stale.value.response, info, undefined);
-      return { kind: 'stream', chunks: replayStream(profile, stale.value, call.model), info };
+      return replayAnswer(profile, stale.value, call.model, info);
     }
     if (led) this.#noteResult(call.controls?.forceRefresh ? 'refresh' : 'miss', call);
     const status = led ? (call.controls?.forceRefresh ? 'refresh' : 'miss') : 'coalesced';
