@@ -62,6 +62,16 @@ function wrap(kind: BackendName, location: string, backend: CacheBackend): Opene
     close: async () => {
       if (closed) return;
       closed = true;
+      // A one-shot command can wait for another process's lock at exit (close() alone gives up
+      // after 50 ms), so its hit or miss reaches the file's shared counters.
+      const flushCounters = (backend as { flushCounters?: () => boolean }).flushCounters;
+      if (typeof flushCounters === 'function') {
+        try {
+          flushCounters.call(backend);
+        } catch {
+          // counted as dropped by close(), which says so
+        }
+      }
       await backend.close();
     },
   };
