@@ -1,4 +1,5 @@
 import { type CacheOptions, createResponseCache, type ResponseCache } from '@tinyllm/cache-core';
+import { CACHE_OPTION_NAMES } from '@tinyllm/cache-core/internal';
 import type { RedisBackendOptions } from './options.js';
 import { RedisBackend } from './redis-backend.js';
 
@@ -14,36 +15,18 @@ export type RedisCacheOptions<T = unknown> = RedisBackendOptions & CacheOptions<
  * Defaults: defaultTtl 3600 s, metrics on, a 250 ms deadline per operation (commands time out at 200 ms).
  */
 export function createRedisCache<T = unknown>(options: RedisCacheOptions<T> = {}): ResponseCache<T> {
-  const {
-    defaultTtl,
-    staleIfErrorTtl,
-    enableMetrics,
-    timeoutMs,
-    bulkTimeoutMs,
-    namespace,
-    savingsOf,
-    validate,
-    crossProcessFlight,
-    leaseTtlMs,
-    ...backendOptions
-  } = options;
-  const cacheOptions: CacheOptions<T> = {
-    defaultTtl,
-    staleIfErrorTtl,
-    enableMetrics,
-    timeoutMs,
-    bulkTimeoutMs,
-    namespace,
-    savingsOf,
-    validate,
-    crossProcessFlight,
-    leaseTtlMs,
-    logger: options.logger,
-  };
-  for (const name of Object.keys(cacheOptions) as Array<keyof CacheOptions<T>>) if (cacheOptions[name] === undefined) delete cacheOptions[name];
-  const commandTimeoutMs = backendOptions.commandTimeoutMs ?? timeoutMs;
+  // Every ResponseCache option goes to the cache (those given), the rest to the backend; `logger` to both.
+  const cacheOptions: Record<string, unknown> = {};
+  const backendOptions: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (!(CACHE_OPTION_NAMES as readonly string[]).includes(name)) backendOptions[name] = value;
+    else if (value !== undefined) cacheOptions[name] = value;
+  }
+  if (options.logger !== undefined) backendOptions.logger = options.logger;
+  const backend = backendOptions as RedisBackendOptions;
+  const commandTimeoutMs = backend.commandTimeoutMs ?? options.timeoutMs;
   return createResponseCache<T>(
-    cacheOptions,
-    () => new RedisBackend(commandTimeoutMs === undefined ? backendOptions : { ...backendOptions, commandTimeoutMs }),
+    cacheOptions as CacheOptions<T>,
+    () => new RedisBackend(commandTimeoutMs === undefined ? backend : { ...backend, commandTimeoutMs }),
   );
 }

@@ -8,16 +8,8 @@
  * per hit. A template is checked once against a body built the plain way, so a wire format that does
  * something the holes cannot follow falls back to building the body each time.
  */
-import {
-  type AnswerStamp,
-  type EndpointProfile,
-  frameFor,
-  isDoneEvent,
-  newStamp,
-  type ReplaySource,
-  type StoredResponse,
-  storedChunks,
-} from '@tinyllm/ollama-cached/engine';
+import { type AnswerStamp, type EndpointProfile, newStamp, type ReplaySource, type StoredResponse, storedChunks } from '@tinyllm/ollama-cached/engine';
+import { chunkText } from './frames.js';
 
 /** Replays larger than this (in characters) are streamed chunk by chunk, with backpressure, rather than held whole. */
 export const MAX_WHOLE_REPLAY_CHARS = 1024 * 1024;
@@ -74,14 +66,7 @@ const HOLES = /("?)\\u0000tinyllm:(model|createdAt|created|serial)\\u0000("?)/g;
 function bodyOf(profile: EndpointProfile, source: ReplaySource, stamp: AnswerStamp, openai: boolean, includeUsage: boolean): string {
   let out = '';
   for (const stored of storedChunks(profile, source.stored)) {
-    const chunk = profile.stamp(stored, stamp);
-    if (!openai) {
-      out += `${JSON.stringify(chunk)}\n`;
-      continue;
-    }
-    const frame = frameFor(profile, chunk, includeUsage);
-    if (frame === undefined) continue;
-    out += isDoneEvent(frame) ? 'data: [DONE]\n\n' : `data: ${JSON.stringify(frame)}\n\n`;
+    out += chunkText(profile, profile.stamp(stored, stamp), openai, includeUsage) ?? '';
   }
   return out;
 }

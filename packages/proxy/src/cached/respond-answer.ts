@@ -5,18 +5,11 @@
  * never slows the upstream call or the other callers sharing it.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import {
-  type CacheInfo,
-  type EndpointProfile,
-  type EngineAnswer,
-  frameFor,
-  isDoneEvent,
-  type JsonObject,
-  OllamaStreamError,
-} from '@tinyllm/ollama-cached/engine';
+import { type CacheInfo, type EndpointProfile, type EngineAnswer, OllamaStreamError } from '@tinyllm/ollama-cached/engine';
 import type { CacheHeaderStatus } from '../counters.js';
 import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
+import { chunkText } from './frames.js';
 import { replayBody } from './replay-body.js';
 import { answerJson } from './serialize.js';
 
@@ -116,14 +109,8 @@ export async function writeStream(
   };
   try {
     for await (const chunk of stream) {
-      let text: string;
-      if (openai) {
-        const frame = frameFor(profile, chunk, includeUsage);
-        if (frame === undefined) continue;
-        text = isDoneEvent(frame) ? 'data: [DONE]\n\n' : `data: ${JSON.stringify(frame)}\n\n`;
-      } else {
-        text = `${JSON.stringify(chunk as JsonObject)}\n`;
-      }
+      const text = chunkText(profile, chunk, openai, includeUsage);
+      if (text === undefined) continue;
       // The first frame leaves at once with the headers (time to first token is what a user sees);
       // later frames that come together leave together.
       if (!started) start();
