@@ -374,6 +374,16 @@ export class ResponseCache<T = unknown> {
 
   /** Like getOrSet, and says whether the value was a hit, a miss, a coalesced miss or a forced refresh, and whether it was stored. */
   async resolve(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T> = {}): Promise<CacheResult<T>> {
+    return this.resolveNow(key, compute, options);
+  }
+
+  /**
+   * resolve() without a promise when the answer is known at once: a hit from a backend that answers
+   * synchronously (memory) is the result itself; anything else (a miss, a join, an async backend)
+   * is a promise, as from resolve(). Bad options and a closed cache throw here instead of
+   * rejecting. For hot paths that would otherwise pay a promise chain per hit.
+   */
+  resolveNow(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T> = {}): CacheResult<T> | Promise<CacheResult<T>> {
     assertKey(key);
     assertTtl(options.ttl, 'ttl');
     assertStaleTtl(options.staleIfErrorTtl, 'staleIfErrorTtl');
@@ -382,22 +392,39 @@ export class ResponseCache<T = unknown> {
     if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0)) {
       throw new InvalidOptionError('maxAgeSeconds', maxAge, 'a finite number of seconds >= 0');
     }
-    if (!options.forceRefresh) {
-      const joined = this.#inflight.get(key);
-      if (joined) {
-        this.#countMiss(key, options.model);
-        return this.#join(key, joined, options);
-      }
-      const entry = await this.#readFor(key, options);
-      if (entry !== undefined) return { value: entry.value, status: 'hit', entry };
-      // Another caller may have started the computation while this one was reading.
-      const late = this.#inflight.get(key);
-      if (late) return this.#join(key, late, options);
-    } else {
+    if (options.forceRefresh) {
       this.#assertOpen('resolve');
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
       this.#countMiss(key, options.model);
+      return this.#compute(key, compute, options);
     }
+    const joined = this.#inflight.get(key);
+    if (joined) {
+      this.#countMiss(key, options.model);
+      return this.#join(key, joined, options);
+    }
+    const found = this.#readFor(key, options);
+    if (found instanceof Promise) return found.then((entry) => this.#afterRead(key, entry, compute, options));
+    return this.#afterRead(key, found, compute, options);
+  }
+
+  // After the lookup: a hit, or a join of a computation another caller started meanwhile, or a new one.
+  #afterRead(
+    key: string,
+    entry: CacheEntry<T> | undefined,
+    compute: (flight: FlightControl) => T | Promise<T>,
+    options: GetOrSetOptions<T>,
+  ): CacheResult<T> | Promise<CacheResult<T>> {
+    if (entry !== undefined) return { value: entry.value, status: 'hit', entry };
+    // Another caller may have started the computation while this one was reading.
+    const late = this.#inflight.get(key);
+    if (late) return this.#join(key, late, options);
+    return this.#compute(key, compute, options);
+  }
+
+  // A miss or a forced refresh: lead a computation (its value as soon as compute has it; the write
+  // goes on in the background), or answer with a stale entry when it fails.
+  async #compute(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>): Promise<CacheResult<T>> {
     // Requests that must not be answered from the cache (forceRefresh) or not write it (noStore)
     // never lead or join another process's computation.
     const leased = this.#leaseHost !== undefined && !options.forceRefresh && !options.noStore;
@@ -451,16 +478,9 @@ export class ResponseCache<T = unknown> {
 
   // The lookup of resolve(): the per-call validate and maxAgeSeconds on top of the cache's own
   // rules, applied before the lookup is counted (a rejected entry is a miss, never a hit).
-  #readFor(key: string, options: GetOrSetOptions<T>): Promise<CacheEntry<T> | undefined> {
+  #readFor(key: string, options: GetOrSetOptions<T>): MaybePromise<CacheEntry<T> | undefined> {
     const { validate, maxAgeSeconds, model } = options;
-    if (validate === undefined && maxAgeSeconds === undefined) {
-      if (model === undefined) return this.getEntry(key);
-      try {
-        return Promise.resolve(this.#lookup(key, undefined, model));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+    if (validate === undefined && maxAgeSeconds === undefined) return this.#lookup(key, undefined, model);
     const accept = (entry: CacheEntry<T>): boolean => {
       if (validate !== undefined && !safely(validate, entry.value)) {
         this.#failed('get', key, new CacheDecodeError('the stored value is not what this call expects (a foreign or mismatched record)'));
@@ -468,11 +488,7 @@ export class ResponseCache<T = unknown> {
       }
       return maxAgeSeconds === undefined || Date.now() - entry.createdAt <= maxAgeSeconds * 1000;
     };
-    try {
-      return Promise.resolve(this.#lookup(key, accept, model));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#lookup(key, accept, model);
   }
 
   /** This process's counters. */

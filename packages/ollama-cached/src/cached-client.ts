@@ -13,7 +13,7 @@ import type {
 } from 'ollama';
 import { attachCacheInfo } from './cache-info.js';
 import { DelegatingOllama } from './delegating-ollama.js';
-import { CacheEngine, type CallControls, type EngineCall } from './engine/engine.js';
+import { CacheEngine, type CallControls, type EngineAnswer, type EngineCall } from './engine/engine.js';
 import type { JsonObject } from './engine/json.js';
 import { OllamaJsUpstream } from './engine/ollama-upstream.js';
 import type { CachedEndpoint } from './engine/profile.js';
@@ -75,6 +75,13 @@ function hostOf(client: Ollama): string {
 const NO_CONTROLS: CallControls = {};
 // Fields each call sets for itself: the engine decides how to ask the model.
 const PER_CALL_FIELDS: ReadonlySet<string> = new Set(['stream']);
+
+// The caller's value of an engine answer: a stream as an AbortableAsyncIterator, a whole answer as is, with its cache info.
+function deliver(answer: EngineAnswer): object {
+  if (answer.kind === 'stream') return asAbortable(attachCacheInfo(answer.chunks, answer.info));
+  if (answer.kind === 'whole') return attachCacheInfo(answer.response, answer.info);
+  throw new Error('unreachable: only-if-cached is not a client control');
+}
 
 /**
  * An `Ollama` (official client) whose generate, chat, embed and embeddings answers are cached;
@@ -159,13 +166,21 @@ export class CachedOllamaClient extends DelegatingOllama {
     return (await this.#call('embeddings', request)) as unknown as EmbeddingsResponse;
   }
 
-  async #call(endpoint: CachedEndpoint, request: object): Promise<object> {
-    const call = this.#plan(endpoint, request);
-    const planned = call instanceof Promise ? await call : call;
-    const answer = await this.engine.run(planned);
-    if (answer.kind === 'stream') return asAbortable(attachCacheInfo(answer.chunks, answer.info));
-    if (answer.kind === 'whole') return attachCacheInfo(answer.response, answer.info);
-    throw new Error('unreachable: only-if-cached is not a client control');
+  // Not async: a hit from a memory store is delivered with one resolved promise, not a chain of them.
+  #call(endpoint: CachedEndpoint, request: object): Promise<object> {
+    let answer: EngineAnswer | Promise<EngineAnswer>;
+    try {
+      const call = this.#plan(endpoint, request);
+      answer = call instanceof Promise ? call.then((planned) => this.engine.run(planned)) : this.engine.answer(call);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (answer instanceof Promise) return answer.then(deliver);
+    try {
+      return Promise.resolve(deliver(answer));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // The request as it goes to Ollama: the simple form lifted into Ollama's shape, images as base64

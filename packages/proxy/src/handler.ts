@@ -47,6 +47,8 @@ export interface CachedRouteRequest {
   readonly upstream: Upstream;
   /** Records how the cache answered (the X-Cache value and the key) for the request's log line and metrics; writes no header. */
   setCacheResult(status: CacheHeaderStatus, key?: string): void;
+  /** Records the request's model as the engine read it (else the dashboard's activity reads it from the body). */
+  setModel(model: string): void;
   /** Sends the request to Ollama with `body` (default: the body as received) and streams the answer back, within the generation bound (a 503 when it is full); resolves when it has ended or failed, never rejects. */
   passThrough(body?: Buffer): Promise<void>;
   /** Answers an error in the route's shape: Ollama's `{"error": ...}`, or OpenAI's on /v1 (with extra response headers, e.g. Retry-After). */
@@ -94,6 +96,7 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
   bytesIn = 0;
   cacheStatus: CacheHeaderStatus | undefined = undefined;
   cacheKey: string | undefined = undefined;
+  model: string | undefined = undefined;
   upstreamCall: UpstreamCall | undefined = undefined;
   upstreamStatus: number | undefined = undefined;
   bodyPrev: WatchedBody | undefined = undefined;
@@ -144,6 +147,10 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
     if (key !== undefined) this.cacheKey = key;
   }
 
+  setModel(model: string): void {
+    this.model = model;
+  }
+
   passThrough(body?: Buffer): Promise<void> {
     const sent = body ?? this.body;
     // Every cached route is a model route: it takes a slot of the generation bound.
@@ -185,7 +192,7 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
         cache: this.cacheStatus ?? 'NONE',
         status: res.statusCode,
         ms: Math.round((performance.now() - this.#startedAt) * 100) / 100,
-        model: modelOfBody(this.body),
+        model: this.model ?? modelOfBody(this.body),
         key: this.cacheKey === undefined ? null : keyPrefixOf(this.cacheKey),
         tenant: this.principal?.tenant ?? null,
         prompt: activity.keepPrompts ? promptOfBody(this.body) : null,

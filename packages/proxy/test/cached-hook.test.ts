@@ -6,7 +6,7 @@ import { send, useStack } from './helpers.js';
 
 describe('the hook for cached routes', () => {
   const seen: Array<
-    Omit<CachedRouteRequest, 'req' | 'res' | 'logger' | 'counters' | 'upstream' | 'setCacheResult' | 'passThrough' | 'sendError' | 'principal'>
+    Omit<CachedRouteRequest, 'req' | 'res' | 'logger' | 'counters' | 'upstream' | 'setCacheResult' | 'setModel' | 'passThrough' | 'sendError' | 'principal'>
   > = [];
   let fail: 'throw' | 'reject-after-headers' | undefined;
   const stack = useStack(

@@ -130,6 +130,15 @@ export interface CacheEngineOptions {
 }
 
 const MAX_JOIN_ATTEMPTS = 3;
+
+// What a streaming call learns while it resolves: the flight it follows (led or joined) and its hold on it.
+interface StreamState {
+  flight: Flight | undefined;
+  release: () => void;
+  led: boolean;
+  /** Wakes the wait for a flight (set once the call waits). */
+  found: () => void;
+}
 const NO_CALL_CONTROLS: CallControls = Object.freeze({});
 const noop = (): void => {};
 
@@ -243,42 +252,77 @@ export class CacheEngine {
   }
 
   /** Answers a call: from the cache, from a flight already under way, or from the model. */
-  async run(call: EngineCall): Promise<EngineAnswer> {
-    this.counters.requests++;
-    const profile = profileOf(call.endpoint);
-    if (!this.#enabled || this.#closing || profile.isLoadRequest(call.request)) return this.#bypass(call, profile);
+  run(call: EngineCall): Promise<EngineAnswer> {
+    const answer = this.answer(call);
+    return answer instanceof Promise ? answer : Promise.resolve(answer);
+  }
+
+  /**
+   * run(), without a promise when the answer is known at once: a hit from a cache whose backend
+   * answers synchronously (memory) is the answer itself, so a front door writes it in the same
+   * tick; anything else is a promise. Never throws: failures reject the promise.
+   */
+  answer(call: EngineCall): EngineAnswer | Promise<EngineAnswer> {
+    try {
+      this.counters.requests++;
+      const profile = profileOf(call.endpoint);
+      if (!this.#enabled || this.#closing || profile.isLoadRequest(call.request)) return this.#bypass(call, profile);
+      const cache = this.#cache;
+      if (cache === undefined) return this.#whenLoaded(call, profile);
+      if (this.modelDigests === undefined) return this.#attempt(cache, call.key ?? this.keyOf(call, cache), call, profile, 1);
+      // Bound to the weights: without a digest no key is right, so the model answers uncached.
+      const found = typeof call.request.model === 'string' ? this.modelDigests.digestOf(call.request.model) : undefined;
+      if (found instanceof Promise) return found.then((digest) => this.#withDigest(cache, digest, call, profile));
+      return this.#withDigest(cache, found, call, profile);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // The cache is still loading: wait for it, then answer as usual.
+  async #whenLoaded(call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
     let cache: OllamaResponseCache;
     try {
-      cache = this.#cache ?? (await this.loadCache());
+      cache = await this.loadCache();
     } catch (error) {
       // A store that is not installed is a setup error the caller must see; any other store that
       // cannot be opened (a corrupt file, say) costs only the caching.
       if (MissingPackageError.isInstance(error)) throw error;
       return this.#cacheFailed(error, call, profile, 'open');
     }
-    let digest: string | undefined;
-    if (this.modelDigests !== undefined) {
-      // Bound to the weights: without a digest no key is right, so the model answers uncached.
-      const found = typeof call.request.model === 'string' ? this.modelDigests.digestOf(call.request.model) : undefined;
-      digest = found instanceof Promise ? await found : found;
-      if (digest === undefined) {
-        this.counters.noDigest++;
-        return this.#bypass(call, profile);
-      }
+    if (this.modelDigests === undefined) return this.#attempt(cache, call.key ?? this.keyOf(call, cache), call, profile, 1);
+    const found = typeof call.request.model === 'string' ? this.modelDigests.digestOf(call.request.model) : undefined;
+    return this.#withDigest(cache, found instanceof Promise ? await found : found, call, profile);
+  }
+
+  #withDigest(cache: OllamaResponseCache, digest: string | undefined, call: EngineCall, profile: EndpointProfile): EngineAnswer | Promise<EngineAnswer> {
+    if (digest === undefined) {
+      this.counters.noDigest++;
+      return this.#bypass(call, profile);
     }
     // A key the front door remembered was derived without the digest.
-    const key = digest !== undefined ? this.keyOf(call, cache, digest) : (call.key ?? this.keyOf(call, cache));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (call.controls?.onlyIfCached) return await this.#fromCacheOnly(cache, key, call, profile);
-        return call.stream ? await this.#streaming(cache, key, call, profile) : await this.#whole(cache, key, call, profile);
-      } catch (error) {
-        if (isCacheFailure(error)) return this.#cacheFailed(error, call, profile, 'lookup');
-        // Everyone waiting on the flight we joined went away: try again (lead a new call, or hit).
-        if (!(error instanceof FlightAbandonedError)) throw error;
-        if (attempt >= MAX_JOIN_ATTEMPTS || this.#closing) return this.#bypass(call, profile);
-      }
+    return this.#attempt(cache, this.keyOf(call, cache, digest), call, profile, 1);
+  }
+
+  // One try at answering from the cache or a flight; a flight that was abandoned under us is tried again.
+  #attempt(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile, attempt: number): EngineAnswer | Promise<EngineAnswer> {
+    let answer: EngineAnswer | Promise<EngineAnswer>;
+    try {
+      if (call.controls?.onlyIfCached) answer = this.#fromCacheOnly(cache, key, call, profile);
+      else answer = call.stream ? this.#streaming(cache, key, call, profile) : this.#whole(cache, key, call, profile);
+    } catch (error) {
+      return this.#afterFailure(error, cache, key, call, profile, attempt);
     }
+    if (!(answer instanceof Promise)) return answer;
+    return answer.catch((error: unknown) => this.#afterFailure(error, cache, key, call, profile, attempt));
+  }
+
+  #afterFailure(error: unknown, cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile, attempt: number): Promise<EngineAnswer> {
+    if (isCacheFailure(error)) return this.#cacheFailed(error, call, profile, 'lookup');
+    // Everyone waiting on the flight we joined went away: try again (lead a new call, or hit).
+    if (!(error instanceof FlightAbandonedError)) return Promise.reject(error);
+    if (attempt >= MAX_JOIN_ATTEMPTS || this.#closing) return this.#bypass(call, profile);
+    return Promise.resolve(this.#attempt(cache, key, call, profile, attempt + 1));
   }
 
   // One literal of one shape on every call (a spread of the rules plus optional fields cost about
@@ -323,54 +367,69 @@ export class CacheEngine {
     return wholeAnswer(call, profile, entry.value.response, info, undefined);
   }
 
-  async #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
-    let release: () => void = noop;
+  #whole(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): EngineAnswer | Promise<EngineAnswer> {
     // An abandoned flight is on its way out of the registry: waiting for it ends in
     // FlightAbandonedError, and run() asks again.
+    const held = { release: noop };
     const options = this.#options(
       call,
       profile,
       cache,
       (handle) => {
-        if (handle instanceof Flight && !handle.abandoned) release = handle.hold();
+        if (handle instanceof Flight && !handle.abandoned) held.release = handle.hold();
       },
       this.#isOutage,
     );
+    let resolving: CacheResult<StoredResponse> | Promise<CacheResult<StoredResponse>>;
     try {
-      const resolving = cache.resolve(
+      resolving = cache.resolveNow(
         key,
         (control) => {
           const flight = this.#lead(call, profile, false);
-          release = flight.hold();
+          held.release = flight.hold();
           control.publish(flight);
           return flight.completion;
         },
         options,
       );
-      const result = await untilAborted(resolving, call.signal);
-      this.#noteResult(result.status, call);
-      const info = infoOf(result, key, profile);
-      const origin = result.status === 'miss' || result.status === 'refresh' ? result.value.response : undefined;
-      return wholeAnswer(call, profile, result.value.response, info, origin);
+    } catch (error) {
+      held.release();
+      throw error;
+    }
+    // A hit answered at once: nothing to wait for, so no abort to listen for.
+    if (!(resolving instanceof Promise)) return this.#wholeOf(resolving, key, call, profile);
+    return this.#wholeLater(resolving, held, key, call, profile);
+  }
+
+  async #wholeLater(
+    resolving: Promise<CacheResult<StoredResponse>>,
+    held: { release: () => void },
+    key: string,
+    call: EngineCall,
+    profile: EndpointProfile,
+  ): Promise<EngineAnswer> {
+    try {
+      return this.#wholeOf(await untilAborted(resolving, call.signal), key, call, profile);
     } finally {
-      release();
+      held.release();
     }
   }
 
-  async #streaming(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
-    let flight: Flight | undefined;
-    let release: () => void = noop;
-    let led = false;
-    let found: () => void = noop;
-    const following = new Promise<void>((resolve) => {
-      found = resolve;
-    });
+  #wholeOf(result: CacheResult<StoredResponse>, key: string, call: EngineCall, profile: EndpointProfile): EngineAnswer {
+    this.#noteResult(result.status, call);
+    const info = infoOf(result, key, profile);
+    const origin = result.status === 'miss' || result.status === 'refresh' ? result.value.response : undefined;
+    return wholeAnswer(call, profile, result.value.response, info, origin);
+  }
+
+  #streaming(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): EngineAnswer | Promise<EngineAnswer> {
+    const state: StreamState = { flight: undefined, release: noop, led: false, found: noop };
     const follow = (handle: Flight, leading: boolean): void => {
-      if (flight !== undefined) return;
-      flight = handle;
-      led = leading;
-      release = handle.hold();
-      found();
+      if (state.flight !== undefined) return;
+      state.flight = handle;
+      state.led = leading;
+      state.release = handle.hold();
+      state.found();
     };
     // Only before any of the answer reached a caller: a stream that broke off mid-way cannot be
     // swapped for another answer.
@@ -381,9 +440,9 @@ export class CacheEngine {
       (handle) => {
         if (handle instanceof Flight && !handle.abandoned) follow(handle, false);
       },
-      (error) => this.#isOutage(error) && flight?.started !== true,
+      (error) => this.#isOutage(error) && state.flight?.started !== true,
     );
-    const resolving = cache.resolve(
+    const resolving = cache.resolveNow(
       key,
       (control) => {
         const leading = this.#lead(call, profile, profile.streams);
@@ -393,19 +452,41 @@ export class CacheEngine {
       },
       options,
     );
+    // A hit answered at once: replay it, with nothing to wait for.
+    if (!(resolving instanceof Promise)) return this.#replayOf(resolving, key, call, profile);
+    return this.#streamLater(state, resolving, key, call, profile);
+  }
+
+  // A stored answer for a streaming call: replayed as chunks (or whole, where the endpoint does not stream).
+  #replayOf(result: CacheResult<StoredResponse>, key: string, call: EngineCall, profile: EndpointProfile): EngineAnswer {
+    this.#noteResult(result.status, call);
+    const info = infoOf(result, key, profile);
+    if (!profile.streams) return wholeAnswer(call, profile, result.value.response, info, undefined);
+    return replayAnswer(profile, result.value, call.model, info);
+  }
+
+  async #streamLater(
+    state: StreamState,
+    resolving: Promise<CacheResult<StoredResponse>>,
+    key: string,
+    call: EngineCall,
+    profile: EndpointProfile,
+  ): Promise<EngineAnswer> {
     resolving.catch(noop);
+    const following =
+      state.flight !== undefined
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            state.found = resolve;
+          });
     const first = await untilAborted(Promise.race([following.then(() => undefined), resolving]), call.signal).catch((error: unknown) => {
-      release();
+      state.release();
       throw error;
     });
-    if (first !== undefined && flight === undefined) {
-      // A hit, or a flight someone else started without a live handle: replay the stored answer.
-      this.#noteResult(first.status, call);
-      const info = infoOf(first, key, profile);
-      if (!profile.streams) return wholeAnswer(call, profile, first.value.response, info, undefined);
-      return replayAnswer(profile, first.value, call.model, info);
-    }
-    const live = flight as Flight;
+    // A hit, or a flight someone else started without a live handle: replay the stored answer.
+    if (first !== undefined && state.flight === undefined) return this.#replayOf(first, key, call, profile);
+    const live = state.flight as Flight;
+    const { release, led } = state;
     try {
       await untilAborted(live.opened, call.signal);
     } catch (error) {
@@ -413,10 +494,7 @@ export class CacheEngine {
       // The model failed before answering: stale-if-error may have an expired answer for it.
       const stale = isAbortError(error) ? undefined : await untilAborted(resolving, call.signal).catch(() => undefined);
       if (stale?.status !== 'stale') throw error;
-      this.#noteResult('stale', call);
-      const info = infoOf(stale, key, profile);
-      if (!profile.streams) return wholeAnswer(call, profile, stale.value.response, info, undefined);
-      return replayAnswer(profile, stale.value, call.model, info);
+      return this.#replayOf(stale, key, call, profile);
     }
     if (led) this.#noteResult(call.controls?.forceRefresh ? 'refresh' : 'miss', call);
     const status = led ? (call.controls?.forceRefresh ? 'refresh' : 'miss') : 'coalesced';

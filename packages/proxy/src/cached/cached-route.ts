@@ -6,7 +6,16 @@
  * untouched (X-Cache: BYPASS).
  */
 import { InvalidRequestError } from '@tinyllm/cache-core';
-import { type CacheEngine, isAbortError, isObject, OllamaTimeoutError } from '@tinyllm/ollama-cached/engine';
+import {
+  type CacheEngine,
+  type EndpointProfile,
+  type EngineAnswer,
+  type EngineCall,
+  isAbortError,
+  isObject,
+  type JsonObject,
+  OllamaTimeoutError,
+} from '@tinyllm/ollama-cached/engine';
 import { DEFAULT_CONTROLS } from '../controls.js';
 import { UpstreamBusyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 import type { CachedRouteHandler, CachedRouteRequest } from '../handler.js';
@@ -22,20 +31,54 @@ function bypass(request: CachedRouteRequest): Promise<void> {
   return request.passThrough();
 }
 
+/**
+ * The abort of one request's wait, made only when the engine waits (a hit answered at once needs
+ * none): aborts when the client goes away, also for a signal made after it left.
+ */
+class ClientGone {
+  #controller: AbortController | undefined;
+  #reason: Error | undefined;
+
+  /** The signal the engine's waits listen to. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The client went away. */
+  abort(): void {
+    this.#reason ??= new Error('the client went away');
+    this.#controller?.abort(this.#reason);
+  }
+}
+
 /** The cached routes' handler over an engine (see the module comment). */
 export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
   const memo = new PlanMemo();
-  return async (request) => {
+  return (request) => {
     const endpoint = ENGINE_ENDPOINTS[request.route.endpoint];
     const plan = memo.planOf(endpoint, request.namespace, request.body);
     const body = plan.request;
     if (body === undefined) return bypass(request);
     const { req, res } = request;
-    const controller = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) controller.abort(new Error('the client went away'));
-    };
-    res.once('close', onClose);
+    request.setModel(body.model as string);
+    // Remember the key for the next byte-identical body (the engine derives it once).
+    if (plan.key === undefined && engine.cache !== undefined) {
+      try {
+        const keyed: EngineCall = { endpoint, request: body, model: undefined, stream: plan.stream };
+        plan.key = engine.keyOf(request.namespace === undefined ? keyed : { ...keyed, namespace: request.namespace }, engine.cache);
+      } catch (error) {
+        // A body the key rules refuse (an image that is neither base64 nor bytes, nesting too deep
+        // to key): Ollama decides what it means, as it would without the proxy.
+        if (!InvalidRequestError.isInstance(error)) return answerFailure(request, error);
+        plan.request = undefined;
+        return bypass(request);
+      }
+    }
+    const gone = new ClientGone();
     const { call, profile } = planCall({
       endpoint,
       plan: plan as typeof plan & { request: typeof body },
@@ -47,44 +90,43 @@ export function createCachedRoutes(engine: CacheEngine): CachedRouteHandler {
       controls: request.controls,
       hasControls: request.controls !== DEFAULT_CONTROLS,
       namespace: request.namespace,
-      signal: controller.signal,
+      gone,
     });
-    try {
-      // Remember the key for the next byte-identical body (the engine derives it once).
-      if (plan.key === undefined && engine.cache !== undefined) {
-        try {
-          plan.key = engine.keyOf(call, engine.cache);
-        } catch (error) {
-          // A body the key rules refuse (an image that is neither base64 nor bytes, nesting too deep
-          // to key): Ollama decides what it means, as it would without the proxy.
-          if (!InvalidRequestError.isInstance(error)) throw error;
-          plan.request = undefined;
-          res.off('close', onClose);
-          return bypass(request);
-        }
-      }
-      const answer = await engine.run(plan.key === undefined || call.key !== undefined ? call : { ...call, key: plan.key });
-      request.setCacheResult(cacheHeaderOf(answer.info.status), answer.info.key === '' ? undefined : answer.info.key);
-      if (answer.kind === 'not-cached') {
-        res.setHeader('X-Cache', 'MISS');
-        if (answer.info.key !== '') res.setHeader('X-TinyLLM-Key', keyPrefixOf(answer.info.key));
-        request.sendError(504, 'the answer is not in the cache, and the request said Cache-Control: only-if-cached');
-        return;
-      }
-      if (answer.kind === 'whole') {
-        writeWhole(res, profile, answer);
-        return;
-      }
-      const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
-      await writeStream(res, profile, answer, includeUsage);
-    } catch (error) {
-      // The same refusal from inside the engine (a cache still loading derives the key there).
-      if (InvalidRequestError.isInstance(error) && !res.headersSent && !res.destroyed) return bypass(request);
-      answerFailure(request, error);
-    } finally {
-      res.off('close', onClose);
-    }
+    const answer = engine.answer(call);
+    // A hit answered at once: written in this tick, nothing to wait for.
+    if (!(answer instanceof Promise)) return respond(request, profile, body, answer);
+    // Registered in the same tick the wait began: a close cannot come in between.
+    const onClose = (): void => {
+      if (!res.writableFinished) gone.abort();
+    };
+    res.once('close', onClose);
+    return answer
+      .then((ready) => respond(request, profile, body, ready))
+      .catch((error: unknown) => {
+        // The same refusal from inside the engine (a cache still loading derives the key there).
+        if (InvalidRequestError.isInstance(error) && !res.headersSent && !res.destroyed) return bypass(request);
+        answerFailure(request, error);
+      })
+      .finally(() => res.off('close', onClose));
   };
+}
+
+// Writes the engine's answer; a stream is written as it comes (the promise settles when it is done).
+function respond(request: CachedRouteRequest, profile: EndpointProfile, body: JsonObject, answer: EngineAnswer): Promise<void> | undefined {
+  const { res } = request;
+  request.setCacheResult(cacheHeaderOf(answer.info.status), answer.info.key === '' ? undefined : answer.info.key);
+  if (answer.kind === 'not-cached') {
+    res.setHeader('X-Cache', 'MISS');
+    if (answer.info.key !== '') res.setHeader('X-TinyLLM-Key', keyPrefixOf(answer.info.key));
+    request.sendError(504, 'the answer is not in the cache, and the request said Cache-Control: only-if-cached');
+    return undefined;
+  }
+  if (answer.kind === 'whole') {
+    writeWhole(res, profile, answer);
+    return undefined;
+  }
+  const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+  return writeStream(res, profile, answer, includeUsage);
 }
 
 // An answer that did not come: Ollama's own error answer as it sent it; a 502 or 504 in the route's

@@ -11,7 +11,7 @@ import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
 import { chunkText } from './frames.js';
 import { replayBody } from './replay-body.js';
-import { answerJson } from './serialize.js';
+import { answerBody } from './serialize.js';
 
 /** The X-Cache value of an engine status. */
 export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
@@ -43,12 +43,19 @@ const isOpenAi = (profile: EndpointProfile): boolean => profile.endpoint.startsW
 export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer: Extract<EngineAnswer, { kind: 'whole' }>): void {
   const raw = rawAnswerOf(answer.origin);
   const openai = isOpenAi(profile);
-  const json = raw === undefined ? (answer.stamp === undefined ? JSON.stringify(answer.response) : answerJson(profile, answer.response, answer.stamp)) : '';
-  // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
-  // A string leaves in one write with the headers (node:http joins them); a Buffer in a second one.
-  const body = raw?.body ?? (openai ? `${json}\n` : json);
+  let body: string | Buffer;
+  let length: number;
+  if (raw !== undefined) {
+    body = raw.body;
+    length = body.length;
+  } else {
+    const json = answer.stamp === undefined ? { text: JSON.stringify(answer.response), bytes: -1 } : answerBody(profile, answer.response, answer.stamp);
+    // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
+    body = openai ? `${json.text}\n` : json.text;
+    length = json.bytes < 0 ? Buffer.byteLength(body) : json.bytes + (openai ? 1 : 0);
+  }
   const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
-  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  // A string leaves in one write with the headers (node:http joins them); a Buffer in a second one.
   res.writeHead(200, { 'Content-Type': type, 'Content-Length': length, ...cacheHeaders(answer.info) });
   res.end(body);
 }

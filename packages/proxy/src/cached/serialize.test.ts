@@ -1,6 +1,6 @@
 import { generateProfile, newStamp, openaiChatProfile } from '@tinyllm/ollama-cached/engine';
 import { describe, expect, it } from 'vitest';
-import { answerJson } from './serialize.js';
+import { answerBody, answerJson } from './serialize.js';
 
 describe('answerJson: a stored answer serialised for one caller', () => {
   it('is exactly JSON.stringify of the stamped copy, native and /v1, template or not', () => {
@@ -29,5 +29,17 @@ describe('answerJson: a stored answer serialised for one caller', () => {
     const odd = { model: 'm', created_at: 't', response: '\u0000tinyllm-hole\u0000', done: true };
     const stamp = newStamp('m');
     expect(answerJson(generateProfile, odd, stamp)).toBe(JSON.stringify(generateProfile.freshAnswer(odd, stamp)));
+  });
+
+  it("counts the UTF-8 bytes of the text it returns (the Content-Length), with non-ASCII in the answer and in the caller's model name", () => {
+    const answer = { model: 'm', created_at: 't', response: 'héllo wörld ✓ 🙂', done: true };
+    for (const model of ['m', 'modèle-✓:latest', undefined]) {
+      const stamp = newStamp(model);
+      for (let i = 0; i < 2; i++) {
+        const body = answerBody(generateProfile, answer, stamp);
+        expect(body.bytes).toBe(Buffer.byteLength(body.text));
+        expect(body.text).toBe(JSON.stringify(generateProfile.freshAnswer(answer, stamp)));
+      }
+    }
   });
 });

@@ -11,6 +11,16 @@ interface Template {
   readonly parts: readonly string[];
   /** The fields whose values fill the holes, in order. */
   readonly fields: readonly string[];
+  /** UTF-8 bytes of the parts together (a hit then measures only the few bytes it fills in). */
+  readonly partBytes: number;
+}
+
+/** A whole answer's JSON text and its length in UTF-8 bytes (the Content-Length). */
+export interface AnswerBody {
+  /** The JSON text. */
+  readonly text: string;
+  /** Its UTF-8 byte length. */
+  readonly bytes: number;
 }
 
 const TEMPLATES = new WeakMap<JsonObject, Template | null>();
@@ -26,26 +36,36 @@ function templateOf(response: JsonObject, fields: readonly string[]): Template |
   for (const field of present) holed[field] = HOLE;
   const parts = JSON.stringify(holed).split(QUOTED_HOLE);
   // An answer that contains the marker itself cannot be templated (never in practice): serialise it whole.
-  template = parts.length === present.length + 1 ? { parts, fields: present } : null;
+  const partBytes = parts.reduce((sum, part) => sum + Buffer.byteLength(part), 0);
+  template = parts.length === present.length + 1 ? { parts, fields: present, partBytes } : null;
   TEMPLATES.set(response, template);
   return template;
 }
 
 /** The JSON text of a whole answer for a caller: the stored answer with the profile's answerFields for this stamp. */
 export function answerJson(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp): string {
+  return answerBody(profile, response, stamp).text;
+}
+
+/** answerJson's text with its byte length, measured without a pass over the whole text. */
+export function answerBody(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp): AnswerBody {
   const values = profile.answerFields(stamp);
   const names = Object.keys(values);
   const template = templateOf(response, names);
   if (template === null) {
     const copy: JsonObject = { ...response };
     for (const name of names) if (name in copy && values[name] !== undefined) copy[name] = values[name];
-    return JSON.stringify(copy);
+    const text = JSON.stringify(copy);
+    return { text, bytes: Buffer.byteLength(text) };
   }
-  let out = template.parts[0] as string;
+  let text = template.parts[0] as string;
+  let bytes = template.partBytes;
   for (let i = 0; i < template.fields.length; i++) {
     const field = template.fields[i] as string;
     const value = values[field];
-    out += (value === undefined ? JSON.stringify(response[field]) : JSON.stringify(value)) + (template.parts[i + 1] as string);
+    const filled = value === undefined ? JSON.stringify(response[field]) : JSON.stringify(value);
+    bytes += Buffer.byteLength(filled);
+    text += filled + (template.parts[i + 1] as string);
   }
-  return out;
+  return { text, bytes };
 }
