@@ -149,6 +149,8 @@ class LoadProcess {
 
 type LoadReply = LoadResult | { error: string } | { ready: true };
 
+const WARMUP_SECONDS = isQuick() ? 2 : 3;
+
 /** Measures a set of servers round-robin: each in its own process on the server CPU, load from one autocannon process. */
 async function measure(kinds: ServerKind[]): Promise<RowResult> {
   // Many short interleaved rounds: on a shared machine load comes in bursts, and each burst then
@@ -195,7 +197,11 @@ async function measure(kinds: ServerKind[]): Promise<RowResult> {
     // The upstream of the pass-through rows shares the client CPU, except when it is measured itself.
     if (upstream?.child.pid !== undefined) pinToCpu(upstream.child.pid, CLIENT_CPU);
     const order = kinds.filter((kind) => targets.has(kind));
-    for (const kind of order) await load.run(targets.get(kind) as string, 1, bodies.get(kind)); // warmup: V8 optimises each server (and the engine rows store their answer)
+    // Warmup: V8 optimises each server (and the engine rows store their answer). A server with the
+    // whole proxy behind it needs about 3 s of load before its figures settle (measured: ~200 us a
+    // request in its first second, ~50 us from its third on), and steady state is what a proxy
+    // that runs for days delivers; the bare floor settles at once.
+    for (const kind of order) await load.run(targets.get(kind) as string, WARMUP_SECONDS, bodies.get(kind));
     const runs = new Map<ServerKind, Array<LoadResult & { cpuUsPerRequest: number }>>();
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < order.length; k++) {
@@ -272,7 +278,7 @@ export const group: Group = {
     const engineP50 = (f('engine-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
     const meanRatio = (f('proxy-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
     const cpuRatio = (f('bare')?.cpuUs ?? Number.NaN) / (f('proxy-hit')?.cpuUs ?? Number.NaN);
-    const note = `autocannon -c 50 (one load process for every run), ${r.rounds} interleaved rounds of ${r.seconds} s per server after 1 s of warmup, medians; server CPU per request = the server process's user + system CPU time over the requests of a round (steadier than req/s when other jobs share the machine); each server in its own process pinned to one CPU, autocannon on the other; non-2xx or errors must be 0.`;
+    const note = `autocannon -c 50 (one load process for every run), ${r.rounds} interleaved rounds of ${r.seconds} s per server after ${WARMUP_SECONDS} s of warmup each, medians; server CPU per request = the server process's user + system CPU time over the requests of a round (steadier than req/s when other jobs share the machine); each server in its own process pinned to one CPU, autocannon on the other; non-2xx or errors must be 0.`;
     return [
       {
         title: 'Proxy stack: hit-like route (POST, ~300 B body, ~2 KB stored answer)',

@@ -35,9 +35,19 @@ const ENDPOINTS: ReadonlySet<unknown> = new Set<CachedEndpoint>([
   'v1/embeddings',
 ]);
 
+// A memory store hands back the same record object on every hit, and records are never mutated
+// once stored (callers get copies, the proxy serialises them): what a record was found to be is
+// remembered with it, so a hit does not walk it again.
+const VALID_RECORDS = new WeakSet<object>();
+const SAVINGS = new WeakMap<object, Savings | undefined>();
+
 /** Whether a value read from a cache is a record of this package's format, for any endpoint (see isStoredResponseFor). */
 export function isStoredResponse(value: unknown): value is StoredResponse {
-  return isObject(value) && ENDPOINTS.has(value.endpoint) && isStoredResponseFor(value, profileOf(value.endpoint as CachedEndpoint));
+  if (!isObject(value)) return false;
+  if (VALID_RECORDS.has(value)) return true;
+  const valid = ENDPOINTS.has(value.endpoint) && isStoredResponseFor(value, profileOf(value.endpoint as CachedEndpoint));
+  if (valid) VALID_RECORDS.add(value);
+  return valid;
 }
 
 /**
@@ -45,7 +55,15 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
  * answer, as measured when it was recorded) and the tokens it read and wrote.
  */
 export function savingsOf(value: StoredResponse): Savings | undefined {
-  if (!isObject(value?.response) || !ENDPOINTS.has(value.endpoint)) return undefined;
+  if (!isObject(value)) return undefined;
+  if (SAVINGS.has(value)) return SAVINGS.get(value);
+  const saved = measureSavings(value);
+  SAVINGS.set(value, saved);
+  return saved;
+}
+
+function measureSavings(value: StoredResponse): Savings | undefined {
+  if (!isObject(value.response) || !ENDPOINTS.has(value.endpoint)) return undefined;
   const saved = profileOf(value.endpoint).savings(value.response);
   if (saved?.durationNs || typeof value.elapsedMs !== 'number') return saved;
   return { ...saved, durationNs: Math.round(value.elapsedMs * 1e6) };

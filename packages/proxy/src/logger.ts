@@ -1,6 +1,7 @@
 /** The proxy's logger: pino, JSON by default, pino-pretty only when asked for (and only then loaded). */
 import type { CacheLogger } from '@tinyllm/cache-core';
 import pino, { type Logger } from 'pino';
+import { BatchedLogDestination } from './log-destination.js';
 
 /** A pino-compatible logger: what the proxy logs through. */
 export interface ProxyLogger extends CacheLogger {
@@ -29,17 +30,12 @@ export interface ProxyLoggerOptions {
   flushIntervalMs?: number;
 }
 
-/** Bytes of JSON lines gathered before one write: a write per line cost more than the rest of a cache hit. */
-const BATCH_BYTES = 8 * 1024;
-
 /**
  * A pino logger as `tinyllm serve` uses it. JSON lines are gathered and written in batches (one
- * write per ~8 KiB, and at least every flushIntervalMs); measured on this project's machines, a
- * write per line cost ~5 us a request, a batched synchronous write ~2.5 us, a batched asynchronous
- * one (a thread-pool hop per batch) ~4.5 us. The writes are synchronous, as pino's default
- * destination is: a log reader that stops reading stops the proxy once the pipe is full. Lines
- * still buffered are written on flush() and when the process exits. pino-pretty is imported only
- * for format 'pretty', which writes each line at once (it is for people watching a terminal).
+ * write per ~8 KiB, and at least every flushIntervalMs; see BatchedLogDestination for what that
+ * saves). Lines still gathered are written on flush() and when the process exits. pino-pretty is
+ * imported only for format 'pretty', which writes each line at once (it is for people watching a
+ * terminal).
  */
 export async function createProxyLogger(options: ProxyLoggerOptions = {}): Promise<Logger> {
   const level = options.level ?? 'info';
@@ -48,13 +44,7 @@ export async function createProxyLogger(options: ProxyLoggerOptions = {}): Promi
     const { default: pretty } = await import('pino-pretty');
     return pino({ level }, pretty({ destination, colorize: process.stderr.isTTY === true && destination === 2, sync: true }));
   }
-  const stream = pino.destination({ dest: destination, sync: true, minLength: BATCH_BYTES, periodicFlush: options.flushIntervalMs ?? 200 });
-  process.once('exit', () => {
-    try {
-      stream.flushSync();
-    } catch {
-      // nothing more can be done while exiting
-    }
-  });
+  const stream = new BatchedLogDestination(destination, options.flushIntervalMs ?? 200);
+  process.once('exit', () => stream.end());
   return pino({ level, base: { pid: process.pid } }, stream);
 }

@@ -13,7 +13,7 @@ import {
 } from '@tinyllm/cache-core';
 import type { CacheInfo } from '../cache-info.js';
 import { isAbortError, isOllamaOutage } from '../errors.js';
-import { type OllamaResponseCache, validatesRecords } from '../ollama-response-cache.js';
+import { type OllamaResponseCache, savingsOf, validatesRecords } from '../ollama-response-cache.js';
 import { StreamIterator } from '../stream-iterator.js';
 import { Flight, FlightAbandonedError } from './flight.js';
 import type { JsonObject } from './json.js';
@@ -130,6 +130,8 @@ export interface CacheEngineOptions {
 }
 
 const MAX_JOIN_ATTEMPTS = 3;
+// Spellings of model names remembered (a handful in practice; forgotten all at once beyond this).
+const MAX_MODEL_NAMES = 1024;
 
 // What a streaming call learns while it resolves: the flight it follows (led or joined) and its hold on it.
 interface StreamState {
@@ -154,12 +156,12 @@ function isCacheFailure(error: unknown): boolean {
   );
 }
 
-function infoOf(result: CacheResult<StoredResponse>, key: string, profile: EndpointProfile): CacheInfo {
+function infoOf(result: CacheResult<StoredResponse>, key: string): CacheInfo {
   const info: CacheInfo = { status: result.status, key };
   if (result.status === 'hit' || result.status === 'stale') {
     if (result.status === 'hit' && result.remote) info.remote = true;
     if (result.entry) info.ageMs = Math.max(0, Date.now() - result.entry.createdAt);
-    const saved = result.status === 'hit' ? profile.savings(result.value.response)?.durationNs : undefined;
+    const saved = result.status === 'hit' ? savingsOf(result.value)?.durationNs : undefined;
     if (saved !== undefined) info.savedDurationNs = saved;
   } else if (result.stored !== undefined) {
     info.stored = result.stored;
@@ -188,6 +190,7 @@ export class CacheEngine {
   #cacheFailureLogged = false;
   #closing = false;
   readonly #isOutage: (error: unknown) => boolean;
+  readonly #modelNames = new Map<string, string>();
 
   constructor(options: CacheEngineOptions) {
     this.#upstream = options.upstream;
@@ -351,10 +354,21 @@ export class CacheEngine {
       staleIfErrorTtl: staleTtl === undefined ? undefined : Math.max(staleTtl, cache.staleIfErrorTtl),
       staleIfError: staleTtl !== 0 && (staleTtl !== undefined || cache.staleIfErrorTtl > 0) ? staleIfError : undefined,
       // Normalised, so `llama3` and `llama3:latest` are one model in listings and per-model figures.
-      model: typeof model === 'string' ? normalizeModelName(model) : undefined,
+      model: typeof model === 'string' ? this.#modelNameOf(model) : undefined,
       endpoint: call.endpoint,
       onJoin,
     };
+  }
+
+  // Model names as per-model figures and listings key them, remembered: a hit costs no string work.
+  #modelNameOf(model: string): string {
+    let name = this.#modelNames.get(model);
+    if (name === undefined) {
+      if (this.#modelNames.size >= MAX_MODEL_NAMES) this.#modelNames.clear();
+      name = normalizeModelName(model);
+      this.#modelNames.set(model, name);
+    }
+    return name;
   }
 
   async #fromCacheOnly(cache: OllamaResponseCache, key: string, call: EngineCall, profile: EndpointProfile): Promise<EngineAnswer> {
@@ -362,7 +376,7 @@ export class CacheEngine {
     const maxAge = call.controls?.maxAgeSeconds;
     const fresh = entry !== undefined && (maxAge === undefined || Date.now() - entry.createdAt <= maxAge * 1000);
     if (entry === undefined || !fresh || !isStoredResponseFor(entry.value, profile)) return { kind: 'not-cached', info: { status: 'miss', key } };
-    const info = infoOf({ value: entry.value, status: 'hit', entry }, key, profile);
+    const info = infoOf({ value: entry.value, status: 'hit', entry }, key);
     if (call.stream && profile.streams) return replayAnswer(profile, entry.value, call.model, info);
     return wholeAnswer(call, profile, entry.value.response, info, undefined);
   }
@@ -417,7 +431,7 @@ export class CacheEngine {
 
   #wholeOf(result: CacheResult<StoredResponse>, key: string, call: EngineCall, profile: EndpointProfile): EngineAnswer {
     this.#noteResult(result.status, call);
-    const info = infoOf(result, key, profile);
+    const info = infoOf(result, key);
     const origin = result.status === 'miss' || result.status === 'refresh' ? result.value.response : undefined;
     return wholeAnswer(call, profile, result.value.response, info, origin);
   }
@@ -460,7 +474,7 @@ export class CacheEngine {
   // A stored answer for a streaming call: replayed as chunks (or whole, where the endpoint does not stream).
   #replayOf(result: CacheResult<StoredResponse>, key: string, call: EngineCall, profile: EndpointProfile): EngineAnswer {
     this.#noteResult(result.status, call);
-    const info = infoOf(result, key, profile);
+    const info = infoOf(result, key);
     if (!profile.streams) return wholeAnswer(call, profile, result.value.response, info, undefined);
     return replayAnswer(profile, result.value, call.model, info);
   }

@@ -66,6 +66,8 @@ export interface BodyPlan {
   readonly stream: boolean;
   /** Its key, once the engine derived it (per namespace: the memo's id includes it). */
   key: string | undefined;
+  /** When PlanMemo last moved it to the recent end (its count of lookups then). */
+  usedAt: number;
 }
 
 /** Plans a body (parse, checks): the slow part, done once per distinct body. */
@@ -73,9 +75,9 @@ export function planBody(endpoint: CachedEndpoint, body: Buffer): BodyPlan {
   const profile = profileOf(endpoint);
   const request = parseBody(body);
   if (request === undefined || profile.isLoadRequest(request) || !excludedFieldsValid(request, endpoint.startsWith('v1/'))) {
-    return { request: undefined, stream: false, key: undefined };
+    return { request: undefined, stream: false, key: undefined, usedAt: 0 };
   }
-  return { request, stream: profile.wantsStream(request), key: undefined };
+  return { request, stream: profile.wantsStream(request), key: undefined, usedAt: 0 };
 }
 
 // Bodies larger than this (images) are planned every time rather than remembered.
@@ -90,6 +92,8 @@ export class PlanMemo {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #bytes = 0;
+  // Lookups so far: the clock of usedAt.
+  #uses = 0;
 
   constructor(maxEntries = 4096, maxBytes = 16 * 1024 * 1024) {
     this.#maxEntries = maxEntries;
@@ -103,12 +107,19 @@ export class PlanMemo {
     const id = `${endpoint}\n${namespace ?? ''}\n${body.toString('latin1')}`;
     const known = this.#plans.get(id);
     if (known !== undefined) {
-      // Most recently used last: Map keeps insertion order, so the first key is the least recent.
-      this.#plans.delete(id);
-      this.#plans.set(id, known);
+      // Most recently used last (Map keeps insertion order, so the first key is the least recent).
+      // A plan used within the last half of the memo's span is left where it is: re-inserting it
+      // on every hit cost more than the rest of the lookup, and it cannot reach the front that soon.
+      if (this.#uses - known.usedAt > this.#maxEntries / 2) {
+        this.#plans.delete(id);
+        this.#plans.set(id, known);
+        known.usedAt = this.#uses;
+      }
+      this.#uses++;
       return known;
     }
     const plan = planBody(endpoint, body);
+    plan.usedAt = this.#uses++;
     this.#plans.set(id, plan);
     this.#bytes += id.length;
     while (this.#plans.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
