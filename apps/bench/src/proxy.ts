@@ -390,7 +390,7 @@ export const group: Group = {
             },
           ],
           notes: [
-            `${ok ? n('samples') : 0} interleaved samples of each; every request has a new prompt, so every proxied one is a miss; the fake answers at once (no model latency), so the difference is the proxy's own cost.`,
+            `${ok ? n('samples') : 0} interleaved samples of each after ${ok ? n('warmup') : 0} warmup misses through the proxy; every request has a new prompt, so every proxied one is a miss; the fake answers at once (no model latency), so the difference is the proxy's own cost.`,
           ],
         };
       })(),
