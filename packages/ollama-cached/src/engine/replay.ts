@@ -10,7 +10,7 @@ import { type StoredResponse, storedChunks } from './stored-response.js';
  */
 export function replayChunks(profile: EndpointProfile, stored: StoredResponse, model: string | undefined): JsonObject[] {
   const stamp = newStamp(model ?? (typeof stored.response.model === 'string' ? stored.response.model : undefined));
-  return storedChunks(profile, stored).map((chunk) => profile.stamp(chunk, stamp));
+  return storedChunks(profile, stored, stamp);
 }
 
 /** What a replay is made from: the stored answer and the caller's spelling of the model (see replayChunks). */

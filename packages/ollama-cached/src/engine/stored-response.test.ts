@@ -56,3 +56,53 @@ describe('compact streamed entries', () => {
     expect(chunks.at(-1)).toMatchObject({ done: true, eval_count: 99 });
   });
 });
+
+describe('stamped chunks rebuilt in one pass', () => {
+  const chatStream = [
+    { model: 'm', created_at: created, message: { role: 'assistant', content: 'Hel' }, done: false },
+    { model: 'm', created_at: created, message: { role: 'assistant', content: 'lo' }, done: false },
+    { model: 'm', created_at: created, message: { role: 'assistant', content: '' }, ...final },
+  ];
+
+  it('are exactly the chunks stamped one by one, in Ollama key order, native and /v1', async () => {
+    const { newStamp } = await import('./profile.js');
+    const { openaiChatProfile } = await import('./openai-profiles.js');
+    const stamp = newStamp('M:latest');
+    const stored = storeStream(chatProfile, chatStream);
+    const oneByOne = storedChunks(chatProfile, stored).map((chunk) => chatProfile.stamp(chunk, stamp));
+    const onePass = storedChunks(chatProfile, stored, stamp);
+    expect(onePass).toEqual(oneByOne);
+    expect(onePass.map((chunk) => Object.keys(chunk))).toEqual(oneByOne.map((chunk) => Object.keys(chunk)));
+    expect(onePass[0]).toMatchObject({ model: 'M:latest', created_at: stamp.createdAt, message: { content: 'Hel' } });
+    const sse = [
+      {
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }],
+      },
+      {
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: 'stop' }],
+      },
+    ];
+    const openai = storeStream(openaiChatProfile, sse);
+    expect(storedChunks(openaiChatProfile, openai, stamp)).toEqual(
+      storedChunks(openaiChatProfile, openai).map((chunk) => openaiChatProfile.stamp(chunk, stamp)),
+    );
+  });
+
+  it("are the caller's own: changing one changes neither the stored answer nor the next replay", async () => {
+    const { newStamp } = await import('./profile.js');
+    const stored = storeStream(chatProfile, chatStream);
+    const before = JSON.stringify(stored);
+    const first = storedChunks(chatProfile, stored, newStamp('m'));
+    (first[0]?.message as { content: string }).content = 'changed';
+    expect(JSON.stringify(stored)).toBe(before);
+    expect(storedChunks(chatProfile, stored, newStamp('m'))[0]).toMatchObject({ message: { content: 'Hel' } });
+  });
+});

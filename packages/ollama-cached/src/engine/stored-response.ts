@@ -1,5 +1,5 @@
 import { copyJson, isObject, type JsonObject } from './json.js';
-import type { CachedEndpoint, EndpointProfile } from './profile.js';
+import type { AnswerStamp, CachedEndpoint, EndpointProfile } from './profile.js';
 
 /** Format version of the records this package writes. */
 export const STORED_RESPONSE_VERSION = 2;
@@ -94,17 +94,34 @@ export function storeStream(profile: EndpointProfile, chunks: readonly JsonObjec
 }
 
 /**
- * The chunks of a stored answer, as fresh objects in the shape a track keeps them (stamp completes them):
- * rebuilt from the track when the answer was recorded from a stream, else the answer split up.
+ * The chunks of a stored answer, as fresh objects in the shape a track keeps them (profile.stamp
+ * completes them), or already stamped with `stamp`: rebuilt from the track when the answer was
+ * recorded from a stream, else the answer split up.
  * A track that does not add up to the stored text (a damaged record) falls back to the split.
  */
-export function storedChunks(profile: EndpointProfile, stored: StoredResponse): JsonObject[] {
+export function storedChunks(profile: EndpointProfile, stored: StoredResponse, stamp?: AnswerStamp): JsonObject[] {
   const track = stored.stream;
-  if (track === undefined) return profile.split(stored.response);
-  return rebuild(profile, stored.response, track) ?? profile.split(stored.response);
+  const split = (): JsonObject[] => {
+    const chunks = profile.split(stored.response);
+    return stamp === undefined ? chunks : chunks.map((chunk) => profile.stamp(chunk, stamp));
+  };
+  if (track === undefined) return split();
+  return rebuild(profile, stored.response, track, stamp) ?? split();
 }
 
-function rebuild(profile: EndpointProfile, response: JsonObject, track: StreamTrack): JsonObject[] | undefined {
+// A fresh chunk of a shape: a deep copy, or (with a stamp) the stamped chunk with its nested
+// objects copied, one object per level instead of a copy and then a stamped copy of it.
+function fromShape(profile: EndpointProfile, shape: JsonObject, stamp: AnswerStamp | undefined): JsonObject {
+  if (stamp === undefined) return copyJson(shape);
+  const chunk = profile.stamp(shape, stamp);
+  for (const key in chunk) {
+    const value = chunk[key];
+    if (typeof value === 'object' && value !== null) chunk[key] = copyJson(value);
+  }
+  return chunk;
+}
+
+function rebuild(profile: EndpointProfile, response: JsonObject, track: StreamTrack, stamp: AnswerStamp | undefined): JsonObject[] | undefined {
   const texts = profile.slots.map((slot) => slot.whole(response));
   const offsets = profile.slots.map(() => 0);
   const out: JsonObject[] = [];
@@ -113,7 +130,7 @@ function rebuild(profile: EndpointProfile, response: JsonObject, track: StreamTr
     const count = track.runs[r + 1] as number;
     if (shape === undefined) return undefined;
     for (let c = 0; c < count; c++) {
-      const chunk = copyJson(shape);
+      const chunk = fromShape(profile, shape, stamp);
       const index = out.length;
       for (let s = 0; s < profile.slots.length; s++) {
         const slot = profile.slots[s] as (typeof profile.slots)[number];
