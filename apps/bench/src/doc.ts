@@ -72,8 +72,27 @@ validation of the record per call (now only the endpoint is checked when the cac
 records itself), the stamp loop over a fresh fields object (written out), and copying the 64-number
 \`context\` element by element from the memory store's frozen arrays (one spread now; \`slice()\` is
 slow on frozen arrays), plus one async layer in generate/chat. Together they took a hit from about
-0.35x to about 0.6x of the floor in a same-process measurement; what is left is mostly the key
-(~35% of a hit), the copy, and the promise chain of ResponseCache.resolve.
+0.35x to about 0.6x of the floor in a same-process measurement. Since then a hit from the memory
+store is answered without promises (\`ResponseCache.resolveNow\`, \`CacheEngine.answer\`: the caller
+gets one resolved promise). A profile of what is left: the key (sha256 ~11%, canonical JSON ~20%),
+the deep copy (~12%), the WeakMap entry that carries \`cacheInfo\` (~4%), and GC (~8%).
+
+**Proxy hit.** A CPU profile of the proxy answering hits at steady state: ~40% of its busy time is
+the kernel's send (\`writev\`), and most of the rest is Node's HTTP parser and response machinery,
+as for the floor. What is the proxy's own: the request log line (pino's serialisation and the batched
+write, ~9%), the engine's answer (~5%), the remembered plan's lookup (hashing the body's bytes,
+~2-3%), the template fill of the per-caller fields (~2%). What took a hit from 0.31x of the floor to
+about 0.5-0.6x: no promise and no \`AbortController\` on a hit (the engine answers a memory hit in
+the same tick; the proxy makes its controller only when the engine waits), one call shape (a class,
+not a literal with a getter and spreads), the \`Content-Length\` from the template's known byte
+count, records validated and their savings measured once per stored object, and log lines written by
+a small batching destination (pino into sonic-boom cost 4-5 us a line, into ours 1.8 us). A server
+that is slower per request also pays more kernel time per request (fewer requests per wake-up): a
+bare server spinning 40 us of JavaScript per request used 64 us more CPU a request than without
+(60 us: 88 us more; one measurement each). So a microsecond of JavaScript can cost up to about 1.5 in
+this table, and the ratio moves by
+0.1x between full runs on this shared machine (0.45x-0.61x for the same code); the CPU column is the
+steadier reading.
 
 **Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
 track: the distinct chunk shapes, a run-length list of which shape each chunk has, and the length of
@@ -81,7 +100,9 @@ each chunk's text; replay rebuilds Ollama's chunks from it. The stream tables gi
 the same answer stored from a non-streaming call (a few bytes per chunk), against the old layout
 (the answer plus every chunk object), and the replay rate against copying recorded chunk objects.
 In the memory store a track's numbers are array elements of 8 bytes each, so a store full of such
-answers takes about 1.7x its byte budget in heap (the last stream table).
+answers takes about 1.7x its byte budget in heap (the last stream table). A replayed chunk is built
+stamped in one pass (the caller's model and time in Ollama's key order, nested objects copied), not
+a deep copy of the shape and then a stamped copy of that.
 
 **CLI.** See the profile line under the CLI table: start-up is module loading (node internals)
 plus the packages the command imports eagerly.`;
