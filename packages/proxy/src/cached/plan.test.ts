@@ -27,6 +27,17 @@ describe('PlanMemo: what planning learned, remembered per body', () => {
     expect(memo.size).toBe(8);
   });
 
+  it('a plan in use all along also outlives cold ones when large bodies fill the byte bound first', () => {
+    const big = (i: number): Buffer => Buffer.from(JSON.stringify({ model: 'm', prompt: `${i} ${'x'.repeat(4000)}` }));
+    const memo = new PlanMemo(4096, 10 * 4100);
+    const hot = memo.planOf('generate', undefined, big(0));
+    for (let i = 1; i <= 200; i++) {
+      memo.planOf('generate', undefined, big(i));
+      expect(memo.planOf('generate', undefined, big(0))).toBe(hot);
+    }
+    expect(memo.size).toBeLessThanOrEqual(10);
+  });
+
   it('stays within its bound of bytes', () => {
     const memo = new PlanMemo(1000, 2000);
     for (let i = 0; i < 200; i++) memo.planOf('generate', undefined, body(i));

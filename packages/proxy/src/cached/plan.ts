@@ -108,9 +108,11 @@ export class PlanMemo {
     const known = this.#plans.get(id);
     if (known !== undefined) {
       // Most recently used last (Map keeps insertion order, so the first key is the least recent).
-      // A plan used within the last half of the memo's span is left where it is: re-inserting it
-      // on every hit cost more than the rest of the lookup, and it cannot reach the front that soon.
-      if (this.#uses - known.usedAt > this.#maxEntries / 2) {
+      // A plan moved within the last quarter of the memo's size worth of lookups is left where it
+      // is: re-inserting it on every hit cost more than the rest of the lookup, and it cannot reach
+      // the front that soon (a lookup inserts at most one plan; by size, not maxEntries, so large
+      // bodies that fill the byte bound first are covered too). So the order is nearly LRU.
+      if (this.#uses - known.usedAt > this.#plans.size >> 2) {
         this.#plans.delete(id);
         this.#plans.set(id, known);
         known.usedAt = this.#uses;
