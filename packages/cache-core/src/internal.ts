@@ -12,5 +12,5 @@ export { isExpired, remainingTtlMs } from './entry.js';
 export { CacheEvents, type ResponseCacheEventName } from './events.js';
 export { sha256Hex } from './hash.js';
 export { assertNamespace, CACHE_CONTROL_FIELDS, EXCLUDED_OPTION_FIELDS, EXCLUDED_REQUEST_FIELDS, imageFingerprint } from './keys.js';
-export { DEFAULT_LIST_BATCH, listBatchSize } from './listing.js';
+export { DEFAULT_LIST_BATCH, entryViewOf, listBatchSize } from './listing.js';
 export { MetricsRecorder } from './metrics.js';

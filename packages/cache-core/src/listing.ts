@@ -38,6 +38,24 @@ export function entryInfoOf(
   };
 }
 
+/**
+ * One entry as `tinyllm cache-show --json` and the proxy's entry route show it: its metadata and its
+ * value (the two must agree, so a script reads either the same way).
+ */
+export function entryViewOf(key: string, entry: CacheEntry): Record<string, unknown> {
+  return {
+    key,
+    model: entry.model ?? null,
+    endpoint: entry.endpoint ?? null,
+    createdAt: entry.createdAt,
+    expiresAt: entry.expiresAt,
+    sizeBytes: entry.sizeBytes,
+    accessCount: entry.accessCount,
+    lastAccess: entry.lastAccess,
+    value: entry.value,
+  };
+}
+
 /** Default entries per batch of a listing. */
 export const DEFAULT_LIST_BATCH = 500;
 

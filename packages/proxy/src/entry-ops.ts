@@ -18,6 +18,7 @@ import {
   listEntries,
   TinyLLMError,
 } from '@tinyllm/cache-core';
+import { entryViewOf } from '@tinyllm/cache-core/internal';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import type { OpsContext, OpsExchange } from './ops.js';
 import { sendError, sendJson } from './respond.js';
@@ -204,19 +205,5 @@ async function entry(exchange: OpsExchange, backend: ListingBackend, within: str
     sendJson(res, 200, JSON.stringify({ removed: (await backend.delete(key)) ? 1 : 0 }));
     return;
   }
-  sendJson(
-    res,
-    200,
-    JSON.stringify({
-      key,
-      model: found.model ?? null,
-      endpoint: found.endpoint ?? null,
-      createdAt: found.createdAt,
-      expiresAt: found.expiresAt,
-      sizeBytes: found.sizeBytes,
-      accessCount: found.accessCount,
-      lastAccess: found.lastAccess,
-      value: found.value,
-    }),
-  );
+  sendJson(res, 200, JSON.stringify(entryViewOf(key, found)));
 }

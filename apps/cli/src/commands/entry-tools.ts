@@ -15,6 +15,7 @@ import {
   pruneEntries,
   requireListing,
 } from '@tinyllm/cache-core';
+import { entryViewOf } from '@tinyllm/cache-core/internal';
 import { DEFAULTS } from '../config.js';
 import { CliError, describeError, EXIT, type ExitCode, UsageError } from '../errors.js';
 import { formatBytes, formatCount, formatDuration, formatTimestamp } from '../format.js';
@@ -209,17 +210,7 @@ export async function cacheShowCommand(key: string, options: { json?: boolean },
       const { entry } = found;
       const now = Date.now();
       if (options.json) {
-        output.json({
-          key: found.key,
-          model: entry.model ?? null,
-          endpoint: entry.endpoint ?? null,
-          createdAt: entry.createdAt,
-          expiresAt: entry.expiresAt,
-          sizeBytes: entry.sizeBytes,
-          accessCount: entry.accessCount,
-          lastAccess: entry.lastAccess,
-          value: entry.value,
-        });
+        output.json(entryViewOf(found.key, entry));
         return EXIT.ok;
       }
       const rows: Array<[string, string]> = [

@@ -272,11 +272,7 @@ export class CacheEngine {
       if (!this.#enabled || this.#closing || profile.isLoadRequest(call.request)) return this.#bypass(call, profile);
       const cache = this.#cache;
       if (cache === undefined) return this.#whenLoaded(call, profile);
-      if (this.modelDigests === undefined) return this.#attempt(cache, call.key ?? this.keyOf(call, cache), call, profile, 1);
-      // Bound to the weights: without a digest no key is right, so the model answers uncached.
-      const found = typeof call.request.model === 'string' ? this.modelDigests.digestOf(call.request.model) : undefined;
-      if (found instanceof Promise) return found.then((digest) => this.#withDigest(cache, digest, call, profile));
-      return this.#withDigest(cache, found, call, profile);
+      return this.#withCache(cache, call, profile);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -293,9 +289,16 @@ export class CacheEngine {
       if (MissingPackageError.isInstance(error)) throw error;
       return this.#cacheFailed(error, call, profile, 'open');
     }
+    return this.#withCache(cache, call, profile);
+  }
+
+  // The key (bound to the model's digest with bindModelDigest), then the answer.
+  #withCache(cache: OllamaResponseCache, call: EngineCall, profile: EndpointProfile): EngineAnswer | Promise<EngineAnswer> {
     if (this.modelDigests === undefined) return this.#attempt(cache, call.key ?? this.keyOf(call, cache), call, profile, 1);
+    // Bound to the weights: without a digest no key is right, so the model answers uncached.
     const found = typeof call.request.model === 'string' ? this.modelDigests.digestOf(call.request.model) : undefined;
-    return this.#withDigest(cache, found instanceof Promise ? await found : found, call, profile);
+    if (found instanceof Promise) return found.then((digest) => this.#withDigest(cache, digest, call, profile));
+    return this.#withDigest(cache, found, call, profile);
   }
 
   #withDigest(cache: OllamaResponseCache, digest: string | undefined, call: EngineCall, profile: EndpointProfile): EngineAnswer | Promise<EngineAnswer> {

@@ -1,8 +1,10 @@
 import { generateProfile, newStamp, openaiChatProfile } from '@tinyllm/ollama-cached/engine';
 import { describe, expect, it } from 'vitest';
-import { answerBody, answerJson } from './serialize.js';
+import { answerBody } from './serialize.js';
 
-describe('answerJson: a stored answer serialised for one caller', () => {
+const answerJson = (...args: Parameters<typeof answerBody>): string => answerBody(...args).text;
+
+describe('answerBody: a stored answer serialised for one caller', () => {
   it('is exactly JSON.stringify of the stamped copy, native and /v1, template or not', () => {
     const native = { model: 'llama3.2', created_at: '2026-01-01T00:00:00Z', response: 'hi "there"', done: true, context: [1, 2] };
     const openai = {

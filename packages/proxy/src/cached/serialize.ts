@@ -42,12 +42,6 @@ function templateOf(response: JsonObject, fields: readonly string[]): Template |
   return template;
 }
 
-/** The JSON text of a whole answer for a caller: the stored answer with the profile's answerFields for this stamp. */
-export function answerJson(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp): string {
-  return answerBody(profile, response, stamp).text;
-}
-
-/** answerJson's text with its byte length, measured without a pass over the whole text. */
 export function answerBody(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp): AnswerBody {
   const values = profile.answerFields(stamp);
   const names = Object.keys(values);
