@@ -23,3 +23,13 @@ export function pinToCpu(pid: number, cpu: number | undefined): void {
   }
 }
 let warned = false;
+
+/** Lets a process run on every CPU again (undoes pinToCpu). */
+export function unpin(pid: number): void {
+  if (cpus < 2) return;
+  try {
+    execFileSync('taskset', ['-cp', `0-${cpus - 1}`, String(pid)], { stdio: 'ignore' });
+  } catch {
+    // Nothing was pinned without taskset either.
+  }
+}

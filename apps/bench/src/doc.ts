@@ -94,6 +94,18 @@ this table, and the ratio moves by
 0.1x between full runs on this shared machine (0.45x-0.61x for the same code); the CPU column is the
 steadier reading.
 
+**Proxy miss.** What a miss adds is mostly not the proxy's code. A process in the path costs two
+more wake-ups per request (the proxy woken by the client, then by Ollama), and on this VM a wake-up
+across vCPUs costs 0.3-0.5 ms: the smallest faithful pass-through (node:http + undici, the baseline
+rows) adds about 0.4 ms before any caching. The engine's own work on a miss (read the body, derive
+the key, look up, register the flight, send, parse and store the answer, the log line) is the rest,
+about 0.3 ms. Where the processes sit decides the figure: until this table placed the fake Ollama
+beside the proxy, it sat on the client's CPU, so the direct path crossed between CPUs not once and
+the proxied one four times, and the first byte of a streamed miss measured +2.1-2.3 ms (+0.6 ms with
+the placement used now, which is how \`tinyllm serve\` runs: beside Ollama, its upstream on loopback).
+The first byte is no slower than a whole answer: a chunk goes to the client as soon as the proxy has
+read it from Ollama's stream.
+
 **Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
 track: the distinct chunk shapes, a run-length list of which shape each chunk has, and the length of
 each chunk's text; replay rebuilds Ollama's chunks from it. The stream tables give the size against
