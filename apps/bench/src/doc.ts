@@ -101,8 +101,8 @@ rows) adds about 0.4 ms before any caching. The engine's own work on a miss (rea
 the key, look up, register the flight, send, parse and store the answer, the log line) is the rest,
 about 0.3 ms. Where the processes sit decides the figure: until this table placed the fake Ollama
 beside the proxy, it sat on the client's CPU, so the direct path crossed between CPUs not once and
-the proxied one four times, and the first byte of a streamed miss measured +2.1-2.3 ms (+0.6 ms with
-the placement used now, which is how \`tinyllm serve\` runs: beside Ollama, its upstream on loopback).
+the proxied one four times, and the first byte of a streamed miss measured +2.1-2.3 ms (+0.6-1.2 ms
+with the placement used now, which is how \`tinyllm serve\` runs: beside Ollama, its upstream on loopback).
 The first byte is no slower than a whole answer: a chunk goes to the client as soon as the proxy has
 read it from Ollama's stream.
 
