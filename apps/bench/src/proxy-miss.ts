@@ -6,14 +6,14 @@
  * - first byte: the same with streaming requests, time to the first body byte.
  * - baseline: the same requests through the smallest faithful pass-through (node:http + undici),
  *   what any proxy process in the path costs on this machine.
- *
- * Placement: the fake and the proxy share one CPU, the client has the other, as `tinyllm serve`
- * runs beside Ollama (its default upstream is loopback) and clients run elsewhere. Every path then
- * crosses between the CPUs the same twice: with the fake on the client's CPU instead, the direct
- * path crossed none while the proxied one crossed four times, and on this VM a wake-up across vCPUs
- * costs 0.3-0.5 ms, which measured the placement rather than the proxy.
  * - upload: a 128 MiB blob (POST /api/blobs/:digest, hashed by the fake as it streams in), direct and
  *   through the proxy, MB/s.
+ *
+ * Placement of the latency rows: the fake and the proxy share one CPU, the client has the other, as
+ * `tinyllm serve` runs beside Ollama (its default upstream is loopback) and clients run elsewhere.
+ * Direct and proxied requests then cross between the CPUs equally often (twice). With the fake on
+ * the client's CPU instead, the direct path crossed none while the proxied one crossed four times,
+ * and on this VM a wake-up across vCPUs costs 0.3-0.5 ms: that measured the placement, not the proxy.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
