@@ -83,9 +83,24 @@ export function sendBody(res: ServerResponse, status: number, contentType: strin
   res.end(head ? undefined : text);
 }
 
+// What Go's encoding/json escapes in strings by default (HTML-safe output), and how.
+const GO_ESCAPED = /[<>&\u2028\u2029]/g;
+const HAS_GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPES: Readonly<Record<string, string>> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+/**
+ * JSON text as Ollama writes it: Go's json.Marshal and json.Encoder (gin's c.JSON, streamResponse,
+ * the /v1 layer) escape <, > and & (and U+2028, U+2029) inside strings as \u003c, \u003e, \u0026.
+ * (The proxy has the same rule in @tinyllm/ollama-cached; the fake depends on none of the packages it tests.)
+ */
+export function goJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return HAS_GO_ESCAPED.test(json) ? json.replace(GO_ESCAPED, (char) => GO_ESCAPES[char] as string) : json;
+}
+
 /** Sends a JSON body with gin's content type (c.JSON). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, head = false): void {
-  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(body), head);
+  sendBody(res, status, 'application/json; charset=utf-8', goJson(body), head);
 }
 
 /** Sends a status with no body and no Content-Type (gin's AbortWithStatus, c.Status). */

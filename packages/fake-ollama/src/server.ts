@@ -10,7 +10,7 @@ import { handleGenerate } from './handlers/generate.js';
 import { handleShow, psBody, showModel, tagsBody, versionBody } from './handlers/info.js';
 import { handleCopy, handleCreate, handleDelete, handleHeadBlob, handlePostBlob, handlePull, handlePush, type ManageCall } from './handlers/manage.js';
 import { type AnswerWriter, NativeWriter } from './handlers/writer.js';
-import { HttpError, nowNs, parseJsonObject, readBody, sendBody, sendError, sendJson, sendText, sleep } from './http.js';
+import { goJson, HttpError, nowNs, parseJsonObject, readBody, sendBody, sendError, sendJson, sendText, sleep } from './http.js';
 import { ModelCatalog, type ModelSpec } from './models.js';
 import { fromChatCompletionRequest, fromCompletionRequest, fromEmbeddingRequest, TranslateError } from './openai/translate.js';
 import { ChatWriter, CompleteWriter, EmbedWriter, openAIError, sendTranslatorError, toModel, toModelList } from './openai/writers.js';
@@ -310,7 +310,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       case '/api/copy':
         return serveManage(rawPath, req, res, fault);
       case '/v1/models':
-        sendBody(res, 200, 'application/json', `${JSON.stringify(toModelList(tagsBody(settings.catalog)))}\n`);
+        sendBody(res, 200, 'application/json', `${goJson(toModelList(tagsBody(settings.catalog)))}\n`);
         return;
     }
     const digest = decodeURIComponent(rawPath.slice(rawPath.lastIndexOf('/') + 1));
@@ -321,7 +321,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     }
     // GET /v1/models/:model runs /api/show with name=<param> (RetrieveMiddleware).
     try {
-      sendBody(res, 200, 'application/json', `${JSON.stringify(toModel(showModel(settings.catalog, { name: digest }), digest))}\n`);
+      sendBody(res, 200, 'application/json', `${goJson(toModel(showModel(settings.catalog, { name: digest }), digest))}\n`);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       sendBody(res, err.status, 'application/json', `${JSON.stringify(openAIError(err.status, err.message))}\n`);

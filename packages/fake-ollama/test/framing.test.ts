@@ -26,6 +26,18 @@ describe('framing', () => {
     expect(generate.headers['transfer-encoding']).toBe('chunked');
   });
 
+  it("writes JSON as Go's encoding/json does: <, > and & inside strings escaped (\\u003c, \\u003e, \\u0026)", async () => {
+    // Body of invalid JSON: Go's error names the character, and gin's c.JSON escapes it.
+    const bad = await raw(server.url, '/api/generate', { method: 'POST', body: '<html>&' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toBe('{"error":"invalid character \'\\u003c\' looking for beginning of value"}');
+    expect(JSON.parse(bad.body).error).toBe("invalid character '<' looking for beginning of value");
+    // The same on /v1 (its error shape, json.Encoder's trailing newline).
+    const openai = await raw(server.url, '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '<' });
+    expect(openai.body).toContain('\\u003c');
+    expect(openai.body).not.toContain('<');
+  });
+
   it('sends no Keep-Alive timeout header and keeps idle connections (routes.go:2009-2019 sets no timeouts)', async () => {
     const res = await raw(server.url, '/api/version');
     expect(res.headers['keep-alive']).toBeUndefined();

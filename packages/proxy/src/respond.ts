@@ -1,5 +1,6 @@
 /** How the proxy writes its own answers: errors in the route's API shape, and small JSON bodies. */
 import type { ServerResponse } from 'node:http';
+import { likeGo } from '@tinyllm/ollama-cached/engine';
 import type { ApiFlavor } from './routes.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -11,9 +12,11 @@ export function openAiErrorType(status: number): string {
   return 'api_error';
 }
 
-/** The error body of a route: Ollama's `{"error":"..."}` or, on /v1, OpenAI's `{"error":{message,type,param,code}}`. */
+/** The error body of a route: Ollama's `{"error":"..."}` or, on /v1, OpenAI's `{"error":{message,type,param,code}}`, escaped as Go writes JSON. */
 export function errorBody(status: number, message: string, api: ApiFlavor): string {
-  return api === 'openai' ? JSON.stringify({ error: { message, type: openAiErrorType(status), param: null, code: null } }) : JSON.stringify({ error: message });
+  return likeGo(
+    api === 'openai' ? JSON.stringify({ error: { message, type: openAiErrorType(status), param: null, code: null } }) : JSON.stringify({ error: message }),
+  );
 }
 
 /** Answers with a JSON body (unless the response has started; then the connection is cut so the client sees the failure). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../answers.js';
 import { DEFAULT_AFTER_CHUNKS, defaultFaultMessage, type Fault } from '../faults.js';
-import { expectType, HttpError, sendBody, sendEmpty, sendJson, sleep, writeChunk } from '../http.js';
+import { expectType, goJson, HttpError, sendBody, sendEmpty, sendJson, sleep, writeChunk } from '../http.js';
 import { nameDigest, randomDigest } from '../models.js';
 import { displayShortest, parseModelName } from '../names.js';
 import type { ServerSettings } from './context.js';
@@ -50,7 +50,7 @@ async function progress(call: ManageCall, lines: Progress[], failWith?: string):
     if (i > 0 && !(await sleep(settings.pullIntervalMs, signal))) return false;
     if (streaming) {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-      if (!(await writeChunk(res, `${JSON.stringify(lines[i])}\n`))) return false;
+      if (!(await writeChunk(res, `${goJson(lines[i])}\n`))) return false;
     }
     written++;
   }
@@ -59,15 +59,15 @@ async function progress(call: ManageCall, lines: Progress[], failWith?: string):
       if (streaming && !res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
       res.end();
     } else if (!streaming || written === 0) {
-      sendBody(res, 500, 'application/json', JSON.stringify({ error }));
+      sendBody(res, 500, 'application/json', goJson({ error }));
     } else {
-      await writeChunk(res, `${JSON.stringify({ error })}\n`);
+      await writeChunk(res, `${goJson({ error })}\n`);
       res.end();
     }
     return false;
   }
   if (streaming) res.end();
-  else sendBody(res, 200, 'application/json', JSON.stringify(lines.at(-1) ?? {}));
+  else sendBody(res, 200, 'application/json', goJson(lines.at(-1) ?? {}));
   return true;
 }
 

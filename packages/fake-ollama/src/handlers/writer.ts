@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendBody, sendJson, writeChunk } from '../http.js';
+import { goJson, sendBody, sendJson, writeChunk } from '../http.js';
 
 /**
  * Where a model handler writes its answer. The native writer frames it as Ollama's handlers do
@@ -39,7 +39,7 @@ export class NativeWriter implements AnswerWriter {
 
   wholeCut(body: Record<string, unknown>): void {
     if (this.res.headersSent || this.res.destroyed) return;
-    const text = JSON.stringify(body);
+    const text = goJson(body);
     this.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
     this.res.end(text.slice(0, Math.floor(text.length / 2)));
   }
@@ -47,7 +47,7 @@ export class NativeWriter implements AnswerWriter {
   async chunk(body: Record<string, unknown>): Promise<boolean> {
     // Headers go out with the first chunk, like gin's c.Stream + Flush.
     if (!this.res.headersSent) this.res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-    return writeChunk(this.res, `${JSON.stringify(body)}\n`);
+    return writeChunk(this.res, `${goJson(body)}\n`);
   }
 
   async finish(body: Record<string, unknown>): Promise<void> {
@@ -57,10 +57,10 @@ export class NativeWriter implements AnswerWriter {
   async streamError(message: string): Promise<void> {
     if (!this.res.headersSent) {
       // Nothing written yet: streamResponse answers c.JSON(500) under Content-Type application/json.
-      sendBody(this.res, 500, 'application/json', JSON.stringify({ error: message }));
+      sendBody(this.res, 500, 'application/json', goJson({ error: message }));
       return;
     }
-    await writeChunk(this.res, `${JSON.stringify({ error: message })}\n`);
+    await writeChunk(this.res, `${goJson({ error: message })}\n`);
     this.res.end();
   }
 

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { isRecord } from '../answers.js';
 import type { AnswerWriter } from '../handlers/writer.js';
-import { sendBody, writeChunk } from '../http.js';
+import { goJson, sendBody, writeChunk } from '../http.js';
 import { parseModelName } from '../names.js';
 
 /** OpenAI's error `type` for a status (NewError, openai.go). */
@@ -21,7 +21,7 @@ export function openAIError(status: number, message: string): Record<string, unk
 
 /** An error from the translator itself (AbortWithStatusJSON): gin's content type, no trailing newline. */
 export function sendTranslatorError(res: ServerResponse, status: number, message: string): void {
-  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(openAIError(status, message)));
+  sendBody(res, status, 'application/json; charset=utf-8', goJson(openAIError(status, message)));
 }
 
 /** Unix seconds of a native `created_at` (0001-01-01 when absent, as Go's zero time; replaced by now where Ollama does). */
@@ -47,7 +47,7 @@ export function toToolCalls(calls: unknown): Array<Record<string, unknown>> {
       id: typeof call.id === 'string' ? call.id : '',
       index: typeof fn.index === 'number' ? fn.index : 0,
       type: 'function',
-      function: { name: typeof fn.name === 'string' ? fn.name : '', arguments: JSON.stringify(fn.arguments ?? {}) },
+      function: { name: typeof fn.name === 'string' ? fn.name : '', arguments: goJson(fn.arguments ?? {}) },
     };
   });
 }
@@ -65,7 +65,7 @@ abstract class OpenAIWriter implements AnswerWriter {
 
   fail(status: number, message: string): void {
     // writeError: the native error re-encoded, Content-Type application/json, json.Encoder's newline.
-    sendBody(this.res, status, 'application/json', `${JSON.stringify(openAIError(status, message))}\n`);
+    sendBody(this.res, status, 'application/json', `${goJson(openAIError(status, message))}\n`);
   }
 
   /** The non-streamed OpenAI body for a native answer. */
@@ -78,12 +78,12 @@ abstract class OpenAIWriter implements AnswerWriter {
       void this.writeFrames(this.frames(body)).then((ok) => ok && this.res.end());
       return;
     }
-    sendBody(this.res, 200, 'application/json', `${JSON.stringify(this.convert(body))}\n`);
+    sendBody(this.res, 200, 'application/json', `${goJson(this.convert(body))}\n`);
   }
 
   wholeCut(body: Record<string, unknown>): void {
     if (this.res.headersSent || this.res.destroyed) return;
-    const text = `${JSON.stringify(this.convert(body))}\n`;
+    const text = `${goJson(this.convert(body))}\n`;
     this.res.writeHead(200, { 'Content-Type': 'application/json' });
     this.res.end(text.slice(0, Math.floor(text.length / 2)));
   }
@@ -118,7 +118,7 @@ abstract class OpenAIWriter implements AnswerWriter {
   }
 }
 
-const frame = (obj: unknown): string => `data: ${JSON.stringify(obj)}\n\n`;
+const frame = (obj: unknown): string => `data: ${goJson(obj)}\n\n`;
 const DONE = 'data: [DONE]\n\n';
 
 /** /v1/chat/completions (ChatWriter, middleware/openai.go:80-181), in the >= v0.32.6 stream format. */

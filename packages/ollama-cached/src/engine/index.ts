@@ -8,7 +8,7 @@ export { buildStats, type CachedClientStats } from '../stats.js';
 export { StreamIterator } from '../stream-iterator.js';
 export { CacheEngine, type CacheEngineOptions, type CallControls, type EngineAnswer, type EngineCall, type EngineCounters } from './engine.js';
 export { Flight, FlightAbandonedError, type ReadOptions } from './flight.js';
-export { copyJson, isObject, type JsonObject } from './json.js';
+export { copyJson, isObject, type JsonObject, likeGo } from './json.js';
 export { DEFAULT_MODEL_DIGEST_TTL_SECONDS, ModelDigests, type ModelDigestsOptions } from './model-digests.js';
 export { chatProfile, embeddingsProfile, embedProfile, generateProfile, splitWords } from './native-profiles.js';
 export { DONE_EVENT, frameFor, isDoneEvent, openaiChatProfile, openaiCompletionsProfile, openaiEmbeddingsProfile } from './openai-profiles.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyJson, omit } from './json.js';
+import { copyJson, likeGo, omit } from './json.js';
 
 // A model can write any JSON, "__proto__" keys included (tool call arguments, a JSON answer parsed
 // by a profile): copies must keep them as fields, never turn them into prototypes.
@@ -31,5 +31,19 @@ describe('copying answers that hold __proto__ keys', () => {
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     const inherited = Object.assign(Object.create({ inherited: 1 }), { own: 2 });
     expect(omit(inherited, [])).toEqual({ own: 2 });
+  });
+});
+
+describe('likeGo: JSON text as Go writes it', () => {
+  it('escapes <, > and & and the two line separators the way encoding/json does, and parses to the same value', () => {
+    const value = { response: '<think>a & b</think>\u2028\u2029', n: 1 };
+    const text = likeGo(JSON.stringify(value));
+    expect(text).toBe('{"response":"\\u003cthink\\u003ea \\u0026 b\\u003c/think\\u003e\\u2028\\u2029","n":1}');
+    expect(JSON.parse(text)).toEqual(value);
+  });
+
+  it('leaves text without those characters as it is (the same string)', () => {
+    const text = JSON.stringify({ response: 'plain "quoted" text \\ é' });
+    expect(likeGo(text)).toBe(text);
   });
 });

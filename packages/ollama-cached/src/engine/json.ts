@@ -4,6 +4,21 @@ export type JsonObject = Record<string, unknown>;
 /** True for a plain JSON object (not null, not an array). */
 export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+// What Go's encoding/json escapes in strings by default (HTML-safe output), and how.
+const GO_ESCAPED = /[<>&\u2028\u2029]/g;
+const HAS_GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPES: Readonly<Record<string, string>> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+const goEscape = (char: string): string => GO_ESCAPES[char] as string;
+
+/**
+ * JSON text as Ollama writes it: Go's json.Marshal and json.Encoder escape <, > and & (and U+2028,
+ * U+2029) inside strings as \u003c, \u003e, \u0026; JSON.stringify does not. Takes JSON.stringify's
+ * output; the result parses to the same value. Those characters can only occur inside strings.
+ */
+export function likeGo(json: string): string {
+  return HAS_GO_ESCAPED.test(json) ? json.replace(GO_ESCAPED, goEscape) : json;
+}
+
 /** The value when it is a string, else ''. */
 export const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 

@@ -4,14 +4,14 @@
  * blank line). Bytes are joined before decoding, so a character split across two network chunks
  * is never mangled. And the other way: a chunk's text on the wire (chunkText).
  */
-import { type EndpointProfile, frameFor, isDoneEvent, type JsonObject } from '@tinyllm/ollama-cached/engine';
+import { type EndpointProfile, frameFor, isDoneEvent, type JsonObject, likeGo } from '@tinyllm/ollama-cached/engine';
 
-/** A chunk as the wire carries it: an NDJSON line, or (/v1) its SSE frame, or undefined when the caller gets no frame for it (a usage frame nobody asked for). */
+/** A chunk as the wire carries it (JSON escaped as Go writes it): an NDJSON line, or (/v1) its SSE frame, or undefined when the caller gets no frame for it (a usage frame nobody asked for). */
 export function chunkText(profile: EndpointProfile, chunk: JsonObject, openai: boolean, includeUsage: boolean): string | undefined {
-  if (!openai) return `${JSON.stringify(chunk)}\n`;
+  if (!openai) return `${likeGo(JSON.stringify(chunk))}\n`;
   const frame = frameFor(profile, chunk, includeUsage);
   if (frame === undefined) return undefined;
-  return isDoneEvent(frame) ? 'data: [DONE]\n\n' : `data: ${JSON.stringify(frame)}\n\n`;
+  return isDoneEvent(frame) ? 'data: [DONE]\n\n' : `data: ${likeGo(JSON.stringify(frame))}\n\n`;
 }
 
 const NEWLINE = 0x0a;

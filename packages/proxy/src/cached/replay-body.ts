@@ -8,7 +8,7 @@
  * per hit. A template is checked once against a body built the plain way, so a wire format that does
  * something the holes cannot follow falls back to building the body each time.
  */
-import { type AnswerStamp, type EndpointProfile, newStamp, type ReplaySource, type StoredResponse, storedChunks } from '@tinyllm/ollama-cached/engine';
+import { type AnswerStamp, type EndpointProfile, likeGo, newStamp, type ReplaySource, type StoredResponse, storedChunks } from '@tinyllm/ollama-cached/engine';
 import { chunkText } from './frames.js';
 
 /** Replays larger than this (in characters) are streamed chunk by chunk, with backpressure, rather than held whole. */
@@ -88,7 +88,8 @@ function templateOf(text: string): Template {
 
 function fill(template: Template, stamp: AnswerStamp): string {
   // Each field's text once, by slot (a replay has a few holes per chunk, hundreds in all).
-  const texts = SLOTS.map(([field, whole]) => (whole ? JSON.stringify(stamp[field]) : JSON.stringify(String(stamp[field])).slice(1, -1)));
+  // Escaped as chunkText escapes the rest of the body (likeGo).
+  const texts = SLOTS.map(([field, whole]) => likeGo(whole ? JSON.stringify(stamp[field]) : JSON.stringify(String(stamp[field])).slice(1, -1)));
   const { parts, holes } = template;
   let out = parts[0] as string;
   for (let i = 0; i < holes.length; i++) out += (texts[holes[i] as number] as string) + (parts[i + 1] as string);

@@ -5,7 +5,7 @@
  * never slows the upstream call or the other callers sharing it.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type CacheInfo, type EndpointProfile, type EngineAnswer, OllamaStreamError } from '@tinyllm/ollama-cached/engine';
+import { type CacheInfo, type EndpointProfile, type EngineAnswer, likeGo, OllamaStreamError } from '@tinyllm/ollama-cached/engine';
 import type { CacheHeaderStatus } from '../counters.js';
 import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
@@ -49,7 +49,7 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
     body = raw.body;
     length = body.length;
   } else {
-    const json = answer.stamp === undefined ? { text: JSON.stringify(answer.response), bytes: -1 } : answerBody(profile, answer.response, answer.stamp);
+    const json = answer.stamp === undefined ? { text: likeGo(JSON.stringify(answer.response)), bytes: -1 } : answerBody(profile, answer.response, answer.stamp);
     // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
     body = openai ? `${json.text}\n` : json.text;
     length = json.bytes < 0 ? Buffer.byteLength(body) : json.bytes + (openai ? 1 : 0);

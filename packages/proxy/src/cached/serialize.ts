@@ -4,7 +4,7 @@
  * `created_at` or an OpenAI `id`, left as holes) and each hit fills the holes. Templates live as long
  * as the stored answer object (a memory store hands back the same object on every hit).
  */
-import type { AnswerStamp, EndpointProfile, JsonObject } from '@tinyllm/ollama-cached/engine';
+import { type AnswerStamp, type EndpointProfile, type JsonObject, likeGo } from '@tinyllm/ollama-cached/engine';
 
 interface Template {
   /** The JSON text between the holes: parts.length === fields.length + 1. */
@@ -34,7 +34,8 @@ function templateOf(response: JsonObject, fields: readonly string[]): Template |
   const present = fields.filter((field) => field in response);
   const holed: JsonObject = { ...response };
   for (const field of present) holed[field] = HOLE;
-  const parts = JSON.stringify(holed).split(QUOTED_HOLE);
+  // Escaped as Go writes JSON (likeGo), once here: a hit then only escapes the few fields it fills in.
+  const parts = likeGo(JSON.stringify(holed)).split(QUOTED_HOLE);
   // An answer that contains the marker itself cannot be templated (never in practice): serialise it whole.
   const partBytes = parts.reduce((sum, part) => sum + Buffer.byteLength(part), 0);
   template = parts.length === present.length + 1 ? { parts, fields: present, partBytes } : null;
@@ -49,7 +50,7 @@ export function answerBody(profile: EndpointProfile, response: JsonObject, stamp
   if (template === null) {
     const copy: JsonObject = { ...response };
     for (const name of names) if (name in copy && values[name] !== undefined) copy[name] = values[name];
-    const text = JSON.stringify(copy);
+    const text = likeGo(JSON.stringify(copy));
     return { text, bytes: Buffer.byteLength(text) };
   }
   let text = template.parts[0] as string;
@@ -57,7 +58,7 @@ export function answerBody(profile: EndpointProfile, response: JsonObject, stamp
   for (let i = 0; i < template.fields.length; i++) {
     const field = template.fields[i] as string;
     const value = values[field];
-    const filled = value === undefined ? JSON.stringify(response[field]) : JSON.stringify(value);
+    const filled = likeGo(value === undefined ? JSON.stringify(response[field]) : JSON.stringify(value));
     bytes += Buffer.byteLength(filled);
     text += filled + (template.parts[i + 1] as string);
   }
