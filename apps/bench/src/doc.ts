@@ -91,7 +91,7 @@ that is slower per request also pays more kernel time per request (fewer request
 bare server spinning 40 us of JavaScript per request used 64 us more CPU a request than without
 (60 us: 88 us more; one measurement each). So a microsecond of JavaScript can cost up to about 1.5 in
 this table, and the ratio moves by
-0.1x between full runs on this shared machine (0.45x-0.61x for the same code); the CPU column is the
+0.1x between full runs on this shared machine (0.45x-0.65x for the same code); the CPU column is the
 steadier reading.
 
 **Proxy miss.** What a miss adds is mostly not the proxy's code. A process in the path costs two
