@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
-/** Bytes of lines gathered before one write. */
+/** Size of the lines gathered before one write, counted in string characters (about bytes: JSON log lines are nearly all ASCII). */
 export const BATCH_BYTES = 8 * 1024;
 
 // A short sleep while a non-blocking pipe is full (EAGAIN), as sonic-boom does.
