@@ -72,6 +72,9 @@ export class RedisLeases implements CacheLeases {
   /** PEXPIRE if the token still holds the lease (one script). */
   async renew(key: string, token: string, ttlMs: number): Promise<boolean> {
     this.#context.assertOpen('leaseRenew');
+    // Another instance's lease may be the first thing this one touches: wait for the connection, as
+    // acquire does (enableOfflineQueue is off, so a command sent before it would fail at once).
+    await this.#context.connected();
     const reply = await (this.#context.client as ScriptedClient)[RENEW_COMMAND](this.#leaseKey(key), token, String(Math.max(1, Math.ceil(ttlMs))));
     return reply === 1;
   }
@@ -79,6 +82,7 @@ export class RedisLeases implements CacheLeases {
   /** DEL and PUBLISH if the token still holds the lease (one script). */
   async release(key: string, token: string): Promise<boolean> {
     this.#context.assertOpen('leaseRelease');
+    await this.#context.connected();
     const reply = await (this.#context.client as ScriptedClient)[RELEASE_COMMAND](this.#leaseKey(key), token, this.#channel, key);
     return reply === 1;
   }
@@ -105,7 +109,11 @@ export class RedisLeases implements CacheLeases {
       // Once subscribed, look at the lease once: a release published before the subscription (or a
       // lease that lapsed, which publishes nothing) is not waited for.
       void this.#subscribe()
-        .then((subscribed) => (subscribed ? this.#context.client.exists(this.#leaseKey(key)) : 1))
+        .then(async (subscribed) => {
+          if (!subscribed) return 1;
+          await this.#context.connected();
+          return this.#context.client.exists(this.#leaseKey(key));
+        })
         .then(
           (exists) => {
             if (exists === 0) finish();

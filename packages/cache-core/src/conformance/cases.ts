@@ -464,6 +464,25 @@ function leaseCases(
       }),
     },
     {
+      name: 'leases: renew, release and a wait work as the first call of a fresh instance (no earlier call connected it)',
+      run: withBackends(async () => {
+        const namespace = `ns-${randomUUID()}`;
+        const holder = await make(namespace);
+        const k = key();
+        const token = (await holder.leases?.acquire(k, 10_000)) as string;
+        assert.equal(typeof token, 'string');
+        // Each fresh instance's first call is the one under test: a backend that sends it before its
+        // connection is up fails here (the race a shared backend's second process meets).
+        const renewer = (await make(namespace)).leases;
+        assert.equal(await renewer?.renew(k, token, 10_000), true, 'a fresh instance renews a lease it knows the token of');
+        const waiter = (await make(namespace)).leases;
+        const waiting = waiter?.waitForOutcome(k, 60_000);
+        const releaser = (await make(namespace)).leases;
+        assert.equal(await releaser?.release(k, token), true, 'a fresh instance releases it');
+        assert.equal(await settlesWithin(waiting ?? Promise.resolve(), 5_000), 'settled', 'the release wakes a fresh waiter');
+      }),
+    },
+    {
       name: 'leases: renew extends a held lease; a wrong token renews nothing',
       run: withBackends(async () => {
         const [a, b] = await leasePair(make);
