@@ -33,7 +33,7 @@ function serve(runner: Runner): Promise<void> {
           next = r.next;
           await send({ kind: 'round', rate: r.ops / r.seconds });
         } else if (message.cmd === 'latency') {
-          const times = await latencySamples(runner.op, Math.ceil(runner.latencySamples / (message.chunks ?? 1)), next);
+          const times = await latencySamples(runner.op, Math.ceil(runner.latencySamples / (message.chunks ?? 1)), next, runner.settle);
           next += times.length;
           await send({ kind: 'latency', times });
         } else if (message.cmd === 'close') {

@@ -22,6 +22,8 @@ export interface Runner {
   concurrency?: number;
   /** Sequential latency samples wanted (0 = none). */
   latencySamples: number;
+  /** Awaited before each latency sample, outside its time: a row that times one operation alone, after the previous one's background work has finished. */
+  settle?: () => Promise<unknown>;
   close?: () => unknown;
 }
 

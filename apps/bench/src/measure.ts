@@ -91,10 +91,11 @@ export async function throughput(op: Op, options: MeasureOptions = defaults()): 
   return { opsPerSec: median(rates), min: Math.min(...rates), max: Math.max(...rates), rounds: rates.length };
 }
 
-/** Microseconds of each of `samples` sequential calls of `op`, starting at index `start`. */
-export async function latencySamples(op: Op, samples: number, start = 0): Promise<number[]> {
+/** Microseconds of each of `samples` sequential calls of `op`, starting at index `start`; `settle`, when given, is awaited (untimed) before each call. */
+export async function latencySamples(op: Op, samples: number, start = 0, settle?: () => Promise<unknown>): Promise<number[]> {
   const times: number[] = new Array(samples);
   for (let i = 0; i < samples; i++) {
+    if (settle !== undefined) await settle();
     const t0 = process.hrtime.bigint();
     await op(start + i);
     times[i] = Number(process.hrtime.bigint() - t0) / 1000;
