@@ -2,13 +2,14 @@
  * One server of the proxy group, in its own process: `node --import tsx proxy-servers.ts <kind> [upstream]`.
  * It listens on a free loopback port and sends {port} to its parent over IPC; the parent kills it.
  *
- * Every kind answers the same ~2 KB stored bytes (or forwards to an upstream that does), so rows
- * differ only in what the server does per request.
+ * The hit-like kinds answer the same stored bytes: the parent sends them the bytes of the proxy's
+ * real cached answer before any round (until then ~2 KB of storedAnswer()), so rows differ only in
+ * what the server does per request. The pass-through rows forward to a server answering storedAnswer().
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** The ~2 KB answer every server gives (a stored non-streaming generate answer). */
+/** A ~2 KB stored non-streaming generate answer: what the pass-through upstream gives, and the hit-like servers until told otherwise. */
 export function storedAnswer(): Buffer {
   const words = 'the cache answers in microseconds what the model took seconds to write '.repeat(24);
   return Buffer.from(
@@ -39,8 +40,18 @@ export function requestBody(): string {
   });
 }
 
-const ANSWER = storedAnswer();
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(ANSWER.length) };
+/**
+ * The bytes the hit-like servers answer: storedAnswer() until the parent sends the bytes of a real
+ * cached answer (an {answer} message), so a floor answers exactly what the proxy's hit answers.
+ */
+const current = { answer: storedAnswer(), headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': '0' } };
+current.headers['content-length'] = String(current.answer.length);
+
+/** What the parent sends to set the answer: its bytes (base64) and content type. */
+interface AnswerMessage {
+  answer: string;
+  contentType: string;
+}
 
 /** The ~300 B body of the /v1 rows: the same question through Ollama's OpenAI-compatible layer. */
 export function openaiBody(stream = false): string {
@@ -71,8 +82,8 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     case 'bare':
       return nodeServer((req, res) => {
         req.resume();
-        res.writeHead(200, JSON_HEADERS);
-        res.end(ANSWER);
+        res.writeHead(200, current.headers);
+        res.end(current.answer);
       });
     // node:http doing what a hit must: read the body, parse it, answer the stored bytes.
     case 'node-hit':
@@ -83,8 +94,8 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: string };
           if (body.model === undefined) res.writeHead(400).end();
           else {
-            res.writeHead(200, JSON_HEADERS);
-            res.end(ANSWER);
+            res.writeHead(200, current.headers);
+            res.end(current.answer);
           }
         });
       });
@@ -93,7 +104,7 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
       const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
       app.post('/api/generate', async (request, reply) => {
         if ((request.body as { model?: string }).model === undefined) return reply.code(400).send();
-        return reply.header('content-type', 'application/json; charset=utf-8').send(ANSWER);
+        return reply.header('content-type', current.headers['content-type']).send(current.answer);
       });
       await app.listen({ port: 0, host: '127.0.0.1' });
       return (app.server.address() as AddressInfo).port;
@@ -104,7 +115,7 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     case 'proxy-hit-quiet':
     case 'proxy-pass': {
       const { createProxyLogger, startProxy } = await import('@tinyllm/proxy');
-      const stored = new Map<string, Buffer>([[requestBody(), ANSWER]]);
+      const question = requestBody();
       // The logger `tinyllm serve` uses (one JSON line per request), writing to /dev/null.
       const logger = await createProxyLogger({
         level: kind === 'proxy-hit-quiet' || process.env.VARIANT === 'nolog' ? 'warn' : 'info',
@@ -116,10 +127,10 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
         logger,
         processMetrics: false,
         cachedRoutes: (request) => {
-          const answer = stored.get(request.body.toString('latin1'));
-          if (answer === undefined) return request.passThrough();
+          if (request.body.toString('latin1') !== question) return request.passThrough();
+          const answer = current.answer;
           request.setCacheResult('HIT');
-          request.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': answer.length, 'x-cache': 'HIT' });
+          request.res.writeHead(200, { 'content-type': current.headers['content-type'], 'content-length': answer.length, 'x-cache': 'HIT' });
           request.res.end(answer);
         },
       });
@@ -209,8 +220,13 @@ const [kind, upstream] = process.argv.slice(2);
 process.on('disconnect', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
 // CPU time used so far, in us: the parent divides a run's share by its request count.
-process.on('message', (message) => {
-  if (message === 'cpu') {
+process.on('message', (message: unknown) => {
+  if (typeof message === 'object' && message !== null && 'answer' in message) {
+    const { answer, contentType } = message as AnswerMessage;
+    current.answer = Buffer.from(answer, 'base64');
+    current.headers = { 'content-type': contentType, 'content-length': String(current.answer.length) };
+    process.send?.({ answerSet: current.answer.length });
+  } else if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
     process.send?.({ cpuUs: user + system });
   }
