@@ -7,7 +7,9 @@
  * - baseline: the same requests through the smallest faithful pass-through (node:http + undici),
  *   what any proxy process in the path costs on this machine.
  * - upload: a 128 MiB blob (POST /api/blobs/:digest, hashed by the fake as it streams in), direct and
- *   through the proxy, MB/s.
+ *   through the proxy, MB/s. Every upload is a blob the fake has not seen (its first bytes are a
+ *   counter): for a blob it has, Ollama (and the fake) answer 200 at once without reading the body,
+ *   which timed the answer, not the upload.
  *
  * Placement of the latency rows: the fake and the proxy share one CPU, the client has the other, as
  * `tinyllm serve` runs beside Ollama (its default upstream is loopback) and clients run elsewhere.
@@ -43,19 +45,31 @@ function start(kind: string, upstream?: string): Promise<{ child: ChildProcess; 
   });
 }
 
-/** One POST; resolves with the time to the first body byte and to the end, in ms. */
+/** One POST; resolves with the time to the first body byte and to the end (of the answer and of sending the body), in ms. */
 function post(port: number, path: string, body: Buffer | string): Promise<{ firstByteMs: number; totalMs: number; status: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let first = 0;
+    let answered: { status: number } | undefined;
+    let sent = false;
+    const done = (): void => {
+      if (answered !== undefined && sent) resolve({ firstByteMs: first, totalMs: performance.now() - t0, status: answered.status });
+    };
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.on('data', () => {
         if (first === 0) first = performance.now() - t0;
       });
-      res.on('end', () => resolve({ firstByteMs: first, totalMs: performance.now() - t0, status: res.statusCode ?? 0 }));
+      res.on('end', () => {
+        answered = { status: res.statusCode ?? 0 };
+        done();
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
+    req.on('finish', () => {
+      sent = true;
+      done();
+    });
     req.end(body);
   });
 }
@@ -98,13 +112,18 @@ export async function measureMiss(): Promise<RowResult> {
     if (fake.child.pid !== undefined) pinToCpu(fake.child.pid, CLIENT_CPU);
     const size = (isQuick() ? 32 : 128) * 1024 * 1024;
     const blob = randomBytes(size);
-    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    let uploaded = 0;
+    // A blob the fake has not seen: a counter in its first bytes gives it a new digest (hashed here,
+    // untimed). The fake reads and hashes all of it and answers 201 (a known blob: 200 unread).
+    const freshBlob = (): string => {
+      blob.writeUInt32BE(++uploaded, 0);
+      return `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    };
     const uploads = { direct: [] as number[], proxied: [] as number[] };
     for (let r = 0; r < (isQuick() ? 2 : 4); r++) {
-      // A fresh digest each time would need fresh bytes; the fake answers 200 to a blob it has, after reading it all.
-      const d = await post(fake.port, `/api/blobs/${digest}`, blob);
-      const p = await post(proxy.port, `/api/blobs/${digest}`, blob);
-      if (d.status >= 300 || p.status >= 300) throw new Error(`blob upload answered ${d.status} / ${p.status}`);
+      const d = await post(fake.port, `/api/blobs/${freshBlob()}`, blob);
+      const p = await post(proxy.port, `/api/blobs/${freshBlob()}`, blob);
+      if (d.status !== 201 || p.status !== 201) throw new Error(`a new blob's upload answered ${d.status} / ${p.status}, not 201`);
       uploads.direct.push(size / 1024 / 1024 / (d.totalMs / 1000));
       uploads.proxied.push(size / 1024 / 1024 / (p.totalMs / 1000));
     }

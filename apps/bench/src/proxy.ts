@@ -474,6 +474,7 @@ export const group: Group = {
           notes: [
             `${ok ? n('samples') : 0} interleaved samples of each after ${ok ? n('warmup') : 0} warmup misses through the proxy; every request has a new prompt, so every proxied one is a miss; the fake answers at once (no model latency, a streamed chunk every event-loop turn), so the difference is what the proxy process costs.`,
             'placement: the fake Ollama and the proxy share one CPU, the client has the other (the proxy runs beside Ollama, its default upstream being loopback); direct and proxied requests then cross between the CPUs equally often. With the fake on the client CPU instead, the direct path crosses none and the proxied one four times, and one wake-up across vCPUs costs 0.3-0.5 ms on this VM (earlier runs measured +2.1-2.3 ms first byte that way). The bare pass-through rows show what any proxy process in the path costs here. The upload row keeps the proxy alone on its CPU.',
+            'upload: every upload is a blob the fake has not seen (a counter in its first bytes), timed until the answer has come and the body has been sent. For a blob it already has, Ollama (and the fake) answers 200 without reading the body: earlier runs timed that answer, not the upload (hence swings of 0.5-2.8x). A new blob is hashed as it arrives, so both paths run at the pace of the fake hashing on the client CPU, as an upload to Ollama runs at the pace of its hashing and disk.',
           ],
         };
       })(),
