@@ -9,7 +9,7 @@
  * - upload: a 128 MiB blob (POST /api/blobs/:digest, hashed by the fake as it streams in), direct and
  *   through the proxy, MB/s. Every upload is a blob the fake has not seen (its first bytes are a
  *   counter): for a blob it has, Ollama (and the fake) answer 200 at once without reading the body,
- *   which timed the answer, not the upload.
+ *   which timed the answer, not the upload. The bare pass-through uploads the same way, as a baseline.
  *
  * Placement of the latency rows: the fake and the proxy share one CPU, the client has the other, as
  * `tinyllm serve` runs beside Ollama (its default upstream is loopback) and clients run elsewhere.
@@ -106,9 +106,10 @@ export async function measureMiss(): Promise<RowResult> {
       proxiedFirst.push((await post(proxy.port, '/api/generate', body(true))).firstByteMs);
       bareFirst.push((await post(bare.port, '/api/generate', body(true))).firstByteMs);
     }
-    // The upload keeps the placement it was always measured with (the proxy alone on its CPU): a
-    // bulk copy that hashes on the fake's side would otherwise measure two processes sharing a CPU.
-    unpin(process.pid);
+    // The upload puts the proxy alone on its CPU, and the client and the fake on the other, so both
+    // paths share that CPU alike: the fake hashing a blob on the proxy's CPU would time the two
+    // competing for it (~0.5x in a probe), and a client left unpinned may land on either (0.40x in a
+    // full run with it unpinned).
     if (fake.child.pid !== undefined) pinToCpu(fake.child.pid, CLIENT_CPU);
     const size = (isQuick() ? 32 : 128) * 1024 * 1024;
     const blob = randomBytes(size);
@@ -119,11 +120,18 @@ export async function measureMiss(): Promise<RowResult> {
       blob.writeUInt32BE(++uploaded, 0);
       return `sha256:${createHash('sha256').update(blob).digest('hex')}`;
     };
-    const uploads = { direct: [] as number[], proxied: [] as number[] };
+    const uploads = { direct: [] as number[], proxied: [] as number[], bare: [] as number[] };
+    // One untimed upload each first: the first ones ran at about half the speed of the rest.
+    await post(fake.port, `/api/blobs/${freshBlob()}`, blob);
+    await post(proxy.port, `/api/blobs/${freshBlob()}`, blob);
+    await post(bare.port, `/api/blobs/${freshBlob()}`, blob);
     for (let r = 0; r < (isQuick() ? 2 : 4); r++) {
       const d = await post(fake.port, `/api/blobs/${freshBlob()}`, blob);
       const p = await post(proxy.port, `/api/blobs/${freshBlob()}`, blob);
-      if (d.status !== 201 || p.status !== 201) throw new Error(`a new blob's upload answered ${d.status} / ${p.status}, not 201`);
+      const b = await post(bare.port, `/api/blobs/${freshBlob()}`, blob);
+      if (d.status !== 201 || p.status !== 201 || b.status !== 201)
+        throw new Error(`a new blob's upload answered ${d.status} / ${p.status} / ${b.status}, not 201`);
+      uploads.bare.push(size / 1024 / 1024 / (b.totalMs / 1000));
       uploads.direct.push(size / 1024 / 1024 / (d.totalMs / 1000));
       uploads.proxied.push(size / 1024 / 1024 / (p.totalMs / 1000));
     }
@@ -139,6 +147,7 @@ export async function measureMiss(): Promise<RowResult> {
       uploadMiB: size / 1024 / 1024,
       uploadDirectMBs: median(uploads.direct),
       uploadProxyMBs: median(uploads.proxied),
+      uploadBareMBs: median(uploads.bare),
     };
   } finally {
     unpin(process.pid);

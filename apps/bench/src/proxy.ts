@@ -449,6 +449,12 @@ export const group: Group = {
                   `+${bareFirstByte.toFixed(2)} ms`,
                 ],
                 [`pass-through upload of ${n('uploadMiB')} MiB (MB/s)`, n('uploadDirectMBs').toFixed(0), n('uploadProxyMBs').toFixed(0), fmtRatio(upload)],
+                [
+                  `(baseline) the same upload through the bare pass-through (MB/s)`,
+                  n('uploadDirectMBs').toFixed(0),
+                  n('uploadBareMBs').toFixed(0),
+                  fmtRatio(n('uploadBareMBs') / n('uploadDirectMBs')),
+                ],
               ]
             : [['miss', `error: ${errorOf(m)}`, '', '']],
           targets: [
@@ -474,7 +480,7 @@ export const group: Group = {
           notes: [
             `${ok ? n('samples') : 0} interleaved samples of each after ${ok ? n('warmup') : 0} warmup misses through the proxy; every request has a new prompt, so every proxied one is a miss; the fake answers at once (no model latency, a streamed chunk every event-loop turn), so the difference is what the proxy process costs.`,
             'placement: the fake Ollama and the proxy share one CPU, the client has the other (the proxy runs beside Ollama, its default upstream being loopback); direct and proxied requests then cross between the CPUs equally often. With the fake on the client CPU instead, the direct path crosses none and the proxied one four times, and one wake-up across vCPUs costs 0.3-0.5 ms on this VM (earlier runs measured +2.1-2.3 ms first byte that way). The bare pass-through rows show what any proxy process in the path costs here. The upload row keeps the proxy alone on its CPU.',
-            'upload: every upload is a blob the fake has not seen (a counter in its first bytes), timed until the answer has come and the body has been sent. For a blob it already has, Ollama (and the fake) answers 200 without reading the body: earlier runs timed that answer, not the upload (hence swings of 0.5-2.8x). A new blob is hashed as it arrives, so both paths run at the pace of the fake hashing on the client CPU, as an upload to Ollama runs at the pace of its hashing and disk.',
+            'upload: every upload is a blob the fake has not seen (a counter in its first bytes), timed until the answer has come and the body has been sent. For a blob it already has, Ollama (and the fake) answers 200 without reading the body: earlier runs timed that answer, not the upload (hence swings of 0.5-2.8x). A new blob is hashed as it arrives, so every path runs at the pace of the fake hashing on the client CPU, as an upload to Ollama runs at the pace of its hashing and disk. The bare pass-through row is the baseline: on this VM, uploads through either pass-through ran at 0.9-1.0x of direct on a fresh process and at 0.25-0.5x once its connection to the fake had carried the misses above (the upstream connection then keeps a smaller TCP window, so more of the copy waits on wake-ups across the two vCPUs).',
           ],
         };
       })(),
