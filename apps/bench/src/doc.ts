@@ -106,6 +106,17 @@ with the placement used now, which is how \`tinyllm serve\` runs: beside Ollama,
 The first byte is no slower than a whole answer: a chunk goes to the client as soon as the proxy has
 read it from Ollama's stream.
 
+**Proxy upload.** Every upload is a blob the fake has not seen, timed until its body is sent and the
+answer has come. Ollama (and the fake) answer 200 to a blob they already have without reading the
+body, and this row used to time that early answer (0.5x-2.8x between runs). A new blob is hashed as
+it arrives, so direct and proxied uploads both run at the pace of the fake hashing beside the client.
+On this VM an upload through either pass-through, ours or the bare baseline, ran at 0.9-1.0x of
+direct in a fresh process and at 0.3-0.5x once its connection to the fake had carried the miss rows'
+traffic, ours 0.04-0.05x ahead of the baseline in each run. So the loss is the path, not the proxy's
+code: an ss snapshot of such a connection showed a smaller send window (0.57 MB against 1.0 MB
+fresh) and a 1.5 ms RTT against 0.4 ms under BBR, so more of the copy waits on wake-ups across the
+two vCPUs.
+
 **Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
 track: the distinct chunk shapes, a run-length list of which shape each chunk has, and the length of
 each chunk's text; replay rebuilds Ollama's chunks from it. The stream tables give the size against
