@@ -472,7 +472,7 @@ function leaseCases(
         const token = (await holder.leases?.acquire(k, 10_000)) as string;
         assert.equal(typeof token, 'string');
         // Each fresh instance's first call is the one under test: a backend that sends it before its
-        // connection is up fails here (the race a shared backend's second process meets).
+        // connection is up fails here (the contract lets any instance renew or release with a token).
         const renewer = (await make(namespace)).leases;
         assert.equal(await renewer?.renew(k, token, 10_000), true, 'a fresh instance renews a lease it knows the token of');
         const waiter = (await make(namespace)).leases;
