@@ -324,7 +324,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       sendBody(res, 200, 'application/json', `${goJson(toModel(showModel(settings.catalog, { name: digest }), digest))}\n`);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      sendBody(res, err.status, 'application/json', `${JSON.stringify(openAIError(err.status, err.message))}\n`);
+      sendBody(res, err.status, 'application/json', `${goJson(openAIError(err.status, err.message))}\n`);
     }
   };
 
