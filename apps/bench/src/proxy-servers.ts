@@ -44,8 +44,12 @@ export function requestBody(): string {
  * The bytes the hit-like servers answer: storedAnswer() until the parent sends the bytes of a real
  * cached answer (an {answer} message), so a floor answers exactly what the proxy's hit answers.
  */
-const current = { answer: storedAnswer(), headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': '0' } };
-current.headers['content-length'] = String(current.answer.length);
+let current = answering(storedAnswer(), 'application/json; charset=utf-8');
+
+/** An answer with the headers a floor sends with it. */
+function answering(answer: Buffer, contentType: string): { answer: Buffer; headers: { 'content-type': string; 'content-length': string } } {
+  return { answer, headers: { 'content-type': contentType, 'content-length': String(answer.length) } };
+}
 
 /** What the parent sends to set the answer: its bytes (base64) and content type. */
 interface AnswerMessage {
@@ -223,8 +227,7 @@ process.on('SIGINT', () => process.exit(0));
 process.on('message', (message: unknown) => {
   if (typeof message === 'object' && message !== null && 'answer' in message) {
     const { answer, contentType } = message as AnswerMessage;
-    current.answer = Buffer.from(answer, 'base64');
-    current.headers = { 'content-type': contentType, 'content-length': String(current.answer.length) };
+    current = answering(Buffer.from(answer, 'base64'), contentType);
     process.send?.({ answerSet: current.answer.length });
   } else if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
