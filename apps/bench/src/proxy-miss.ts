@@ -27,8 +27,15 @@ import type { RowResult } from './group.js';
 import { isQuick, median } from './measure.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Misses through the proxy before any sample (see measureMiss). */
-const WARMUP_MISSES = 500;
+/**
+ * Warmup rounds before any sample: each round is one miss of each kind (whole and streamed) on
+ * each path (direct, the proxy, the bare pass-through), as in a sample round. Measured on this VM
+ * (one process, medians of 150 rounds as the rounds went on): the proxy's miss added +1.52 ms
+ * after 100 rounds, +1.05 ms after 500, +0.61-0.89 ms from 2,000 on (up to 8,000); the bare
+ * pass-through +0.85, +0.49, +0.27-0.38 ms; so every path (the fake and the client too) is still
+ * being optimised by V8 for the first ~1,000 rounds. A proxy that serves users has run far longer.
+ */
+const WARMUP_ROUNDS = 2_000;
 
 function start(kind: string, upstream?: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
@@ -92,11 +99,13 @@ export async function measureMiss(): Promise<RowResult> {
     const proxiedFirst: number[] = [];
     const bareWhole: number[] = [];
     const bareFirst: number[] = [];
-    // Warmup: the miss path optimised as in a proxy that has run for a while (a few hundred misses,
-    // streaming and not); measured, 20 or 1,000 warmup misses changed the medians by < 0.15 ms.
-    for (let i = 0; i < WARMUP_MISSES; i++) {
-      await post(proxy.port, '/api/generate', body(i % 2 === 0));
-      await post(bare.port, '/api/generate', body(i % 2 === 0));
+    // Warmup: every path optimised as in processes that have run for a while (see WARMUP_ROUNDS).
+    for (let i = 0; i < WARMUP_ROUNDS; i++) {
+      for (const stream of [false, true]) {
+        await post(fake.port, '/api/generate', body(stream));
+        await post(proxy.port, '/api/generate', body(stream));
+        await post(bare.port, '/api/generate', body(stream));
+      }
     }
     for (let i = 0; i < samples; i++) {
       direct.push((await post(fake.port, '/api/generate', body(false))).totalMs);
@@ -137,7 +146,7 @@ export async function measureMiss(): Promise<RowResult> {
     }
     return {
       samples,
-      warmup: WARMUP_MISSES,
+      warmup: WARMUP_ROUNDS,
       missDirectP50: median(direct),
       missProxyP50: median(proxied),
       firstByteDirectP50: median(directFirst),

@@ -152,7 +152,7 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
       const { createProxyLogger, startProxy } = await import('@tinyllm/proxy');
       const { MemoryBackend } = await import('@tinyllm/cache-memory');
       const { ollamaResponseCache } = await import('@tinyllm/ollama-cached');
-      const logger = await createProxyLogger({ level: 'info', destination: '/dev/null' });
+      const logger = await createProxyLogger({ level: process.env.VARIANT === 'nolog' ? 'warn' : 'info', destination: '/dev/null' });
       const proxy = await startProxy({
         port: 0,
         upstream: upstream as string,

@@ -5,6 +5,9 @@ import { BackendClosedError, InvalidKeyError, InvalidOptionError } from '../src/
 import { ReferenceBackend } from '../src/reference-backend.js';
 import { ResponseCache } from '../src/response-cache.js';
 
+// One turn of the event loop: a background write starts on the turn after the answer.
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const failingBackend = (mode: 'throw' | 'hang'): CacheBackend => {
   const call = () => (mode === 'throw' ? Promise.reject(new Error('ECONNREFUSED')) : new Promise<never>(() => {}));
   return { name: mode, capabilities: { network: true }, get: call, set: call, delete: call, has: call, clear: call, stats: call, close: async () => {} };
@@ -209,7 +212,37 @@ describe('ResponseCache: getOrSet and single flight', () => {
     const cache = new ResponseCache({ backend, timeoutMs: 10_000 });
     const value = await Promise.race([cache.getOrSet('k', () => 'answer'), sleep(1_000).then(() => 'blocked on the write')]);
     expect(value).toBe('answer');
+    await nextTurn();
     expect(writes).toBe(1);
+  });
+
+  it('answers the caller before the write starts: the write begins on the next turn of the event loop', async () => {
+    const backend = new ReferenceBackend();
+    let writes = 0;
+    const set = backend.set.bind(backend);
+    backend.set = (key, entry) => {
+      writes++;
+      return set(key, entry);
+    };
+    const cache = new ResponseCache({ backend });
+    expect(await cache.getOrSet('k', () => 'answer')).toBe('answer');
+    // The caller's continuation (a proxy writing its client's answer) ran before any store work.
+    expect(writes).toBe(0);
+    await nextTurn();
+    expect(writes).toBe(1);
+    await cache.flush();
+    expect(await cache.resolve('k', () => 'again')).toMatchObject({ value: 'answer', status: 'hit' });
+  });
+
+  it('a write still waiting for its turn lands before any other use of the cache: a lookup hits, a delete wins', async () => {
+    const cache = new ResponseCache<string>({ backend: new ReferenceBackend() });
+    expect(await cache.getOrSet('k', () => 'answer')).toBe('answer');
+    expect(await cache.resolve('k', () => 'again')).toMatchObject({ value: 'answer', status: 'hit' });
+    expect(await cache.getOrSet('j', () => 'answer')).toBe('answer');
+    expect(await cache.delete('j')).toBe(true);
+    await cache.flush();
+    expect(await cache.get('j')).toBeUndefined();
+    expect(cache.getMetrics()).toMatchObject({ sets: 2, hits: 1 });
   });
 
   it('a caller arriving while the write is in flight joins the flight instead of computing again', async () => {
@@ -223,6 +256,7 @@ describe('ResponseCache: getOrSet and single flight', () => {
     const cache = new ResponseCache({ backend });
     let calls = 0;
     expect(await cache.getOrSet('k', () => ++calls)).toBe(1);
+    await nextTurn();
     expect(await cache.resolve('k', () => ++calls)).toMatchObject({ value: 1, status: 'coalesced' });
     releaseWrite();
     await cache.flush();

@@ -54,6 +54,8 @@ describe('CacheResult.stored: whether the computed value was stored', () => {
     const [a, b] = await Promise.all([first, second]);
     expect(b.status).toBe('coalesced');
     expect(b.stored).toBe(a.stored);
+    // The write starts on the turn after the answer; release it once it waits at the gate.
+    await new Promise((resolve) => setImmediate(resolve));
     release();
     expect(await b.stored).toBe(true);
   });

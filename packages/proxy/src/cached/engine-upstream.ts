@@ -17,12 +17,12 @@ import {
   OllamaTimeoutError,
   type UpstreamStream,
 } from '@tinyllm/ollama-cached/engine';
-import type { Dispatcher } from 'undici';
 import { UpstreamBusyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.js';
 import type { ReleaseSlot } from '../gate.js';
 import type { Upstream } from '../upstream.js';
 import { lines, sseData } from './frames.js';
 import { UpstreamAnswer } from './upstream-answer.js';
+import { type CallResponse, callUpstream } from './upstream-call.js';
 
 /** A call as the proxy plans it: the engine's call plus what an HTTP request to Ollama needs. */
 export interface ProxyCall extends EngineCall {
@@ -54,20 +54,6 @@ export function rawAnswerOf(origin: object | undefined): RawAnswer | undefined {
 // Error answers are small; a runaway one is cut rather than held in memory whole.
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
-async function readAll(body: Dispatcher.ResponseData['body'], limit = Number.POSITIVE_INFINITY): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const part of body as AsyncIterable<Buffer>) {
-    parts.push(part);
-    total += part.length;
-    if (total > limit) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(parts);
-}
-
 /** The engine's Upstream over the proxy's undici pool. */
 export class ProxyEngineUpstream implements EngineUpstream {
   /** Ollama's address (credentials removed). */
@@ -82,7 +68,7 @@ export class ProxyEngineUpstream implements EngineUpstream {
   // Takes a slot of the generation bound (waiting in its queue if need be; UpstreamBusyError when
   // the queue is full), then sends the call. The caller gives the slot back once the answer has
   // been read or has failed.
-  async #send(call: ProxyCall, body: Uint8Array, signal: AbortSignal): Promise<{ response: Dispatcher.ResponseData; release: ReleaseSlot }> {
+  async #send(call: ProxyCall, body: Uint8Array, signal: AbortSignal): Promise<{ response: CallResponse; release: ReleaseSlot }> {
     const upstream = this.#upstream;
     const release = upstream.gate.tryAcquire() ?? (await this.#wait(signal));
     if (signal.aborted) {
@@ -92,13 +78,13 @@ export class ProxyEngineUpstream implements EngineUpstream {
     const startedAt = performance.now();
     upstream.counters.upstreamRequests++;
     try {
-      const response = await upstream.pool.request({
-        method: 'POST',
-        path: upstream.pathFor(call.path),
-        headers: [...call.upstreamHeaders(), 'content-length', String(body.byteLength)],
-        body,
+      const response = await callUpstream(
+        upstream.pool,
+        { path: upstream.pathFor(call.path), headers: [...call.upstreamHeaders(), 'content-length', String(body.byteLength)], body },
         signal,
-      });
+        // However the call ends, its slot is given back (and at once, for an answer nobody reads to the end).
+        release,
+      );
       upstream.counters.upstreamLatency.observe((performance.now() - startedAt) / 1000);
       return { response, release };
     } catch (error) {
@@ -154,23 +140,23 @@ export class ProxyEngineUpstream implements EngineUpstream {
     const { response, release } = await this.#send(call, call.body, signal);
     let body: Buffer;
     try {
-      body = await readAll(response.body, response.statusCode === 200 ? undefined : MAX_ERROR_BODY_BYTES);
+      body = await response.body.readAll(response.status === 200 ? undefined : MAX_ERROR_BODY_BYTES);
     } catch (error) {
       if (signal.aborted) throw error;
       throw this.#upstream.failure(error, true);
     } finally {
       release();
     }
-    const headers = response.headers as IncomingHttpHeaders;
-    if (response.statusCode !== 200) throw new UpstreamAnswer(response.statusCode, headers, body);
+    const headers = response.headers;
+    if (response.status !== 200) throw new UpstreamAnswer(response.status, headers, body);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      throw new UpstreamAnswer(response.statusCode, headers, body);
+      throw new UpstreamAnswer(response.status, headers, body);
     }
-    if (!isObject(parsed)) throw new UpstreamAnswer(response.statusCode, headers, body);
-    RAW.set(parsed, { status: response.statusCode, headers, body });
+    if (!isObject(parsed)) throw new UpstreamAnswer(response.status, headers, body);
+    RAW.set(parsed, { status: response.status, headers, body });
     return parsed;
   }
 
@@ -184,21 +170,21 @@ export class ProxyEngineUpstream implements EngineUpstream {
     const openai = call.endpoint.startsWith('v1/');
     const body = openai ? withUsage(call) : call.body;
     const { response, release } = await this.#send(call, body, signal);
-    if (response.statusCode !== 200) {
+    if (response.status !== 200) {
       let error: Buffer;
       try {
-        error = await readAll(response.body, MAX_ERROR_BODY_BYTES);
+        error = await response.body.readAll(MAX_ERROR_BODY_BYTES);
       } catch (cause) {
         throw this.#upstream.failure(cause, true);
       } finally {
         release();
       }
-      throw new UpstreamAnswer(response.statusCode, response.headers as IncomingHttpHeaders, error);
+      throw new UpstreamAnswer(response.status, response.headers, error);
     }
-    const source = response.body as AsyncIterable<Buffer>;
+    const source = response.body;
     const upstream = this.#upstream;
-    // The slot is held while the answer streams in, and given back however the stream ends.
-    response.body.once('close', release);
+    // The slot is held while the answer streams in, and given back however the stream ends (the
+    // reader's finally below, or abort).
     return {
       abort: () => {
         release();
