@@ -94,28 +94,38 @@ this table, and the ratio moves by
 0.1x between full runs on this shared machine (0.45x-0.65x for the same code); the CPU column is the
 steadier reading.
 
-**Proxy miss.** What a miss adds is mostly not the proxy's code. A process in the path costs two
-more wake-ups per request (the proxy woken by the client, then by Ollama), and on this VM a wake-up
-across vCPUs costs 0.3-0.5 ms: the smallest faithful pass-through (node:http + undici, the baseline
-rows) adds about 0.4 ms before any caching. The engine's own work on a miss (read the body, derive
-the key, look up, register the flight, send, parse and store the answer, the log line) is the rest,
-about 0.3 ms. Where the processes sit decides the figure: until this table placed the fake Ollama
-beside the proxy, it sat on the client's CPU, so the direct path crossed between CPUs not once and
-the proxied one four times, and the first byte of a streamed miss measured +2.1-2.3 ms (+0.6-1.2 ms
-with the placement used now, which is how \`tinyllm serve\` runs: beside Ollama, its upstream on loopback).
-The first byte is no slower than a whole answer: a chunk goes to the client as soon as the proxy has
-read it from Ollama's stream.
+**Proxy miss.** Three things decided this row. (1) Warmup: V8 goes on optimising every process on
+the path (the fake, the client, the proxy) for the first ~1,000 rounds of misses; in one process,
+medians of 150 rounds as they went on, the proxy added +1.52 ms after 100 rounds, +1.05 ms after
+500 and +0.61-0.89 ms from 2,000 on (the bare pass-through +0.85, +0.49, +0.27-0.38 ms). The row
+used to measure after 250 misses of each kind; it now warms every path for 2,000 rounds, as a proxy
+that serves users has run far longer. (2) The store's write ran before the client's answer: the
+cache's background write started in a promise callback queued ahead of the caller's continuation,
+and for the memory store it serialises, parses and freezes the answer (~45 us for a 3 KB generate
+answer here). It now starts on the event loop's next turn. (3) undici's \`pool.request\` built a
+Readable body, its async iterator and AbortSignal listeners around every call; the engine now uses
+the dispatch API with a small body reader. Timed inside the proxy with diagnostics_channel (a warm
+process, the fake on the other CPU), before (2) and (3): request to Ollama's request sent 217 us
+against 68 us for the bare pass-through, Ollama's answer ended to the client's answer sent 217 us
+against 61 us. Together they brought the proxy to within 0.06-0.2 ms of the bare pass-through (whole
+answers and first bytes). A process in the path still costs two more wake-ups per request (the proxy
+woken by the client, then by Ollama), which is what the baseline rows show. Where the processes sit
+decides the figure too: with the fake on the client's CPU, the direct path crossed between CPUs not
+once and the proxied one four times, and the first byte measured +2.1-2.3 ms; the table places the
+fake beside the proxy, which is how \`tinyllm serve\` runs (its upstream on loopback). The first
+byte is no slower than a whole answer: a chunk goes to the client as soon as the proxy has read it.
 
 **Proxy upload.** Every upload is a blob the fake has not seen, timed until its body is sent and the
 answer has come. Ollama (and the fake) answer 200 to a blob they already have without reading the
 body, and this row used to time that early answer (0.5x-2.8x between runs). A new blob is hashed as
 it arrives, so direct and proxied uploads both run at the pace of the fake hashing beside the client.
 On this VM an upload through either pass-through, ours or the bare baseline, ran at 0.9-1.0x of
-direct in a fresh process and at 0.3-0.5x once its connection to the fake had carried the miss rows'
-traffic, ours 0.04-0.05x ahead of the baseline in each run. So the loss is the path, not the proxy's
-code: an ss snapshot of such a connection showed a smaller send window (0.57 MB against 1.0 MB
-fresh) and a 1.5 ms RTT against 0.4 ms under BBR, so more of the copy waits on wake-ups across the
-two vCPUs.
+direct in a fresh process and at 0.3-0.8x once the processes had carried the miss rows' traffic,
+ours within 0.1x of the baseline in every run, either side. An earlier reading blamed the pooled connection's TCP
+state (a smaller send window); a probe that gave every large upload a fresh connection of its own
+measured the same (0.67-0.72x with, 0.70-0.73x without), so that is not it. What stays true: the
+bare node:http + undici pass-through, the least any proxy can do, loses as much as ours here, and
+every chunk of a proxied upload crosses the two vCPUs twice more than a direct one.
 
 **Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
 track: the distinct chunk shapes, a run-length list of which shape each chunk has, and the length of
