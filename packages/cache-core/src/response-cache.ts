@@ -627,11 +627,12 @@ export class ResponseCache<T = unknown> {
     }
   }
 
-  // The caller gets the value as soon as compute() has it; the write goes on in the background,
-  // from the next turn of the event loop (#deferWrite) (bounded by the deadline, tracked for flush() and close()), so a slow or dead cache never
-  // delays an answer. The flight stays registered until the write lands, so a caller arriving
-  // in between joins it instead of computing again. Only writes are tracked: close() does not
-  // wait for computations still in flight (their answers are then not stored).
+  // The caller gets the value as soon as compute() has it; the write goes on in the background
+  // from the event loop's next turn (#deferWrite), bounded by the deadline and tracked for flush()
+  // and close(), so a slow or dead cache never delays an answer. The flight stays registered until
+  // the write lands, so a caller arriving in between joins it instead of computing again. Only
+  // writes are tracked: close() does not wait for computations still in flight (their answers are
+  // then not stored).
   #fly(key: string, compute: (flight: FlightControl) => T | Promise<T>, options: GetOrSetOptions<T>, leased: boolean): Flight<T> {
     let settleValue: (value: Promise<T>) => void = () => {};
     const value = new Promise<T>((resolve) => {
@@ -682,7 +683,13 @@ export class ResponseCache<T = unknown> {
           return outcome;
         };
         const write = this.#deferWrite(() => {
-          const outcome = this.#write(key, computed, options);
+          let outcome: MaybePromise<WriteOutcome>;
+          try {
+            outcome = this.#write(key, computed, options);
+          } catch (error) {
+            // Started from a timer or from another caller's call: a throw must reach neither.
+            outcome = this.#setFailed(key, error);
+          }
           return outcome instanceof Promise ? outcome.then(landed) : landed(outcome);
         });
         this.#pendingWrites.add(write);
