@@ -176,6 +176,7 @@ export class ResponseCache<T = unknown> {
   readonly #pendingWrites = new Set<Promise<unknown>>();
   // Background writes not started yet (see #deferWrite).
   #deferredWrites: Array<() => void> = [];
+  readonly #startWaitingWrites = (): void => this.#startDeferredWrites();
   readonly #deadlines: DeadlineQueue;
   readonly #leaseHost: LeaseHost<T> | undefined;
   #savedDurationNs = 0;
@@ -707,11 +708,14 @@ export class ResponseCache<T = unknown> {
   // continuations run first: a proxy writes its client's answer before the store's work (for the
   // memory store, serialising and copying the answer: ~45 us for a 3 KB generate answer here). Any
   // other use of this cache starts the writes still waiting first (#startDeferredWrites), so no
-  // caller can tell they waited: a lookup after a miss hits, a set or a delete after it wins.
+  // caller can tell they waited: a lookup after a miss hits, a set or a delete after it wins; and a
+  // process that exits before that turn starts them as it exits (startOnExit).
   #deferWrite(run: () => MaybePromise<WriteOutcome>): Promise<WriteOutcome> {
     return new Promise<WriteOutcome>((resolve) => {
       this.#deferredWrites.push(() => resolve(run()));
-      if (this.#deferredWrites.length === 1) setImmediate(() => this.#startDeferredWrites());
+      if (this.#deferredWrites.length !== 1) return;
+      setImmediate(this.#startWaitingWrites);
+      startOnExit(this.#startWaitingWrites);
     });
   }
 
@@ -719,6 +723,7 @@ export class ResponseCache<T = unknown> {
     if (this.#deferredWrites.length === 0) return;
     const starts = this.#deferredWrites;
     this.#deferredWrites = [];
+    WAITING_FOR_TURN.delete(this.#startWaitingWrites);
     for (const start of starts) start();
   }
 
@@ -837,6 +842,22 @@ export function createResponseCache<T>(options: CacheOptions<T>, openBackend: ()
       .catch(() => {});
     throw error;
   }
+}
+
+// The caches whose background writes still wait for their turn. A process that ends before that
+// turn (process.exit() straight after an answer) starts them as it exits: a store that writes
+// synchronously (memory, SQLite) then keeps the answer, as it did when writes started at once. One
+// 'exit' listener for the process, added with the first deferred write.
+const WAITING_FOR_TURN = new Set<() => void>();
+let exitHooked = false;
+
+function startOnExit(start: () => void): void {
+  WAITING_FOR_TURN.add(start);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const waiting of [...WAITING_FOR_TURN]) waiting();
+  });
 }
 
 function safely<T>(check: (value: T) => boolean, value: T): boolean {

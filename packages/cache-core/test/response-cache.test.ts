@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { recordingLogger, sleep } from '@tinyllm/test-utils';
 import { describe, expect, it } from 'vitest';
 import type { CacheBackend, SetResult } from '../src/contract.js';
@@ -232,6 +237,33 @@ describe('ResponseCache: getOrSet and single flight', () => {
     expect(writes).toBe(1);
     await cache.flush();
     expect(await cache.resolve('k', () => 'again')).toMatchObject({ value: 'answer', status: 'hit' });
+  });
+
+  it('a process that exits straight after a miss still writes its answer to a store that writes synchronously', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tinyllm-exit-'));
+    const file = join(dir, 'entry.json');
+    try {
+      // The built package, in a process that ends with process.exit() right after the answer.
+      const script = `
+        import { writeFileSync } from 'node:fs';
+        import { ReferenceBackend, ResponseCache } from '@tinyllm/cache-core';
+        class FileBackend extends ReferenceBackend {
+          set(key, entry) {
+            writeFileSync(${JSON.stringify(file)}, JSON.stringify({ key, value: entry.value }));
+            return super.set(key, entry);
+          }
+        }
+        const cache = new ResponseCache({ backend: new FileBackend() });
+        process.stdout.write(await cache.getOrSet('k', () => 'answer'));
+        process.exit(0);
+      `;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+      expect(child.stderr.toString()).toBe('');
+      expect(child.stdout.toString()).toBe('answer');
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ key: 'k', value: 'answer' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a write still waiting for its turn lands before any other use of the cache: a lookup hits, a delete wins', async () => {
