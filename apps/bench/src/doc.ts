@@ -96,7 +96,7 @@ steadier reading.
 
 **Proxy miss.** Three things decided this row. (1) Warmup: V8 goes on optimising every process on
 the path (the fake, the client, the proxy) for the first ~1,000 rounds of misses; in one process,
-medians of 150 rounds as they went on, the proxy added +1.52 ms after 100 rounds, +1.05 ms after
+medians of 150 rounds as they went on (before (2) and (3)), the proxy added +1.52 ms after 100 rounds, +1.05 ms after
 500 and +0.61-0.89 ms from 2,000 on (the bare pass-through +0.85, +0.49, +0.27-0.38 ms). The row
 used to measure after 250 misses of each kind; it now warms every path for 2,000 rounds, as a proxy
 that serves users has run far longer. (2) The store's write ran before the client's answer: the

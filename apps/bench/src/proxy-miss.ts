@@ -30,7 +30,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 /**
  * Warmup rounds before any sample: each round is one miss of each kind (whole and streamed) on
  * each path (direct, the proxy, the bare pass-through), as in a sample round. Measured on this VM
- * (one process, medians of 150 rounds as the rounds went on): the proxy's miss added +1.52 ms
+ * (one process, medians of 150 rounds as the rounds went on, before the store's write moved after
+ * the answer and the engine moved to undici's dispatch API): the proxy's miss added +1.52 ms
  * after 100 rounds, +1.05 ms after 500, +0.61-0.89 ms from 2,000 on (up to 8,000); the bare
  * pass-through +0.85, +0.49, +0.27-0.38 ms; so every path (the fake and the client too) is still
  * being optimised by V8 for the first ~1,000 rounds. A proxy that serves users has run far longer.
