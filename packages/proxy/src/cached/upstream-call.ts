@@ -115,6 +115,7 @@ export class CallBody implements AsyncIterable<Buffer> {
     });
   }
 
+  /** The chunks in order; leaving early (`break`, or return()) stops the call. */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return {
       next: () => this.#next(),
@@ -165,6 +166,7 @@ class CallHandler implements Dispatcher.DispatchHandler {
     this.#controller?.abort(reason instanceof Error ? reason : new Error(String(reason)));
   }
 
+  /** Lets a paused upstream send again (the reader caught up). */
   resume(): void {
     this.#controller?.resume();
   }
