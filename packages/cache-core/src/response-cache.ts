@@ -412,15 +412,15 @@ export class ResponseCache<T = unknown> {
     if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0)) {
       throw new InvalidOptionError('maxAgeSeconds', maxAge, 'a finite number of seconds >= 0');
     }
+    // A write still waiting for its turn lands first: a flight whose answer is stored is forgotten,
+    // and a refresh's own write comes after it.
+    this.#startDeferredWrites();
     if (options.forceRefresh) {
       this.#assertOpen('resolve');
-      this.#startDeferredWrites();
       // A forced refresh is answered by compute, not the cache: it counts as a miss.
       this.#countMiss(key, options.model);
       return this.#compute(key, compute, options);
     }
-    // A write still waiting for its turn lands first: a flight whose answer is stored is forgotten.
-    this.#startDeferredWrites();
     const joined = this.#inflight.get(key);
     if (joined) {
       this.#countMiss(key, options.model);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callUpstream } from './upstream-call.js';
@@ -21,7 +22,6 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 }
 
 const request = { path: '/api/generate', headers: ['content-type', 'application/json'], body: Buffer.from('{"model":"m"}') };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('callUpstream: one engine call through the dispatch API', () => {
   it('gives the status and headers, then the body in order; a reader that falls behind pauses the upstream', async () => {
