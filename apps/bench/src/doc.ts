@@ -119,13 +119,20 @@ byte is no slower than a whole answer: a chunk goes to the client as soon as the
 answer has come. Ollama (and the fake) answer 200 to a blob they already have without reading the
 body, and this row used to time that early answer (0.5x-2.8x between runs). A new blob is hashed as
 it arrives, so direct and proxied uploads both run at the pace of the fake hashing beside the client.
-On this VM an upload through either pass-through, ours or the bare baseline, ran at 0.9-1.0x of
-direct in a fresh process and at 0.3-0.8x once the processes had carried the miss rows' traffic,
-ours within 0.1x of the baseline in every run, either side. An earlier reading blamed the pooled connection's TCP
-state (a smaller send window); a probe that gave every large upload a fresh connection of its own
-measured the same (0.67-0.72x with, 0.70-0.73x without), so that is not it. What stays true: the
-bare node:http + undici pass-through, the least any proxy can do, loses as much as ours here, and
-every chunk of a proxied upload crosses the two vCPUs twice more than a direct one.
+For several runs an upload through either pass-through, ours or the bare baseline, swung between
+0.3x and 1.0x of direct, and the pass-through process's CPU per 32 MiB between 40 and 170 ms. The
+cause was glibc's malloc: a pass-through reads a body into 64 KiB buffers and holds each until it
+is written on, the GC frees them in bulk, glibc hands the freed top of its heap back to the kernel,
+and the next reads fault every page back in (3,750-7,000 page faults per 32 MiB, counted with
+\`process.resourceUsage()\`). The proxy's server now drops one untouched 32 MiB allocation at start,
+which makes glibc raise its trim threshold to 64 MiB and keep freed buffers for reuse
+(\`keepFreedMemoryForReuse\`); faults fall to a few per upload. The bare baseline and the fake do
+the same, so the rows compare like with like (Ollama, in Go, does not return its buffers this way).
+The bare pass-through's CPU per 32 MiB then settles at 45-70 ms and ours at 45-145 ms: every 64 MB
+of body buffers starts a full GC (V8 counts them as external memory), dearer in a heap that holds a
+memory store. The rest is two more socket copies, on a machine where every chunk of a proxied upload
+crosses the two vCPUs twice more than a direct one. The row now takes the median of 5 (quick) or 9 uploads, and the note
+under the table gives the pass-through's CPU per upload, the steadier figure here.
 
 **Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
 track: the distinct chunk shapes, a run-length list of which shape each chunk has, and the length of

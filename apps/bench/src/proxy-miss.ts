@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { CLIENT_CPU, pinToCpu, SERVER_CPU, unpin } from './cpu.js';
 import type { RowResult } from './group.js';
 import { isQuick, median } from './measure.js';
+import { cpuOf } from './server-cpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /**
@@ -131,14 +132,24 @@ export async function measureMiss(): Promise<RowResult> {
       return `sha256:${createHash('sha256').update(blob).digest('hex')}`;
     };
     const uploads = { direct: [] as number[], proxied: [] as number[], bare: [] as number[] };
+    // CPU time of the pass-through process per upload, in ms: steadier than MB/s on a shared VM,
+    // and what the proxy would need of a core of its own.
+    const cpuMs = { proxied: [] as number[], bare: [] as number[] };
+    const timedUpload = async (server: { child: ChildProcess; port: number }, into: number[]) => {
+      const before = await cpuOf(server.child);
+      const result = await post(server.port, `/api/blobs/${freshBlob()}`, blob);
+      into.push(((await cpuOf(server.child)) - before) / 1000);
+      return result;
+    };
     // One untimed upload each first: the first ones ran at about half the speed of the rest.
     await post(fake.port, `/api/blobs/${freshBlob()}`, blob);
     await post(proxy.port, `/api/blobs/${freshBlob()}`, blob);
     await post(bare.port, `/api/blobs/${freshBlob()}`, blob);
-    for (let r = 0; r < (isQuick() ? 2 : 4); r++) {
+    const uploadRounds = isQuick() ? 5 : 9;
+    for (let r = 0; r < uploadRounds; r++) {
       const d = await post(fake.port, `/api/blobs/${freshBlob()}`, blob);
-      const p = await post(proxy.port, `/api/blobs/${freshBlob()}`, blob);
-      const b = await post(bare.port, `/api/blobs/${freshBlob()}`, blob);
+      const p = await timedUpload(proxy, cpuMs.proxied);
+      const b = await timedUpload(bare, cpuMs.bare);
       if (d.status !== 201 || p.status !== 201 || b.status !== 201)
         throw new Error(`a new blob's upload answered ${d.status} / ${p.status} / ${b.status}, not 201`);
       uploads.bare.push(size / 1024 / 1024 / (b.totalMs / 1000));
@@ -155,9 +166,12 @@ export async function measureMiss(): Promise<RowResult> {
       missBareP50: median(bareWhole),
       firstByteBareP50: median(bareFirst),
       uploadMiB: size / 1024 / 1024,
+      uploadSamples: uploadRounds,
       uploadDirectMBs: median(uploads.direct),
       uploadProxyMBs: median(uploads.proxied),
       uploadBareMBs: median(uploads.bare),
+      uploadProxyCpuMs: median(cpuMs.proxied),
+      uploadBareCpuMs: median(cpuMs.bare),
     };
   } finally {
     unpin(process.pid);

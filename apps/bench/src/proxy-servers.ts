@@ -143,6 +143,9 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     // A fake Ollama (no latency, ~2 KB answers), the upstream of the engine rows.
     case 'fake': {
       const { startFakeOllama } = await import('@tinyllm/fake-ollama');
+      // Ollama (Go) does not hand its buffers back to the kernel after every GC; without this the
+      // fake faulted a blob's pages back in on some runs and not others, and "direct" swung 2x.
+      (await import('@tinyllm/proxy')).keepFreedMemoryForReuse();
       const fake = await startFakeOllama({ models: ['llama3.2:latest', 'qwen2.5:0.5b'], answerTokens: 250 });
       return fake.port;
     }
@@ -165,6 +168,9 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     // node:http + undici, the smallest faithful pass-through: stream the body up, the answer down.
     case 'node-pass': {
       const { Pool } = await import('undici');
+      // The same allocator setting as the proxy's server (see keepFreedMemoryForReuse), so the row
+      // shows what any pass-through costs, not glibc returning and re-faulting its buffers.
+      (await import('@tinyllm/proxy')).keepFreedMemoryForReuse();
       const url = new URL(upstream as string);
       const pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0 });
       return nodeServer((req, res) => {
@@ -204,6 +210,7 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     case 'fastify-pass': {
       const { default: Fastify } = await import('fastify');
       const { default: replyFrom } = await import('@fastify/reply-from');
+      (await import('@tinyllm/proxy')).keepFreedMemoryForReuse();
       const app = Fastify({ logger: false });
       await app.register(replyFrom, { base: upstream as string, undici: { headersTimeout: 0, bodyTimeout: 0 } });
       // Bodies are forwarded as raw streams (no parsing), as a pass-through must.

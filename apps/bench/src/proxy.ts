@@ -14,6 +14,7 @@ import type { Group, RowResult } from './group.js';
 import { isError, unresolvable } from './group.js';
 import { isQuick, median } from './measure.js';
 import { openaiBody, requestBody } from './proxy-servers.js';
+import { cpuOf } from './server-cpu.js';
 import { fmtMs, fmtOps, fmtRatio, fmtSpread, type Section } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -111,21 +112,6 @@ interface LoadResult {
   p99: number;
   non2xx: number;
   errors: number;
-}
-
-/** The server process's CPU time so far (user + system), in us. */
-function cpuOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not report its CPU time')), 10_000);
-    const onMessage = (message: { cpuUs?: unknown }): void => {
-      if (typeof message?.cpuUs !== 'number') return;
-      child.off('message', onMessage);
-      clearTimeout(timer);
-      resolve(message.cpuUs);
-    };
-    child.on('message', onMessage);
-    child.send('cpu');
-  });
 }
 
 /** The bytes and content type of a cached answer: the request is sent until the proxy says X-Cache: HIT. */
@@ -480,7 +466,7 @@ export const group: Group = {
           notes: [
             `${ok ? n('samples') : 0} interleaved samples of each after ${ok ? n('warmup') : 0} warmup rounds (a whole and a streamed miss on each path: V8 goes on optimising every process, the fake and the client too, for the first ~1,000 rounds); every request has a new prompt, so every proxied one is a miss; the fake answers at once (no model latency, a streamed chunk every event-loop turn), so the difference is what the proxy process costs.`,
             'placement: the fake Ollama and the proxy share one CPU, the client has the other (the proxy runs beside Ollama, its default upstream being loopback); direct and proxied requests then cross between the CPUs equally often. With the fake on the client CPU instead, the direct path crosses none and the proxied one four times, and one wake-up across vCPUs costs 0.3-0.5 ms on this VM (earlier runs measured +2.1-2.3 ms first byte that way). The bare pass-through rows show what any proxy process in the path costs here. The upload row keeps the proxy alone on its CPU.',
-            'upload: every upload is a blob the fake has not seen (a counter in its first bytes), timed until the answer has come and the body has been sent. For a blob it already has, Ollama (and the fake) answers 200 without reading the body: earlier runs timed that answer, not the upload (hence swings of 0.5-2.8x). A new blob is hashed as it arrives, so every path runs at the pace of the fake hashing on the client CPU, as an upload to Ollama runs at the pace of its hashing and disk. The bare pass-through row is the baseline: on this VM, uploads through either pass-through ran at 0.9-1.0x of direct in fresh processes and at 0.3-0.8x once the processes had carried the misses above; a fresh connection for each large upload measured the same (0.67-0.72x with, 0.70-0.73x without), so it is not the state of the pooled connection. Every chunk of a proxied upload crosses the two vCPUs twice more than a direct one. The upload target is read against that baseline.',
+            `upload: every upload is a blob the fake has not seen (a counter in its first bytes), timed until the answer has come and the body has been sent; medians of ${ok ? n('uploadSamples') : 0}. For a blob it already has, Ollama (and the fake) answers 200 without reading the body, which earlier runs timed instead of the upload. A new blob is hashed as it arrives, so every path runs at the pace of the fake hashing on the client CPU, as an upload to Ollama runs at the pace of its hashing and disk. CPU per upload (steadier than MB/s here): the proxy process ${ok ? n('uploadProxyCpuMs').toFixed(0) : '?'} ms, the bare pass-through ${ok ? n('uploadBareCpuMs').toFixed(0) : '?'} ms, so with a core of its own the proxy could pass ${ok ? (n('uploadMiB') / (n('uploadProxyCpuMs') / 1000)).toFixed(0) : '?'} MB/s. The proxy, the bare pass-through and the fake all keep freed memory for reuse (keepFreedMemoryForReuse, which startProxy calls; Ollama, in Go, does not hand its buffers back this way): before that, glibc returned the freed 64 KiB body buffers to the kernel after each GC and the next reads faulted them back in (3,750-7,000 page faults and about twice the CPU per 32 MiB), and uploads through either pass-through swung between 0.3x and 1.0x of direct. What is left: each 64 MB of body buffers starts a full GC (V8 counts them as external memory), whose cost grows with what the heap holds (the memory store), and every chunk of a proxied upload crosses the two vCPUs twice more than a direct one.`,
           ],
         };
       })(),

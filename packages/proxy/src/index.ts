@@ -43,6 +43,7 @@ export {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from './errors.js';
+export { keepFreedMemoryForReuse } from './freed-memory.js';
 export { BUSY_RETRY_AFTER_SECONDS, type ReleaseSlot, UpstreamGate } from './gate.js';
 export { type CachedRouteHandler, type CachedRouteRequest, ProxyHandler, passThroughCachedRoute } from './handler.js';
 export { keyPrefixOf } from './key-prefix.js';

@@ -8,6 +8,7 @@ import type { ProxyCache } from './cache.js';
 import { createCachedRoutes } from './cached/cached-route.js';
 import { ProxyEngineUpstream } from './cached/engine-upstream.js';
 import { ProxyCounters } from './counters.js';
+import { keepFreedMemoryForReuse } from './freed-memory.js';
 import { UpstreamGate } from './gate.js';
 import { type CachedRouteHandler, ProxyHandler, passThroughCachedRoute } from './handler.js';
 import type { KeysConfig } from './keys.js';
@@ -161,6 +162,8 @@ export async function startProxy(options: ProxyServerOptions = {}): Promise<Runn
   const keepAliveTimeoutMs = checkMs('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? PROXY_DEFAULTS.keepAliveTimeoutMs, false);
   const shutdownGraceMs = checkMs('shutdownGraceMs', options.shutdownGraceMs ?? PROXY_DEFAULTS.shutdownGraceMs, true);
   const proxy = createProxyHandler(options);
+  // Large bodies pass through in 64 KiB buffers: keep freed ones for reuse (see freed-memory.ts).
+  keepFreedMemoryForReuse();
   const server = createServer(
     {
       // Slow clients: headers must arrive in time; a body that stalls is cut by the handler's idle
