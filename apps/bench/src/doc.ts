@@ -123,7 +123,7 @@ For several runs an upload through either pass-through, ours or the bare baselin
 0.3x and 1.0x of direct, and the pass-through process's CPU per 32 MiB between 40 and 170 ms. The
 cause was glibc's malloc: a pass-through reads a body into 64 KiB buffers and holds each until it
 is written on, the GC frees them in bulk, glibc hands the freed top of its heap back to the kernel,
-and the next reads fault every page back in (3,750-7,000 page faults per 32 MiB, counted with
+and the next reads fault every page back in (2,600-7,100 page faults per 32 MiB, counted with
 \`process.resourceUsage()\`). The proxy's server now drops one untouched 32 MiB allocation at start,
 which makes glibc raise its trim threshold to 64 MiB and keep freed buffers for reuse
 (\`keepFreedMemoryForReuse\`); faults fall to a few per upload. The bare baseline and the fake do

@@ -3,7 +3,7 @@
  * passes its trim threshold (128 KiB until told otherwise). A pass-through reads every 64 KiB of a
  * body into a new buffer; once a GC frees a few MiB of them, glibc returns those pages, and the next
  * reads fault every page back in. On the 2-vCPU bench VM a 32 MiB upload then cost the proxy
- * 3,750-7,000 page faults and about twice the CPU (100-170 ms against 40-60 ms), which decided
+ * 2,600-7,100 page faults and about twice the CPU (100-170 ms against 40-60 ms), which decided
  * whether a large upload through it ran at 0.45x or 0.9x of a direct one.
  *
  * glibc raises the threshold by itself (to twice the chunk's size) the first time it frees a chunk

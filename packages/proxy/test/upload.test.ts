@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { type FakeOllamaServer, startFakeOllama } from '@tinyllm/fake-ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keepFreedMemoryForReuse } from '../src/freed-memory.js';
 import { send } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/proxy-child.mjs', import.meta.url));
@@ -100,6 +101,13 @@ describe('a 1 GiB blob upload streams through without being held in memory', () 
       });
     try {
       const url = new URL(await listening);
+      const glibc = typeof (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
+      // Only glibc trims this way; elsewhere the function declines (asked here, not in the child, whose
+      // state is what the test measures), and that is all there is to check.
+      if (!glibc) {
+        expect(keepFreedMemoryForReuse()).toBe(false);
+        return;
+      }
       const body = Buffer.alloc(32 * MIB, 7);
       const faults: number[] = [];
       for (let i = 1; i <= 10; i++) {
@@ -118,10 +126,11 @@ describe('a 1 GiB blob upload streams through without being held in memory', () 
         expect(status).toBe(201);
         faults.push((await ask<number>('faults', 'faults')) - before);
       }
-      // glibc returned freed body buffers to the kernel and faulted them back in: ~3,750 faults (15 MiB)
-      // per upload on the bench VM without keepFreedMemoryForReuse(), tens to hundreds with it.
+      // Without keepFreedMemoryForReuse() glibc hands the freed body buffers back to the kernel and the
+      // next upload faults them in again: a median of 2,600-7,100 faults per upload (10-28 MiB) here
+      // with the call removed, 3-13 with it; the bound is 512 (2 MiB).
       const settled = faults.slice(5).sort((a, b) => a - b)[2] as number;
-      expect(settled, `page faults per upload: ${faults.join(', ')}`).toBeLessThan((32 * MIB) / 4096 / 4);
+      expect(settled, `page faults per upload: ${faults.join(', ')}`).toBeLessThan((32 * MIB) / 4096 / 16);
     } finally {
       child.send('close');
       await new Promise((resolve) => child.once('exit', resolve));
