@@ -9,7 +9,8 @@
  * - upload: a 128 MiB blob (POST /api/blobs/:digest, hashed by the fake as it streams in), direct and
  *   through the proxy, MB/s. Every upload is a blob the fake has not seen (its first bytes are a
  *   counter): for a blob it has, Ollama (and the fake) answer 200 at once without reading the body,
- *   which timed the answer, not the upload. The bare pass-through uploads the same way, as a baseline.
+ *   which timed the answer, not the upload. The bare pass-through uploads the same way, as a baseline,
+ *   and so does the proxy on SQLite, `tinyllm serve`'s default store (its entries off the JS heap).
  *
  * Placement of the latency rows: the fake and the proxy share one CPU, the client has the other, as
  * `tinyllm serve` runs beside Ollama (its default upstream is loopback) and clients run elsewhere.
@@ -19,7 +20,9 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_CPU, pinToCpu, SERVER_CPU, unpin } from './cpu.js';
@@ -39,9 +42,9 @@ const here = dirname(fileURLToPath(import.meta.url));
  */
 const WARMUP_ROUNDS = 2_000;
 
-function start(kind: string, upstream?: string): Promise<{ child: ChildProcess; port: number }> {
+function start(kind: string, ...args: string[]): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(here, 'proxy-servers.ts'), upstream ? [kind, upstream] : [kind], {
+    const child = fork(join(here, 'proxy-servers.ts'), [kind, ...args], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -88,7 +91,10 @@ export async function measureMiss(): Promise<RowResult> {
   const fake = await start('fake');
   const proxy = await start('engine', `http://127.0.0.1:${fake.port}`);
   const bare = await start('node-pass', `http://127.0.0.1:${fake.port}`);
-  for (const server of [fake, proxy, bare]) if (server.child.pid !== undefined) pinToCpu(server.child.pid, SERVER_CPU);
+  // The proxy as `tinyllm serve` runs by default, on SQLite: its entries live off the JS heap.
+  const storeDir = await mkdtemp(join(tmpdir(), 'tinyllm-bench-'));
+  const onSqlite = await start('engine-sqlite', `http://127.0.0.1:${fake.port}`, join(storeDir, 'cache.sqlite'));
+  for (const server of [fake, proxy, bare, onSqlite]) if (server.child.pid !== undefined) pinToCpu(server.child.pid, SERVER_CPU);
   pinToCpu(process.pid, CLIENT_CPU);
   try {
     const samples = isQuick() ? 60 : 300;
@@ -107,6 +113,7 @@ export async function measureMiss(): Promise<RowResult> {
         await post(fake.port, '/api/generate', body(stream));
         await post(proxy.port, '/api/generate', body(stream));
         await post(bare.port, '/api/generate', body(stream));
+        await post(onSqlite.port, '/api/generate', body(stream));
       }
     }
     for (let i = 0; i < samples; i++) {
@@ -131,10 +138,10 @@ export async function measureMiss(): Promise<RowResult> {
       blob.writeUInt32BE(++uploaded, 0);
       return `sha256:${createHash('sha256').update(blob).digest('hex')}`;
     };
-    const uploads = { direct: [] as number[], proxied: [] as number[], bare: [] as number[] };
+    const uploads = { direct: [] as number[], proxied: [] as number[], bare: [] as number[], sqlite: [] as number[] };
     // CPU time of the pass-through process per upload, in ms: steadier than MB/s on a shared VM,
     // and what the proxy would need of a core of its own.
-    const cpuMs = { proxied: [] as number[], bare: [] as number[] };
+    const cpuMs = { proxied: [] as number[], bare: [] as number[], sqlite: [] as number[] };
     const timedUpload = async (server: { child: ChildProcess; port: number }, into: number[]) => {
       const before = await cpuOf(server.child);
       const result = await post(server.port, `/api/blobs/${freshBlob()}`, blob);
@@ -145,13 +152,16 @@ export async function measureMiss(): Promise<RowResult> {
     await post(fake.port, `/api/blobs/${freshBlob()}`, blob);
     await post(proxy.port, `/api/blobs/${freshBlob()}`, blob);
     await post(bare.port, `/api/blobs/${freshBlob()}`, blob);
+    await post(onSqlite.port, `/api/blobs/${freshBlob()}`, blob);
     const uploadRounds = isQuick() ? 5 : 9;
     for (let r = 0; r < uploadRounds; r++) {
       const d = await post(fake.port, `/api/blobs/${freshBlob()}`, blob);
       const p = await timedUpload(proxy, cpuMs.proxied);
       const b = await timedUpload(bare, cpuMs.bare);
-      if (d.status !== 201 || p.status !== 201 || b.status !== 201)
-        throw new Error(`a new blob's upload answered ${d.status} / ${p.status} / ${b.status}, not 201`);
+      const q = await timedUpload(onSqlite, cpuMs.sqlite);
+      if (d.status !== 201 || p.status !== 201 || b.status !== 201 || q.status !== 201)
+        throw new Error(`a new blob's upload answered ${d.status} / ${p.status} / ${b.status} / ${q.status}, not 201`);
+      uploads.sqlite.push(size / 1024 / 1024 / (q.totalMs / 1000));
       uploads.bare.push(size / 1024 / 1024 / (b.totalMs / 1000));
       uploads.direct.push(size / 1024 / 1024 / (d.totalMs / 1000));
       uploads.proxied.push(size / 1024 / 1024 / (p.totalMs / 1000));
@@ -172,9 +182,12 @@ export async function measureMiss(): Promise<RowResult> {
       uploadBareMBs: median(uploads.bare),
       uploadProxyCpuMs: median(cpuMs.proxied),
       uploadBareCpuMs: median(cpuMs.bare),
+      uploadSqliteMBs: median(uploads.sqlite),
+      uploadSqliteCpuMs: median(cpuMs.sqlite),
     };
   } finally {
     unpin(process.pid);
-    for (const server of [proxy, bare, fake]) server.child.kill('SIGKILL');
+    for (const server of [proxy, bare, onSqlite, fake]) server.child.kill('SIGKILL');
+    await rm(storeDir, { recursive: true, force: true });
   }
 }

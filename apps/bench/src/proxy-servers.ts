@@ -1,5 +1,5 @@
 /**
- * One server of the proxy group, in its own process: `node --import tsx proxy-servers.ts <kind> [upstream]`.
+ * One server of the proxy group, in its own process: `node --import tsx proxy-servers.ts <kind> [upstream] [store path]`.
  * It listens on a free loopback port and sends {port} to its parent over IPC; the parent kills it.
  *
  * The hit-like kinds answer the same stored bytes: the parent sends them the bytes of the proxy's
@@ -72,7 +72,18 @@ export function openaiBody(stream = false): string {
   });
 }
 
-type Kind = 'bare' | 'node-hit' | 'fastify-hit' | 'proxy-hit' | 'proxy-hit-quiet' | 'node-pass' | 'fastify-pass' | 'proxy-pass' | 'fake' | 'engine';
+type Kind =
+  | 'bare'
+  | 'node-hit'
+  | 'fastify-hit'
+  | 'proxy-hit'
+  | 'proxy-hit-quiet'
+  | 'node-pass'
+  | 'fastify-pass'
+  | 'proxy-pass'
+  | 'fake'
+  | 'engine'
+  | 'engine-sqlite';
 
 async function nodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
@@ -151,17 +162,22 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
     }
     // The real proxy, as `tinyllm serve` runs it: the cache engine on a memory store, one pino line
     // per request (to /dev/null), in front of the upstream.
-    case 'engine': {
+    // The same on `tinyllm serve`'s default store, SQLite (a file the parent names and removes).
+    case 'engine':
+    case 'engine-sqlite': {
       const { createProxyLogger, startProxy } = await import('@tinyllm/proxy');
-      const { MemoryBackend } = await import('@tinyllm/cache-memory');
       const { ollamaResponseCache } = await import('@tinyllm/ollama-cached');
+      const backend =
+        kind === 'engine'
+          ? new (await import('@tinyllm/cache-memory')).MemoryBackend({ maxSize: 100_000 })
+          : new (await import('@tinyllm/cache-sqlite')).SqliteBackend({ path: storePath as string });
       const logger = await createProxyLogger({ level: process.env.VARIANT === 'nolog' ? 'warn' : 'info', destination: '/dev/null' });
       const proxy = await startProxy({
         port: 0,
         upstream: upstream as string,
         logger,
         processMetrics: false,
-        cache: ollamaResponseCache(new MemoryBackend({ maxSize: 100_000 }), {}),
+        cache: ollamaResponseCache(backend, {}),
       });
       return proxy.port;
     }
@@ -225,7 +241,7 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
   }
 }
 
-const [kind, upstream] = process.argv.slice(2);
+const [kind, upstream, storePath] = process.argv.slice(2);
 // Exit cleanly on SIGINT (a --cpu-prof run writes its profile then).
 // The parent went away (killed at its timeout, say): nothing must outlive it.
 process.on('disconnect', () => process.exit(0));
