@@ -138,13 +138,13 @@ memory store and 0.98x and 48 ms for the bare pass-through, which puts the memor
 store's heap. The target is read on the memory row. The rows take the median of 5 (quick) or 9
 uploads, and the note under the table gives each pass-through's CPU per upload, the steadier figure
 here. A heap snapshot of the bench's proxy then found most of its heap was not entries at all:
-66,616 parsed source-map mappings of the proxy bundle, about 20 MB of a 28 MB heap before any
-entry. The bench runs its servers under tsx, which turns source maps on, and the glibc check in
+66,616 parsed source-map mappings of the proxy bundle, about 20 MB of a 28 MB heap that held no
+entry (the proxy on SQLite). The bench runs its servers under tsx, which turns source maps on, and the glibc check in
 \`keepFreedMemoryForReuse\` asked \`process.report.getReport()\`, which formats a JavaScript stack;
 formatting it under source maps parsed the whole map and kept it. The check now hands getReport a
 stack of its own (a test fails if it formats one). Every full GC marked those 20 MB again, in the
 fake too, so since then the direct upload runs faster (476-501 MB/s in the runs after, 160-440 before)
-and the memory row, with 4,000 entries in its store, went from 0.60-0.65x of direct to 0.72x in
+and the memory row, with about 4,600 entries in its store, went from 0.60-0.65x of direct to 0.72x in
 the first full run after (the bare pass-through 0.85x, SQLite 0.81x). \`tinyllm serve\` ships no
 source maps and never paid this; a library user running with \`--enable-source-maps\` or tsx did.
 
