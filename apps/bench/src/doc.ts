@@ -147,6 +147,16 @@ fake too, so since then the direct upload runs faster (476-501 MB/s in the runs 
 and the memory row, with about 4,600 entries in its store, went from 0.60-0.65x of direct to 0.72x in
 the first full run after (the bare pass-through 0.85x, SQLite 0.81x). \`tinyllm serve\` ships no
 source maps and never paid this; a library user running with \`--enable-source-maps\` or tsx did.
+The last gap was the bench's own placement. \`taskset -p\` pins a process's main thread only: its
+other threads (V8's GC helpers, libuv's pool) ran on either CPU. In a direct upload the fake ran its
+GC helpers on the proxy's CPU, idle then, and in a proxied one the proxy ran its own on the CPU where
+the client sent and the fake hashed, so the row did not compare what its note said it did (the
+proxy alone on a CPU) and direct uploads swung between 400 and 750 MB/s in probes. The bench now
+pins every thread of a process (\`taskset -a\`). In probes of 7 uploads of 128 MiB the memory row
+read 0.66x and 0.71x pinned by main threads, 0.92x and 1.02x pinned whole; in the first full run
+after, 0.91x (the bare pass-through 0.96x, SQLite 0.90x) on 278 ms of the proxy's CPU per upload
+(bare 226 ms, SQLite 241 ms), and 0.93x in a second run of the proxy group. The hit rows' ratios did not move with it in probes (0.54-0.72x
+either way).
 
 **Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
 track: the distinct chunk shapes, a run-length list of which shape each chunk has, and the length of

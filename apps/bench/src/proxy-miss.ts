@@ -124,10 +124,10 @@ export async function measureMiss(): Promise<RowResult> {
       proxiedFirst.push((await post(proxy.port, '/api/generate', body(true))).firstByteMs);
       bareFirst.push((await post(bare.port, '/api/generate', body(true))).firstByteMs);
     }
-    // The upload puts the proxy alone on its CPU, and the client and the fake on the other, so both
-    // paths share that CPU alike: the fake hashing a blob on the proxy's CPU would time the two
-    // competing for it (~0.5x in a probe), and a client left unpinned may land on either (0.40x in a
-    // full run with it unpinned).
+    // The upload puts the proxy alone on its CPU, and the client and the fake on the other (every
+    // thread of each: see pinToCpu), so both paths share that CPU alike: the fake hashing a blob on
+    // the proxy's CPU would time the two competing for it (~0.5x in a probe), and a client left
+    // unpinned may land on either (0.40x in a full run with it unpinned).
     if (fake.child.pid !== undefined) pinToCpu(fake.child.pid, CLIENT_CPU);
     const size = (isQuick() ? 32 : 128) * 1024 * 1024;
     const blob = randomBytes(size);
