@@ -33,6 +33,12 @@ const streamed = storeStream(generateProfile, [
   { model: 'llama3.2', created_at: 't1', response: 'world\n', done: false },
   { model: 'llama3.2', created_at: 't2', response: '', done: true, done_reason: 'stop', eval_count: 2, total_duration: 5 },
 ]);
+// Most chunks the same text: their text between two chunks' stamps recurs as often as the stamps'
+// own glue, so one template run spans several chunks and the runs differ (the many-runs fill).
+const repetitive = storeStream(generateProfile, [
+  ...['x', 'x', 'x', 'y', 'x', 'x', 'x', 'z'].map((response, i) => ({ model: 'llama3.2', created_at: `t${i}`, response, done: false })),
+  { model: 'llama3.2', created_at: 't8', response: '', done: true },
+]);
 const chat = storeWhole(chatProfile, {
   model: 'llama3.2',
   created_at: 't',
@@ -62,6 +68,7 @@ const openaiCompletion = storeWhole(openaiCompletionsProfile, {
 describe('replayBody: a streaming hit written whole', () => {
   const cases = [
     ['generate, recorded from a stream', generateProfile, streamed, false],
+    ['generate, most chunks alike', generateProfile, repetitive, false],
     ['chat, recorded whole', chatProfile, chat, false],
     ['/v1 chat', openaiChatProfile, openaiChat, true],
     ['/v1 completions', openaiCompletionsProfile, openaiCompletion, true],

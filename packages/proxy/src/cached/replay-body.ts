@@ -36,11 +36,21 @@ const FIELDS: readonly StampField[] = ['model', 'createdAt', 'created', 'serial'
 const SLOTS: ReadonlyArray<readonly [StampField, boolean]> = FIELDS.flatMap((field) => [[field, true] as const, [field, false] as const]);
 const slotOf = (field: StampField, whole: boolean): number => FIELDS.indexOf(field) * 2 + (whole ? 0 : 1);
 
-interface Template {
-  /** The text between the holes: parts.length === holes.length + 1. */
-  readonly parts: readonly string[];
+/** Holes with the same text between them in every chunk (`"created":` between the id and the created), filled once per hit. */
+interface Run {
   /** Each hole's slot (see SLOTS). */
   readonly holes: readonly number[];
+  /** The text between consecutive holes: glue.length === holes.length - 1. */
+  readonly glue: readonly string[];
+}
+
+interface Template {
+  /** The text around the runs, chunk text mostly: literals.length === at.length + 1. */
+  readonly literals: readonly string[];
+  /** The run between literals[i] and literals[i + 1], as an index into `runs`. */
+  readonly at: readonly number[];
+  /** The distinct runs: usually one, the same few fields in every chunk. */
+  readonly runs: readonly Run[];
 }
 
 // Per stored answer and wire variant (SSE with or without the usage frame): its template, 'plain'
@@ -83,17 +93,68 @@ function templateOf(text: string): Template {
     last = (match.index as number) + all.length - (whole ? 0 : after.length);
   }
   parts.push(text.slice(last));
-  return { parts, holes };
+  return withRuns(parts, holes);
+}
+
+/**
+ * Groups the holes into runs. A text between two holes that recurs in most chunks (the text between
+ * a chunk's id, created and model) is glue inside a run; any other (the chunk's own text) ends one.
+ * A 250-chunk replay then has 250 literals around one run rather than 1,000 pieces around 750 holes.
+ */
+function withRuns(parts: readonly string[], holes: readonly number[]): Template {
+  const seen = new Map<string, number>();
+  let most = 0;
+  for (let i = 1; i < holes.length; i++) {
+    const count = (seen.get(parts[i] as string) ?? 0) + 1;
+    seen.set(parts[i] as string, count);
+    most = Math.max(most, count);
+  }
+  const isGlue = (part: string): boolean => 2 * (seen.get(part) ?? 0) > most;
+  const literals = [parts[0] as string];
+  const at: number[] = [];
+  const runs: Run[] = [];
+  const runIndex = new Map<string, number>();
+  for (let i = 0; i < holes.length; ) {
+    const run = { holes: [holes[i] as number], glue: [] as string[] };
+    i++;
+    while (i < holes.length && isGlue(parts[i] as string)) {
+      run.glue.push(parts[i] as string);
+      run.holes.push(holes[i] as number);
+      i++;
+    }
+    const id = JSON.stringify(run);
+    let index = runIndex.get(id);
+    if (index === undefined) {
+      index = runs.push(run) - 1;
+      runIndex.set(id, index);
+    }
+    at.push(index);
+    literals.push(parts[i] as string);
+  }
+  return { literals, at, runs };
 }
 
 function fill(template: Template, stamp: AnswerStamp): string {
-  // Each field's text once, by slot (a replay has a few holes per chunk, hundreds in all).
-  // Escaped as chunkText escapes the rest of the body (likeGo).
+  // Each field's text once, by slot; escaped as chunkText escapes the rest of the body (likeGo).
   const texts = SLOTS.map(([field, whole]) => likeGo(whole ? JSON.stringify(stamp[field]) : JSON.stringify(String(stamp[field])).slice(1, -1)));
-  const { parts, holes } = template;
-  let out = parts[0] as string;
-  for (let i = 0; i < holes.length; i++) out += (texts[holes[i] as number] as string) + (parts[i + 1] as string);
-  return out;
+  // Each run's text once per hit.
+  const filled = template.runs.map(({ holes, glue }) => {
+    let out = texts[holes[0] as number] as string;
+    for (let i = 0; i < glue.length; i++) out += (glue[i] as string) + (texts[holes[i + 1] as number] as string);
+    return out;
+  });
+  const { literals, at } = template;
+  // One run (the usual case): a single join with it as the separator, copied once into a flat
+  // string. A += per piece built a rope of ~1,000 pieces that the write then flattened: a 250-chunk
+  // SSE replay was filled in ~30 us of a ~136 us hit (CPU profile).
+  if (filled.length === 1) return literals.join(filled[0]);
+  const pieces = new Array<string>(literals.length + at.length);
+  pieces[0] = literals[0] as string;
+  for (let i = 0; i < at.length; i++) {
+    pieces[2 * i + 1] = filled[at[i] as number] as string;
+    pieces[2 * i + 2] = literals[i + 1] as string;
+  }
+  return pieces.join('');
 }
 
 // How later hits of this answer get their body; `plain` is this hit's body built the plain way.
