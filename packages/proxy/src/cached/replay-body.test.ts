@@ -13,7 +13,7 @@ import {
   storeWhole,
 } from '@tinyllm/ollama-cached/engine';
 import { describe, expect, it } from 'vitest';
-import { replayBody, templatedVariants } from './replay-body.js';
+import { replayBody, templatedVariants, templateRuns } from './replay-body.js';
 
 // The body chunk by chunk, as writeStream frames a replay it iterates.
 function expected(profile: EndpointProfile, stored: StoredResponse, stamp: ReturnType<typeof newStamp>, openai: boolean, usage: boolean): string {
@@ -88,6 +88,18 @@ describe('replayBody: a streaming hit written whole', () => {
       expect(templatedVariants(stored).sort()).toEqual(openai ? ['sse', 'sse+usage'] : ['ndjson']);
     });
   }
+
+  it('fills the stamp fields every chunk repeats once per hit (one run), and still writes answers whose runs differ', () => {
+    // The second hit of an answer makes its template.
+    for (let hit = 0; hit < 2; hit++) {
+      replayBody(generateProfile, { stored: streamed, model: undefined }, false, false);
+      replayBody(openaiChatProfile, { stored: openaiChat, model: undefined }, true, false);
+      replayBody(generateProfile, { stored: repetitive, model: undefined }, false, false);
+    }
+    expect(templateRuns(streamed, 'ndjson')).toBe(1);
+    expect(templateRuns(openaiChat, 'sse')).toBe(1);
+    expect(templateRuns(repetitive, 'ndjson')).toBeGreaterThan(1);
+  });
 
   it('an answer holding the marker text itself is still written right (the template check falls back)', () => {
     const odd = storeWhole(generateProfile, { model: 'm', created_at: 't', response: '\u0000tinyllm:model\u0000 x', done: true });

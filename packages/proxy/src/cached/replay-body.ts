@@ -200,6 +200,12 @@ export function replayBody(
   return plain.length <= MAX_WHOLE_REPLAY_CHARS ? plain : undefined;
 }
 
+/** How many distinct runs a stored answer's template of a variant fills per hit, undefined without a template (for tests). */
+export function templateRuns(stored: StoredResponse, variant: 'ndjson' | 'sse' | 'sse+usage'): number | undefined {
+  const way = WAYS.get(stored)?.get(variant);
+  return typeof way === 'object' ? way.runs.length : undefined;
+}
+
 /** The variants of a stored answer whose hits are filled from a template (for tests). */
 export function templatedVariants(stored: StoredResponse): string[] {
   return [...(WAYS.get(stored) ?? new Map<string, Way>())].filter(([, way]) => typeof way === 'object').map(([variant]) => variant);
