@@ -29,13 +29,13 @@ export function storedAnswer(): Buffer {
   );
 }
 
-/** The ~300 B request body every row sends. */
-export function requestBody(): string {
+/** The ~300 B request body every row sends (stream: true for the native streaming hit). */
+export function requestBody(stream = false): string {
   return JSON.stringify({
     model: 'llama3.2',
     prompt: 'Explain in two sentences why a response cache in front of a local model saves GPU time and latency for repeated prompts.',
     system: 'You are a concise assistant.',
-    stream: false,
+    stream,
     options: { temperature: 0, seed: 7, num_predict: 256, num_ctx: 4096 },
   });
 }

@@ -28,6 +28,8 @@ type ServerKind =
   | 'proxy-hit'
   | 'proxy-hit-quiet'
   | 'engine-hit'
+  | 'bare-stream'
+  | 'engine-stream-hit'
   | 'engine-v1-hit'
   | 'engine-v1-stream-hit'
   | 'direct'
@@ -42,6 +44,8 @@ const HIT_ROWS: ServerKind[] = [
   'proxy-hit',
   'proxy-hit-quiet',
   'engine-hit',
+  'bare-stream',
+  'engine-stream-hit',
   'bare-v1',
   'engine-v1-hit',
   'bare-v1-stream',
@@ -49,7 +53,8 @@ const HIT_ROWS: ServerKind[] = [
 ];
 // The real proxy (cache engine on a memory store) in front of a fake Ollama: every request after the first is a hit.
 const ENGINE_ROWS: Partial<Record<ServerKind, { path: string; body: () => string }>> = {
-  'engine-hit': { path: '/api/generate', body: requestBody },
+  'engine-hit': { path: '/api/generate', body: () => requestBody(false) },
+  'engine-stream-hit': { path: '/api/generate', body: () => requestBody(true) },
   'engine-v1-hit': { path: '/v1/chat/completions', body: () => openaiBody(false) },
   'engine-v1-stream-hit': { path: '/v1/chat/completions', body: () => openaiBody(true) },
 };
@@ -57,15 +62,22 @@ const PASS_ROWS: ServerKind[] = ['direct', 'node-pass', 'fastify-pass', 'proxy-p
 // Each engine row's floor, and the servers that answer its bytes: a bare node:http server answering
 // exactly the bytes of that row's cached answer (captured from the proxy before the rounds), as the
 // issue's floor says. The shell and stack rows answer the generate hit's bytes too.
-const FLOOR_OF: Partial<Record<ServerKind, ServerKind>> = { 'engine-hit': 'bare', 'engine-v1-hit': 'bare-v1', 'engine-v1-stream-hit': 'bare-v1-stream' };
+const FLOOR_OF: Partial<Record<ServerKind, ServerKind>> = {
+  'engine-hit': 'bare',
+  'engine-stream-hit': 'bare-stream',
+  'engine-v1-hit': 'bare-v1',
+  'engine-v1-stream-hit': 'bare-v1-stream',
+};
 const ANSWERING: Partial<Record<ServerKind, ServerKind[]>> = {
   'engine-hit': ['bare', 'node-hit', 'fastify-hit', 'proxy-hit', 'proxy-hit-quiet'],
+  'engine-stream-hit': ['bare-stream'],
   'engine-v1-hit': ['bare-v1'],
   'engine-v1-stream-hit': ['bare-v1-stream'],
 };
 
 const LABELS: Record<ServerKind, string> = {
   bare: 'floor: bare node:http, ignores the body, writes the stored bytes (those of the generate hit)',
+  'bare-stream': 'floor of the streaming hit: bare node:http writing its NDJSON bytes at once',
   'bare-v1': 'floor of the /v1 hit: bare node:http writing its bytes',
   'bare-v1-stream': 'floor of the /v1 streaming hit: bare node:http writing its SSE bytes at once',
   'node-hit': 'node:http: read body + JSON.parse + stored bytes',
@@ -73,6 +85,7 @@ const LABELS: Record<ServerKind, string> = {
   'proxy-hit': '@tinyllm/proxy shell (node:http): hook answers a byte-identical body; controls, CORS, counters, pino line',
   'proxy-hit-quiet': '(diag) the same at --log-level warn: no request log line',
   'engine-hit': '@tinyllm/proxy cached hit: POST /api/generate, stream:false (the engine on a memory store, pino line)',
+  'engine-stream-hit': '@tinyllm/proxy cached hit: POST /api/generate, streaming (NDJSON replay, as Ollama clients ask by default)',
   'engine-v1-hit': '@tinyllm/proxy cached hit: POST /v1/chat/completions, non-streaming',
   'engine-v1-stream-hit': '@tinyllm/proxy cached hit: POST /v1/chat/completions, streaming (SSE replay)',
   direct: 'direct: autocannon -> upstream (bare node:http, 2 KB answer)',
@@ -218,7 +231,7 @@ async function measure(kinds: ServerKind[]): Promise<RowResult> {
         .filter((kind) => kind !== 'direct')
         .map(async (kind) => {
           if (ENGINE_ROWS[kind] !== undefined) return [kind, await startServer('engine', `http://127.0.0.1:${fake?.port}`)] as const;
-          if (kind === 'bare-v1' || kind === 'bare-v1-stream') return [kind, await startServer('bare')] as const;
+          if (kind === 'bare-stream' || kind === 'bare-v1' || kind === 'bare-v1-stream') return [kind, await startServer('bare')] as const;
           return [kind, await startServer(kind, PASS_ROWS.includes(kind) ? upstreamUrl : undefined)] as const;
         }),
     );
@@ -321,6 +334,7 @@ export const group: Group = {
     const ratio = (a: ServerKind, b: ServerKind): number => (f(a)?.rps ?? Number.NaN) / (f(b)?.rps ?? Number.NaN);
     const shellHit = ratio('proxy-hit', 'bare');
     const engineHit = ratio('engine-hit', 'bare');
+    const streamHit = ratio('engine-stream-hit', 'bare-stream');
     const v1Hit = ratio('engine-v1-hit', 'bare-v1');
     const v1StreamHit = ratio('engine-v1-stream-hit', 'bare-v1-stream');
     const engineP50 = (f('engine-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
@@ -347,6 +361,12 @@ export const group: Group = {
             measured: fmtRatio(engineHit),
             goal: '>= 0.70x (0.60x at the very least)',
             pass: Number.isFinite(engineHit) ? engineHit >= 0.7 : null,
+          },
+          {
+            name: 'proxy cached hit (generate, streaming: a fresh NDJSON replay) vs bare node:http writing the same bytes at once: req/s',
+            measured: fmtRatio(streamHit),
+            goal: 'reported',
+            pass: null,
           },
           {
             name: 'proxy cached hit (/v1/chat/completions, non-streaming) vs bare node:http answering the same bytes: req/s',
