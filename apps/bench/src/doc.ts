@@ -162,7 +162,7 @@ proxy alone on a CPU) and direct uploads swung between 400 and 750 MB/s in probe
 pins every thread of a process (\`taskset -a\`). In probes of 7 uploads of 128 MiB the memory row
 read 0.66x and 0.71x pinned by main threads, 0.92x and 1.02x pinned whole; in the first full run
 after, 0.91x (the bare pass-through 0.96x, SQLite 0.90x) on 278 ms of the proxy's CPU per upload
-(bare 226 ms, SQLite 241 ms), then 0.93x and 0.84x in the next two. It did not move the hit rows: in a probe
+(bare 226 ms, SQLite 241 ms), then 0.93x, 0.84x and 0.89x in the next three. It did not move the hit rows: in a probe
 that ran both pinnings side by side, the generate hit read 0.59x of its floor either way.
 
 **Streamed entries.** A streamed answer is stored as the answer (text once, final metrics) plus a
