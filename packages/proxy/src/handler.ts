@@ -17,6 +17,7 @@ import { lingerOnClose } from './linger.js';
 import type { ProxyLogger } from './logger.js';
 import { handleOps, type OpsContext, operationOf } from './ops.js';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS, isSameOrigin, type OriginPolicy } from './origin.js';
+import { type RequestLineWriter, requestLineWriter } from './request-line.js';
 import { sendEmpty, sendError } from './respond.js';
 import { type CachedRoute, classify, isGenerationPath, PASSTHROUGH, PASSTHROUGH_OPENAI, pathnameOf, type Route } from './routes.js';
 import type { ForwardTarget, Upstream, UpstreamCall } from './upstream.js';
@@ -184,6 +185,8 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
     }
     counters.countRequest(this.route.index, this.cacheStatus);
     if (this.principal !== undefined) counters.countTenantRequest(this.principal.tenant, this.cacheStatus);
+    const ms = Math.round((performance.now() - this.#startedAt) * 100) / 100;
+    const key = this.cacheKey === undefined ? undefined : keyPrefixOf(this.cacheKey);
     if (this.route.kind === 'cached') {
       const activity = counters.activity;
       activity.record({
@@ -191,30 +194,27 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
         route: this.route.id,
         cache: this.cacheStatus ?? 'NONE',
         status: res.statusCode,
-        ms: Math.round((performance.now() - this.#startedAt) * 100) / 100,
+        ms,
         model: this.model ?? modelOfBody(this.body),
-        key: this.cacheKey === undefined ? null : keyPrefixOf(this.cacheKey),
+        key: key ?? null,
         tenant: this.principal?.tenant ?? null,
         prompt: activity.keepPrompts ? promptOfBody(this.body) : null,
       });
     }
     if (handler.logRequests) {
-      handler.logger.info(
-        {
-          method: this.req.method,
-          path: this.pathname,
-          status: res.statusCode,
-          cache: this.cacheStatus,
-          key: this.cacheKey === undefined ? undefined : keyPrefixOf(this.cacheKey),
-          ns: this.namespace,
-          tenant: this.principal?.tenant,
-          ms: Math.round((performance.now() - this.#startedAt) * 100) / 100,
-          bytesIn: this.bytesIn,
-          bytesOut: this.#socket.bytesWritten - this.#bytesWrittenBefore,
-          aborted: aborted || undefined,
-        },
-        'request',
-      );
+      handler.writeRequestLine({
+        method: this.req.method,
+        path: this.pathname,
+        status: res.statusCode,
+        cache: this.cacheStatus,
+        key,
+        ns: this.namespace,
+        tenant: this.principal?.tenant,
+        ms,
+        bytesIn: this.bytesIn,
+        bytesOut: this.#socket.bytesWritten - this.#bytesWrittenBefore,
+        aborted: aborted || undefined,
+      });
     }
     handler.exchangeDone();
   }
@@ -258,6 +258,8 @@ export class ProxyHandler {
   readonly logger: ProxyLogger;
   /** True when the logger writes info lines (one per request). */
   readonly logRequests: boolean;
+  /** Writes a request's log line (see requestLineWriter). */
+  readonly writeRequestLine: RequestLineWriter;
   /** API keys, tenants and the access levels of the operations. */
   readonly access: AccessControl;
   readonly #settings: HandlerSettings;
@@ -272,6 +274,7 @@ export class ProxyHandler {
     this.logger = settings.logger;
     this.access = settings.access;
     this.logRequests = settings.logger.isLevelEnabled === undefined || settings.logger.isLevelEnabled('info');
+    this.writeRequestLine = requestLineWriter(settings.logger);
     this.#idleBodies = new IdleBodies(settings.requestIdleTimeoutMs);
     this.handle = this.handle.bind(this);
   }

@@ -2,6 +2,7 @@
 import type { CacheLogger } from '@tinyllm/cache-core';
 import pino, { type Logger } from 'pino';
 import { BatchedLogDestination } from './log-destination.js';
+import { registerRenderedLines } from './request-line.js';
 
 /** A pino-compatible logger: what the proxy logs through. */
 export interface ProxyLogger extends CacheLogger {
@@ -46,5 +47,8 @@ export async function createProxyLogger(options: ProxyLoggerOptions = {}): Promi
   }
   const stream = new BatchedLogDestination(destination, options.flushIntervalMs ?? 200);
   process.once('exit', () => stream.end());
-  return pino({ level, base: { pid: process.pid } }, stream);
+  const logger = pino({ level, base: { pid: process.pid } }, stream);
+  // Its options are known here (no formatters, no mixin, pid the only binding): request lines are rendered as pino would.
+  registerRenderedLines(logger, { stream, bindings: `,"pid":${process.pid}` });
+  return logger;
 }

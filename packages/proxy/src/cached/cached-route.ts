@@ -21,7 +21,8 @@ import { UpstreamBusyError, UpstreamTimeoutError, UpstreamUnreachableError } fro
 import type { CachedRouteHandler, CachedRouteRequest } from '../handler.js';
 import { clientResponseHeaders } from '../headers.js';
 import { keyPrefixOf } from '../key-prefix.js';
-import { ENGINE_ENDPOINTS, PlanMemo, planCall } from './plan.js';
+import { ENGINE_ENDPOINTS, planCall } from './plan.js';
+import { PlanMemo } from './plan-memo.js';
 import { cacheHeaderOf, writeStream, writeWhole } from './respond-answer.js';
 import { UpstreamAnswer } from './upstream-answer.js';
 

@@ -64,10 +64,8 @@ export interface BodyPlan {
   request: JsonObject | undefined;
   /** The request asks for a stream. */
   readonly stream: boolean;
-  /** Its key, once the engine derived it (per namespace: the memo's id includes it). */
+  /** Its key, once the engine derived it (per namespace: PlanMemo tells namespaces apart). */
   key: string | undefined;
-  /** When PlanMemo last moved it to the recent end (its count of lookups then). */
-  usedAt: number;
 }
 
 /** Plans a body (parse, checks): the slow part, done once per distinct body. */
@@ -75,67 +73,9 @@ export function planBody(endpoint: CachedEndpoint, body: Buffer): BodyPlan {
   const profile = profileOf(endpoint);
   const request = parseBody(body);
   if (request === undefined || profile.isLoadRequest(request) || !excludedFieldsValid(request, endpoint.startsWith('v1/'))) {
-    return { request: undefined, stream: false, key: undefined, usedAt: 0 };
+    return { request: undefined, stream: false, key: undefined };
   }
-  return { request, stream: profile.wantsStream(request), key: undefined, usedAt: 0 };
-}
-
-// Bodies larger than this (images) are planned every time rather than remembered.
-const MAX_REMEMBERED_BODY = 64 * 1024;
-
-/**
- * Remembers BodyPlans by body bytes (and endpoint and namespace), least recently used out, bounded
- * by entries and by the bytes of the bodies it keeps.
- */
-export class PlanMemo {
-  readonly #plans = new Map<string, BodyPlan>();
-  readonly #maxEntries: number;
-  readonly #maxBytes: number;
-  #bytes = 0;
-  // Lookups so far: the clock of usedAt.
-  #uses = 0;
-
-  constructor(maxEntries = 4096, maxBytes = 16 * 1024 * 1024) {
-    this.#maxEntries = maxEntries;
-    this.#maxBytes = maxBytes;
-  }
-
-  /** The plan of a body, from memory or made now. */
-  planOf(endpoint: CachedEndpoint, namespace: string | undefined, body: Buffer): BodyPlan {
-    if (body.length > MAX_REMEMBERED_BODY) return planBody(endpoint, body);
-    // latin1 maps each byte to one character: a cheap, exact identity for the bytes.
-    const id = `${endpoint}\n${namespace ?? ''}\n${body.toString('latin1')}`;
-    const known = this.#plans.get(id);
-    if (known !== undefined) {
-      // Most recently used last (Map keeps insertion order, so the first key is the least recent).
-      // A plan moved within the last quarter of the memo's size worth of lookups is left where it
-      // is: re-inserting it on every hit cost more than the rest of the lookup, and it cannot reach
-      // the front that soon (a lookup inserts at most one plan; by size, not maxEntries, so large
-      // bodies that fill the byte bound first are covered too). So the order is nearly LRU.
-      if (this.#uses - known.usedAt > this.#plans.size >> 2) {
-        this.#plans.delete(id);
-        this.#plans.set(id, known);
-        known.usedAt = this.#uses;
-      }
-      this.#uses++;
-      return known;
-    }
-    const plan = planBody(endpoint, body);
-    plan.usedAt = this.#uses++;
-    this.#plans.set(id, plan);
-    this.#bytes += id.length;
-    while (this.#plans.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
-      const oldest = this.#plans.keys().next().value as string;
-      this.#plans.delete(oldest);
-      this.#bytes -= oldest.length;
-    }
-    return plan;
-  }
-
-  /** Bodies remembered. */
-  get size(): number {
-    return this.#plans.size;
-  }
+  return { request, stream: profile.wantsStream(request), key: undefined };
 }
 
 /** The engine's controls for the request's Cache-Control and X-TinyLLM-TTL. */

@@ -29,9 +29,9 @@ export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
   }
 }
 
-/** The cache's response headers for an answer. */
-export function cacheHeaders(info: CacheInfo): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = { 'X-Cache': cacheHeaderOf(info.status) };
+/** Adds the cache's response headers for an answer to `headers` (filled in place rather than spread: this is every hit's path), and returns it. */
+export function cacheHeaders(info: CacheInfo, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  headers['X-Cache'] = cacheHeaderOf(info.status);
   if (info.key !== '') headers['X-TinyLLM-Key'] = keyPrefixOf(info.key);
   if (info.ageMs !== undefined) headers.Age = String(Math.floor(info.ageMs / 1000));
   return headers;
@@ -56,7 +56,7 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
   }
   const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
   // A string leaves in one write with the headers (node:http joins them); a Buffer in a second one.
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': length, ...cacheHeaders(answer.info) });
+  res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': type, 'Content-Length': length }));
   res.end(body);
 }
 
@@ -90,7 +90,7 @@ export async function writeStream(
   // A replay has nothing to wait for: its whole body in one write (Ollama's framing: chunked, no length).
   const whole = answer.replay === undefined ? undefined : replayBody(profile, answer.replay, openai, includeUsage);
   if (whole !== undefined) {
-    res.writeHead(200, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson', ...cacheHeaders(answer.info) });
+    res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson' }));
     res.end(whole);
     return;
   }
@@ -112,7 +112,7 @@ export async function writeStream(
   let started = false;
   const start = (): void => {
     started = true;
-    res.writeHead(200, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson', ...cacheHeaders(answer.info) });
+    res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson' }));
   };
   try {
     for await (const chunk of stream) {

@@ -44,4 +44,15 @@ describe('answerBody: a stored answer serialised for one caller', () => {
       }
     }
   });
+
+  it('writes each hit its own stamp, also when the hit before it had another one (the template remembers the last values it wrote)', () => {
+    const answer = { model: 'm', created_at: 't', response: 'hello', done: true };
+    const stamp = newStamp('m');
+    const stamps = [stamp, { ...stamp, createdAt: '2026-12-02T08:00:00.001Z' }, { ...stamp, model: 'other:latest' }, stamp];
+    for (const each of [...stamps, ...stamps]) {
+      const body = answerBody(generateProfile, answer, each);
+      expect(body.text).toBe(JSON.stringify(generateProfile.freshAnswer(answer, each)));
+      expect(body.bytes).toBe(Buffer.byteLength(body.text));
+    }
+  });
 });
