@@ -45,6 +45,7 @@ function templateOf(response: JsonObject, fields: readonly string[]): Template |
   return template;
 }
 
+/** The bytes of a whole answer for one caller: its template (made on the first hit) with this caller's stamp filled in. */
 export function answerBody(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp): AnswerBody {
   const values = profile.answerFields(stamp);
   const template = TEMPLATES.get(response) ?? templateOf(response, Object.keys(values));
