@@ -30,10 +30,11 @@ const TEMPLATES = new WeakMap<JsonObject, Template | null>();
 const HOLE = '\u0000tinyllm-hole\u0000';
 const QUOTED_HOLE = JSON.stringify(HOLE);
 
-function templateOf(response: JsonObject, fields: readonly string[]): Template | null {
+// `values` are this caller's answer fields: their names are the holes (read only when the template is made).
+function templateOf(response: JsonObject, values: JsonObject): Template | null {
   let template = TEMPLATES.get(response);
   if (template !== undefined) return template;
-  const present = fields.filter((field) => field in response);
+  const present = Object.keys(values).filter((field) => field in response);
   const holed: JsonObject = { ...response };
   for (const field of present) holed[field] = HOLE;
   // Escaped as Go writes JSON (likeGo), once here: a hit then only escapes the few fields it fills in.
@@ -48,7 +49,7 @@ function templateOf(response: JsonObject, fields: readonly string[]): Template |
 /** The bytes of a whole answer for one caller: its template (made on the first hit) with this caller's stamp filled in. */
 export function answerBody(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp): AnswerBody {
   const values = profile.answerFields(stamp);
-  const template = TEMPLATES.get(response) ?? templateOf(response, Object.keys(values));
+  const template = templateOf(response, values);
   if (template === null) {
     const copy: JsonObject = { ...response };
     for (const name of Object.keys(values)) if (name in copy && values[name] !== undefined) copy[name] = values[name];
