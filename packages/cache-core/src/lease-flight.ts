@@ -40,13 +40,12 @@ export async function takeTurn<T>(host: LeaseHost<T>, key: string): Promise<Turn
   // A wait slice: short enough that a lapsed lease (no wake-up is sent) is noticed soon after it lapses.
   const sliceMs = Math.min(MAX_WAIT_SLICE_MS, Math.max(25, Math.floor(host.ttlMs / 4)));
   for (let waited = false; ; waited = true) {
-    // The lease and the entry are asked for together (one round trip on a pipelining client, and
-    // in that order): a holder that wrote and released between this caller's first miss and its
-    // acquire left an entry, which is then served instead of being computed a second time.
-    const [taken, found] = await Promise.allSettled([
-      Promise.resolve().then(() => host.bounded(host.leases.acquire(key, host.ttlMs), 'leaseAcquire')),
-      host.reread(key),
-    ]);
+    // The lease and the entry are asked for together (one round trip on a pipelining client), the
+    // lease first: a holder that wrote and released before the acquire left an entry, which the
+    // read after it then finds and serves instead of computing a second time. (Read first, a
+    // holder finishing between the two calls left neither, and the answer was computed twice.)
+    const taking = attempt(() => host.bounded(host.leases.acquire(key, host.ttlMs), 'leaseAcquire'));
+    const [taken, found] = await Promise.allSettled([taking, host.reread(key)]);
     if (taken.status === 'rejected') {
       host.failed('leaseAcquire', key, taken.reason);
       return { kind: 'alone' };
@@ -75,6 +74,15 @@ export async function takeTurn<T>(host: LeaseHost<T>, key: string): Promise<Turn
       host.failed('leaseWait', key, error);
       return { kind: 'alone' };
     }
+  }
+}
+
+// Calls work now (a synchronous backend acts before the next call is made), a throw as a rejection.
+function attempt<R>(work: () => MaybePromise<R>): Promise<R> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

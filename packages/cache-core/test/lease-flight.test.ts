@@ -93,6 +93,30 @@ describe('cross-process single flight (leases)', () => {
     expect(typeof (await backends[0]?.leases?.acquire('k', 1000))).toBe('string');
   });
 
+  it("a holder that wrote and released between this caller's reread and its acquire: the entry is served, not computed again", async () => {
+    // The lease is asked for before the entry is read again: in the other order, a holder that
+    // finished in between left no lease to find and an entry already read past (SQLite, 8 processes).
+    const { caches, backends } = fleet(2);
+    const holder = backends[0] as ReferenceBackend;
+    const token = (await holder.leases?.acquire('k', 10_000)) as string;
+    const backend = backends[1] as ReferenceBackend;
+    const get = backend.get.bind(backend);
+    let reads = 0;
+    backend.get = (key: string) => {
+      const seen = get(key);
+      // Right after b's second read (takeTurn's), the holder finishes: writes its entry, then releases.
+      if (++reads === 2) {
+        const now = Date.now();
+        holder.set(key, { value: 'from the holder', createdAt: now, expiresAt: null, accessCount: 0, lastAccess: now, sizeBytes: 17 });
+        holder.leases?.release(key, token);
+      }
+      return seen;
+    };
+    const result = await caches[1]?.resolve('k', () => 'computed again');
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(result).toMatchObject({ status: 'hit', remote: true, value: 'from the holder' });
+  });
+
   it('the leader renews its lease while it computes, so a long computation is not taken over', async () => {
     const { caches } = fleet(2, { leaseTtlMs: 100 });
     const upstream = slowCompute(500);

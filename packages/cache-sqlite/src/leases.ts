@@ -4,9 +4,11 @@ import type { CacheLeases, LeaseAcquireResult } from '@tinyllm/cache-core';
 import type Database from 'better-sqlite3';
 
 /**
- * Longest wait of a lease write for another process's write lock, in ms. better-sqlite3 blocks the
- * event loop while it waits; past this the lease is skipped (the caller computes, counted), as a
- * lease only saves work. Long enough for the short transactions of other cache processes.
+ * Longest wait of one lease write for another process's write lock, in ms. better-sqlite3 blocks the
+ * event loop while it waits, so a busy acquire is tried again from a timer (every LEASE_POLL_MS, up
+ * to the backend's busyTimeoutMs in all) rather than blocking longer; renew and release are not
+ * retried (a lease only saves work: it lapses on its own). Long enough for other cache processes'
+ * short transactions on an idle machine; a loaded one can hold the lock longer.
  */
 export const LEASE_BUSY_TIMEOUT_MS = 100;
 
@@ -25,6 +27,10 @@ export interface SqliteLeaseContext {
   write<T>(operation: string, work: () => T): T;
   /** Throws BackendClosedError after close(). */
   assertOpen(operation: string): void;
+  /** True when a write failed only because another process held the lock past LEASE_BUSY_TIMEOUT_MS. */
+  isBusy(error: unknown): boolean;
+  /** How long a busy acquire keeps trying in all, in ms (the backend's busyTimeoutMs). */
+  patienceMs: number;
 }
 
 /**
@@ -51,9 +57,35 @@ export class SqliteLeases implements CacheLeases {
     this.#held = db.prepare('SELECT 1 FROM leases WHERE namespace = ? AND key = ? AND expires_at > ?').pluck();
   }
 
-  /** Inserts the lease row, or takes over a lapsed one; undefined when another holder's row is live. */
-  acquire(key: string, ttlMs: number): LeaseAcquireResult {
+  /**
+   * Inserts the lease row, or takes over a lapsed one; undefined when another holder's row is live.
+   * Synchronous when the write lock is free; while another process holds it, a promise that tries
+   * again every LEASE_POLL_MS and rejects (BackendError) once patienceMs passed. (Giving up after
+   * one blocked wait let a loaded machine's processes each compute the same answer.)
+   */
+  acquire(key: string, ttlMs: number): LeaseAcquireResult | Promise<LeaseAcquireResult> {
     this.#context.assertOpen('leaseAcquire');
+    try {
+      return this.#tryAcquire(key, ttlMs);
+    } catch (error) {
+      if (!this.#context.isBusy(error) || this.#context.patienceMs <= LEASE_BUSY_TIMEOUT_MS) throw error;
+      return this.#acquireWhenFree(key, ttlMs, Date.now() + this.#context.patienceMs - LEASE_BUSY_TIMEOUT_MS);
+    }
+  }
+
+  async #acquireWhenFree(key: string, ttlMs: number, until: number): Promise<LeaseAcquireResult> {
+    for (;;) {
+      await sleep(LEASE_POLL_MS);
+      this.#context.assertOpen('leaseAcquire');
+      try {
+        return this.#tryAcquire(key, ttlMs);
+      } catch (error) {
+        if (!this.#context.isBusy(error) || Date.now() >= until) throw error;
+      }
+    }
+  }
+
+  #tryAcquire(key: string, ttlMs: number): LeaseAcquireResult {
     const now = Date.now();
     // randomUUID draws from a cached entropy pool; randomBytes(16) made a getrandom call per lease (5 us here).
     const token = randomUUID();

@@ -27,7 +27,7 @@ export interface SqliteBackendOptions {
   maxEntries?: number;
   /** Most bytes of encoded entries kept in the namespace (integer >= 1); a larger entry is refused. @default 268_435_456 (256 MiB) */
   maxBytes?: number;
-  /** How long a write that matters (set, delete, clear, resetCounters) waits on another process's write lock before failing, in ms (integer >= 0); it blocks the event loop meanwhile. Reads never wait on it. @default 5_000 */
+  /** How long a write that matters (set, delete, clear, resetCounters) waits on another process's write lock before failing, in ms (integer >= 0); it blocks the event loop meanwhile. Also how long a lease acquire keeps trying (from a timer, not blocking). Reads never wait on it. @default 5_000 */
   busyTimeoutMs?: number;
   /** A pino-compatible logger. @default silent */
   logger?: CacheLogger;

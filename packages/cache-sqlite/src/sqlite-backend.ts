@@ -170,6 +170,8 @@ export class SqliteBackend extends BackendBase<'sync'> {
         run: (operation, work) => this.#run(operation, work),
         write: (operation, work) => this.#run(operation, () => withBusyTimeout(db, LEASE_BUSY_TIMEOUT_MS, this.busyTimeoutMs, work)),
         assertOpen: (operation) => this.assertOpen(operation),
+        isBusy: (error) => isBusyError((error as { cause?: unknown } | null)?.cause),
+        patienceMs: this.busyTimeoutMs,
       });
     }
     const s = this.#statements;

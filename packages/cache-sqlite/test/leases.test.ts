@@ -20,8 +20,9 @@ describe('cross-process single flight on one file', () => {
     new SqliteBackend({ path, namespace: 'leases' }).close();
     const results = await Promise.all(Array.from({ length: PROCESSES }, (_, id) => runNode(script, [path, log, String(id)])));
     for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
     const answers = results.map((result) => JSON.parse(result.stdout) as { status: string; remote: boolean; value: string; errors: number });
+    // (With each process's answer in the message: an error count says a lease call failed, not a race.)
+    expect(readFileSync(log, 'utf8').trim().split('\n'), JSON.stringify(answers)).toHaveLength(1);
     expect(answers.every((answer) => answer.value === 'the answer' && answer.errors === 0)).toBe(true);
     expect(answers.map((answer) => answer.status).sort()).toEqual([...Array(PROCESSES - 1).fill('hit'), 'miss']);
     // (Those that started while it was computed waited for it, remote: true; any that started later hit.)
@@ -63,14 +64,45 @@ describe('cross-process single flight on one file', () => {
     b.close();
   });
 
-  test('a file another process keeps locked: the lease is skipped (a BackendError), and a miss computes on its own, counted', async ({ tempDir }) => {
+  test('a lock another process holds for a while: the acquire waits for it (from a timer) and takes the lease', async ({ tempDir }) => {
+    const path = dbPath(tempDir);
+    const backend = new SqliteBackend({ path, busyTimeoutMs: 10_000 });
+    const lock = await lockInAnotherProcess(path);
+    let locked = true;
+    try {
+      const taking = backend.leases?.acquire('k', 10_000);
+      expect(taking).toBeInstanceOf(Promise);
+      // The event loop is free meanwhile: a timer fires while the acquire waits.
+      const ticks = await new Promise<number>((resolve) => {
+        let count = 0;
+        const timer = setInterval(() => {
+          if (++count === 5) {
+            clearInterval(timer);
+            resolve(count);
+          }
+        }, 20);
+      });
+      expect(ticks).toBe(5);
+      await lock.release();
+      locked = false;
+      expect(typeof (await taking)).toBe('string');
+      expect(await backend.leases?.acquire('k', 10_000)).toBeUndefined();
+    } finally {
+      if (locked) await lock.release();
+      backend.close();
+    }
+  }, 30_000);
+
+  test('a file another process keeps locked: the lease is skipped (a BackendError after busyTimeoutMs), and a miss computes on its own, counted', async ({
+    tempDir,
+  }) => {
     const path = dbPath(tempDir);
     new SqliteBackend({ path }).close();
-    const cache = createSqliteCache<string>({ path, busyTimeoutMs: 2_000, timeoutMs: 5_000 });
+    const cache = createSqliteCache<string>({ path, busyTimeoutMs: 1_000, timeoutMs: 5_000 });
     const lock = await lockInAnotherProcess(path);
     try {
       const leases = (cache.backend as SqliteBackend).leases;
-      expect(() => leases?.acquire('k', 1000)).toThrow(BackendError);
+      await expect(Promise.resolve().then(() => leases?.acquire('k', 1000))).rejects.toThrow(BackendError);
       const result = await cache.resolve('k', () => 'computed');
       expect(result).toMatchObject({ status: 'miss', value: 'computed' });
       expect(cache.getMetrics().errors).toBeGreaterThanOrEqual(1);
