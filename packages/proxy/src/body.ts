@@ -80,7 +80,11 @@ export class BodyReader {
   #onEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#sink.onBody(this.#chunks !== undefined ? Buffer.concat(this.#chunks, this.#total) : (this.#first ?? EMPTY));
+    const body = this.#chunks !== undefined ? Buffer.concat(this.#chunks, this.#total) : (this.#first ?? EMPTY);
+    // The chunks are garbage once copied: a reader lives as long as its request, and a large body
+    // would otherwise be held twice until the answer is sent.
+    this.#first = this.#chunks = undefined;
+    this.#sink.onBody(body);
   }
 
   #fail(error: Error): void {
