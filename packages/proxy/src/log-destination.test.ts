@@ -31,6 +31,20 @@ describe('BatchedLogDestination: log lines written in batches', () => {
     expect(text()).toBe(written);
   });
 
+  it('ASCII lines (writeAscii) and any others (write) in one batch are all written as UTF-8', () => {
+    const { destination, text } = fileDestination();
+    destination.writeAscii('{"a":1}\n');
+    destination.write('{"name":"équipe 🙂"}\n');
+    destination.writeAscii('{"b":2}\n');
+    destination.flushSync();
+    // The next batch is all ASCII again, then one line that is not.
+    destination.writeAscii('{"c":3}\n');
+    destination.flushSync();
+    destination.write('{"d":"ü"}\n');
+    destination.flushSync();
+    expect(text()).toBe('{"a":1}\n{"name":"équipe 🙂"}\n{"b":2}\n{"c":3}\n{"d":"ü"}\n');
+  });
+
   it('a line waits at most the flush interval', async () => {
     const { destination, text } = fileDestination(20);
     destination.write('{"soon":true}\n');

@@ -21,6 +21,9 @@ export class BatchedLogDestination {
   readonly #owned: boolean;
   readonly #timer: NodeJS.Timeout;
   #pending = '';
+  // Whether every line pending is known to be ASCII: then its Latin-1 bytes are its UTF-8 ones, and
+  // the batch is copied into bytes rather than encoded character by character.
+  #ascii = true;
   #closed = false;
 
   /** dest: a file descriptor, or a path appended to. flushIntervalMs: the longest a line waits. */
@@ -34,6 +37,15 @@ export class BatchedLogDestination {
   /** Takes one line (pino calls this). */
   write(line: string): boolean {
     if (this.#closed) return false;
+    this.#ascii = false;
+    this.#pending += line;
+    if (this.#pending.length >= BATCH_BYTES) this.flushSync();
+    return true;
+  }
+
+  /** Takes one line the caller knows to be all ASCII (the proxy's request lines, mostly). */
+  writeAscii(line: string): boolean {
+    if (this.#closed) return false;
     this.#pending += line;
     if (this.#pending.length >= BATCH_BYTES) this.flushSync();
     return true;
@@ -42,8 +54,9 @@ export class BatchedLogDestination {
   /** Writes the lines gathered so far, now. A batch the destination refuses (its reader is gone) is dropped: logging never fails a request. */
   flushSync(): void {
     if (this.#pending === '') return;
-    const bytes = Buffer.from(this.#pending);
+    const bytes = Buffer.from(this.#pending, this.#ascii ? 'latin1' : 'utf8');
     this.#pending = '';
+    this.#ascii = true;
     let offset = 0;
     while (offset < bytes.length) {
       try {

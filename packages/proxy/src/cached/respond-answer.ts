@@ -57,7 +57,9 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
   const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
   // A string leaves in one write with the headers (node:http joins them); a Buffer in a second one.
   res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': type, 'Content-Length': length }));
-  res.end(body);
+  // As many bytes as characters: every one is ASCII (any other takes two UTF-8 bytes or more), so the
+  // Latin-1 bytes are the UTF-8 ones, and the socket copies them rather than encoding each character.
+  res.end(body, typeof body === 'string' && length === body.length ? 'latin1' : 'utf8');
 }
 
 function waitForDrain(res: ServerResponse): Promise<void> {
