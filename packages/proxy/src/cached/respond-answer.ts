@@ -11,7 +11,7 @@ import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
 import { chunkText } from './frames.js';
 import { replayBody } from './replay-body.js';
-import { answerBody } from './serialize.js';
+import { answerBody, encodedBody } from './serialize.js';
 
 /** The X-Cache value of an engine status. */
 export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
@@ -48,6 +48,11 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
   if (raw !== undefined) {
     body = raw.body;
     length = body.length;
+  } else if (answer.stamp !== undefined && !openai) {
+    // The same body as the last hit's whenever its stamp repeats (created_at changes once a
+    // millisecond): its bytes are made once and written as they are, no string copied per hit.
+    body = encodedBody(answerBody(profile, answer.response, answer.stamp));
+    length = body.length;
   } else {
     const json = answer.stamp === undefined ? { text: likeGo(JSON.stringify(answer.response)), bytes: -1 } : answerBody(profile, answer.response, answer.stamp);
     // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
@@ -55,7 +60,6 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
     length = json.bytes < 0 ? Buffer.byteLength(body) : json.bytes + (openai ? 1 : 0);
   }
   const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
-  // A string leaves in one write with the headers (node:http joins them); a Buffer in a second one.
   res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': type, 'Content-Length': length }));
   // As many bytes as characters: every one is ASCII (any other takes two UTF-8 bytes or more), so the
   // Latin-1 bytes are the UTF-8 ones, and the socket copies them rather than encoding each character.

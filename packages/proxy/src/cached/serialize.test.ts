@@ -1,6 +1,6 @@
 import { generateProfile, newStamp, openaiChatProfile } from '@tinyllm/ollama-cached/engine';
 import { describe, expect, it } from 'vitest';
-import { answerBody } from './serialize.js';
+import { answerBody, ENCODED_BODIES_BUDGET_BYTES, encodedBodiesHeld, encodedBody } from './serialize.js';
 
 const answerJson = (...args: Parameters<typeof answerBody>): string => answerBody(...args).text;
 
@@ -54,5 +54,57 @@ describe('answerBody: a stored answer serialised for one caller', () => {
       expect(body.text).toBe(JSON.stringify(generateProfile.freshAnswer(answer, each)));
       expect(body.bytes).toBe(Buffer.byteLength(body.text));
     }
+  });
+
+  it('hands the same body to hits whose stamp repeats, and a new one when a value changes', () => {
+    const answer = { model: 'm', created_at: 't', response: 'same', done: true };
+    const stamp = newStamp('m');
+    const first = answerBody(generateProfile, answer, stamp);
+    expect(answerBody(generateProfile, answer, { ...stamp })).toBe(first);
+    const later = answerBody(generateProfile, answer, { ...stamp, createdAt: '2030-01-01T00:00:00.000Z' });
+    expect(later).not.toBe(first);
+    expect(later.text).toContain('2030-01-01T00:00:00.000Z');
+  });
+
+  it('keeps the bytes of only the latest body of an answer: the one it replaces lets them go', () => {
+    const answer = { model: 'm', created_at: 't', response: 'replaced', done: true };
+    const stamp = newStamp('m');
+    const before = encodedBodiesHeld();
+    const first = answerBody(generateProfile, answer, stamp);
+    encodedBody(first);
+    expect(encodedBodiesHeld().bodies).toBe(before.bodies + 1);
+    const next = answerBody(generateProfile, answer, { ...stamp, createdAt: '2031-01-01T00:00:00.000Z' });
+    expect(first.encoded).toBeUndefined();
+    encodedBody(next);
+    expect(encodedBodiesHeld()).toEqual({ bodies: before.bodies + 1, bytes: before.bytes + (next.encoded as Buffer).length });
+  });
+});
+
+describe('encodedBody: the bytes a hit writes', () => {
+  it('are the UTF-8 bytes of the text, ASCII or not, made once per body', () => {
+    for (const response of ['plain', 'héllo ✓ 🙂']) {
+      const body = answerBody(generateProfile, { model: 'm', created_at: 't', response, done: true }, newStamp('m'));
+      const bytes = encodedBody(body);
+      expect(bytes.equals(Buffer.from(body.text, 'utf8'))).toBe(true);
+      expect(bytes.length).toBe(body.bytes);
+      expect(encodedBody(body)).toBe(bytes);
+    }
+  });
+
+  it('keep at most the budget: the oldest bodies let their bytes go, and make them again when asked', () => {
+    const big = 'x'.repeat(256 * 1024);
+    const bodies = Array.from({ length: 40 }, (_, i) =>
+      answerBody(generateProfile, { model: 'm', created_at: 't', response: `${i}${big}`, done: true }, newStamp('m')),
+    );
+    for (const body of bodies) encodedBody(body);
+    const held = encodedBodiesHeld();
+    expect(held.bytes).toBeLessThanOrEqual(ENCODED_BODIES_BUDGET_BYTES);
+    expect(held.bytes).toBeGreaterThan(ENCODED_BODIES_BUDGET_BYTES - 300 * 1024);
+    const first = bodies[0] as (typeof bodies)[number];
+    const last = bodies[39] as (typeof bodies)[number];
+    expect(first.encoded).toBeUndefined();
+    expect(last.encoded).toBeDefined();
+    expect(encodedBody(first).equals(Buffer.from(first.text))).toBe(true);
+    expect(encodedBodiesHeld().bytes).toBeLessThanOrEqual(ENCODED_BODIES_BUDGET_BYTES);
   });
 });

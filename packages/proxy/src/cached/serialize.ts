@@ -15,6 +15,8 @@ interface Template {
   readonly partBytes: number;
   /** Each hole's last value and its JSON text and bytes: the model never changes and created_at once a millisecond, so most hits write what the last one did. */
   readonly last: Array<{ value: unknown; text: string; bytes: number } | undefined>;
+  /** The body the last hit got: the next one gets it again when no hole's value changed. */
+  lastBody: AnswerBody | undefined;
 }
 
 /** A whole answer's JSON text and its length in UTF-8 bytes (the Content-Length). */
@@ -23,6 +25,45 @@ export interface AnswerBody {
   readonly text: string;
   /** Its UTF-8 byte length. */
   readonly bytes: number;
+  /** Its bytes, once a caller encoded them: kept with the body, for the hits that get it again. */
+  encoded?: Buffer;
+}
+
+/**
+ * Most bytes of encoded bodies kept at once. Each answer keeps only its latest body's bytes (a hot
+ * answer's body is made again every millisecond: created_at), so the budget bounds what the answers
+ * hit once or twice leave behind: the oldest encoded bodies let their bytes go first (their text,
+ * and their template, stay).
+ */
+export const ENCODED_BODIES_BUDGET_BYTES = 4 * 1024 * 1024;
+
+// Bodies holding their bytes, oldest first (a Set keeps insertion order), and those bytes in all.
+const encodedBodies = new Set<AnswerBody>();
+let encodedBytes = 0;
+
+/** The bytes of a body (ASCII text copied as Latin-1, the same bytes; UTF-8 otherwise), made once per body while the budget keeps them. */
+export function encodedBody(body: AnswerBody): Buffer {
+  if (body.encoded !== undefined) return body.encoded;
+  const encoded = Buffer.from(body.text, body.bytes === body.text.length ? 'latin1' : 'utf8');
+  body.encoded = encoded;
+  encodedBodies.add(body);
+  encodedBytes += encoded.length;
+  for (const oldest of encodedBodies) {
+    if (encodedBytes <= ENCODED_BODIES_BUDGET_BYTES || oldest === body) break;
+    forgetEncoded(oldest);
+  }
+  return encoded;
+}
+
+function forgetEncoded(body: AnswerBody): void {
+  encodedBodies.delete(body);
+  encodedBytes -= (body.encoded as Buffer).length;
+  body.encoded = undefined;
+}
+
+/** How many bodies hold their bytes, and how many bytes (for tests). */
+export function encodedBodiesHeld(): { bodies: number; bytes: number } {
+  return { bodies: encodedBodies.size, bytes: encodedBytes };
 }
 
 const TEMPLATES = new WeakMap<JsonObject, Template | null>();
@@ -41,7 +82,7 @@ function templateOf(response: JsonObject, values: JsonObject): Template | null {
   const parts = likeGo(JSON.stringify(holed)).split(QUOTED_HOLE);
   // An answer that contains the marker itself cannot be templated (never in practice): serialise it whole.
   const partBytes = parts.reduce((sum, part) => sum + Buffer.byteLength(part), 0);
-  template = parts.length === present.length + 1 ? { parts, fields: present, partBytes, last: present.map(() => undefined) } : null;
+  template = parts.length === present.length + 1 ? { parts, fields: present, partBytes, last: present.map(() => undefined), lastBody: undefined } : null;
   TEMPLATES.set(response, template);
   return template;
 }
@@ -56,19 +97,27 @@ export function answerBody(profile: EndpointProfile, response: JsonObject, stamp
     const text = likeGo(JSON.stringify(copy));
     return { text, bytes: Buffer.byteLength(text) };
   }
-  let text = template.parts[0] as string;
-  let bytes = template.partBytes;
+  let changed = template.lastBody === undefined;
   for (let i = 0; i < template.fields.length; i++) {
     const field = template.fields[i] as string;
     const value = values[field] === undefined ? response[field] : values[field];
-    let filled = template.last[i];
+    const filled = template.last[i];
     if (filled === undefined || filled.value !== value) {
       const json = likeGo(JSON.stringify(value));
-      filled = { value, text: json, bytes: Buffer.byteLength(json) };
-      template.last[i] = filled;
+      template.last[i] = { value, text: json, bytes: Buffer.byteLength(json) };
+      changed = true;
     }
+  }
+  if (!changed) return template.lastBody as AnswerBody;
+  let text = template.parts[0] as string;
+  let bytes = template.partBytes;
+  for (let i = 0; i < template.fields.length; i++) {
+    const filled = template.last[i] as { text: string; bytes: number };
     bytes += filled.bytes;
     text += filled.text + (template.parts[i + 1] as string);
   }
-  return { text, bytes };
+  // The body it replaces lets its bytes go at once: a hot answer's old bodies die young.
+  if (template.lastBody?.encoded !== undefined) forgetEncoded(template.lastBody);
+  template.lastBody = { text, bytes };
+  return template.lastBody;
 }
