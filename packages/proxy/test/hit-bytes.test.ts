@@ -6,11 +6,12 @@ import { send, startTestUpstream, type TestUpstream } from './helpers.js';
 
 // A whole answer from the cache is written as Latin-1 when all of it is ASCII (the same bytes,
 // copied rather than encoded) and as UTF-8 otherwise: either way, the bytes the miss carried.
+const ASTRAL = 'a smile 🙂 and a rocket 🚀';
 const TEXTS: Record<string, string> = {
   ascii: 'plain ASCII, nothing else',
   latin: 'café, naïve, 100 °C',
   wide: '日本語の答え',
-  astral: 'a smile 🙂 and a rocket 🚀',
+  astral: ASTRAL,
 };
 
 describe('a cached whole answer keeps its bytes, ASCII or not', () => {
@@ -23,7 +24,7 @@ describe('a cached whole answer keeps its bytes, ASCII or not', () => {
       const text = TEXTS[request.prompt ?? 'ascii'] as string;
       if (received.url.startsWith('/v1/')) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        const choice = { index: 0, message: { role: 'assistant', content: TEXTS.astral }, finish_reason: 'stop' };
+        const choice = { index: 0, message: { role: 'assistant', content: ASTRAL.repeat(10) }, finish_reason: 'stop' };
         res.end(`${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: request.model, choices: [choice] })}\n`);
         return;
       }
@@ -59,6 +60,10 @@ describe('a cached whole answer keeps its bytes, ASCII or not', () => {
     const hit = await post();
     expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
     expect(hit.headers['content-length']).toBe(String(hit.body.length));
-    expect((JSON.parse(hit.text) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toBe(TEXTS.astral);
+    // Its head (id, created, model) is new, the rest the miss's bytes, and it ends with Go's newline.
+    const rest = (reply: { body: Buffer }): string => reply.body.toString('latin1').slice(reply.body.toString('latin1').indexOf('"choices"'));
+    expect(rest(hit)).toBe(rest(miss));
+    expect(hit.body.at(-1)).toBe(0x0a);
+    expect((JSON.parse(hit.text) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toBe(ASTRAL.repeat(10));
   });
 });

@@ -11,7 +11,7 @@ import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
 import { chunkText } from './frames.js';
 import { replayBody } from './replay-body.js';
-import { answerBody, encodedBody } from './serialize.js';
+import { answerBody, encodedBody, splitBody } from './serialize.js';
 
 /** The X-Cache value of an engine status. */
 export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
@@ -43,18 +43,30 @@ const isOpenAi = (profile: EndpointProfile): boolean => profile.endpoint.startsW
 export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer: Extract<EngineAnswer, { kind: 'whole' }>): void {
   const raw = rawAnswerOf(answer.origin);
   const openai = isOpenAi(profile);
+  const stamp = raw === undefined ? answer.stamp : undefined;
+  if (stamp !== undefined && openai) {
+    // /v1: a new id nearly every hit, so the body is not reused whole: its short head is written as
+    // text, the rest as the bytes made once per answer (Go's json.Encoder ends the body with a newline).
+    const split = splitBody(profile, answer.response, stamp, '\n');
+    if (split !== undefined) {
+      res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': 'application/json', 'Content-Length': split.headBytes + split.rest.length }));
+      res.write(split.head, split.headBytes === split.head.length ? 'latin1' : 'utf8');
+      res.end(split.rest);
+      return;
+    }
+  }
   let body: string | Buffer;
   let length: number;
   if (raw !== undefined) {
     body = raw.body;
     length = body.length;
-  } else if (answer.stamp !== undefined && !openai) {
+  } else if (stamp !== undefined && !openai) {
     // The same body as the last hit's whenever its stamp repeats (created_at changes once a
     // millisecond): its bytes are made once and written as they are, no string copied per hit.
-    body = encodedBody(answerBody(profile, answer.response, answer.stamp));
+    body = encodedBody(answerBody(profile, answer.response, stamp));
     length = body.length;
   } else {
-    const json = answer.stamp === undefined ? { text: likeGo(JSON.stringify(answer.response)), bytes: -1 } : answerBody(profile, answer.response, answer.stamp);
+    const json = stamp === undefined ? { text: likeGo(JSON.stringify(answer.response)), bytes: -1 } : answerBody(profile, answer.response, stamp);
     // Go's json.Encoder (the /v1 layer) ends the body with a newline; gin's c.JSON (native) does not.
     body = openai ? `${json.text}\n` : json.text;
     length = json.bytes < 0 ? Buffer.byteLength(body) : json.bytes + (openai ? 1 : 0);

@@ -1,6 +1,6 @@
 import { generateProfile, newStamp, openaiChatProfile } from '@tinyllm/ollama-cached/engine';
 import { describe, expect, it } from 'vitest';
-import { answerBody, ENCODED_BODIES_BUDGET_BYTES, encodedBodiesHeld, encodedBody } from './serialize.js';
+import { answerBody, ENCODED_BODIES_BUDGET_BYTES, encodedBodiesHeld, encodedBody, splitBody } from './serialize.js';
 
 const answerJson = (...args: Parameters<typeof answerBody>): string => answerBody(...args).text;
 
@@ -24,6 +24,18 @@ describe('answerBody: a stored answer serialised for one caller', () => {
         expect(answerJson(profile, response, stamp)).toBe(expected);
         expect(answerJson(profile, response, stamp)).toBe(expected); // from the template the first call made
       }
+    }
+  });
+
+  it('an answer whose fields come in another order than the stamp names them gets each value in its own place', () => {
+    const reordered = { created_at: 't', response: 'r', model: 'm', done: true };
+    const openai = { model: 'm', choices: [], created: 1, object: 'chat.completion', id: 'chatcmpl-1' };
+    for (const [profile, response] of [
+      [generateProfile, reordered],
+      [openaiChatProfile, openai],
+    ] as const) {
+      const stamp = newStamp('other:latest');
+      expect(answerJson(profile, response, stamp)).toBe(JSON.stringify(profile.freshAnswer(response, stamp)));
     }
   });
 
@@ -106,5 +118,44 @@ describe('encodedBody: the bytes a hit writes', () => {
     expect(last.encoded).toBeDefined();
     expect(encodedBody(first).equals(Buffer.from(first.text))).toBe(true);
     expect(encodedBodiesHeld().bytes).toBeLessThanOrEqual(ENCODED_BODIES_BUDGET_BYTES);
+  });
+});
+
+describe('splitBody: a /v1 answer as a head of text and the rest as bytes made once', () => {
+  it('joins into the bytes of the stamped answer and its newline, whatever the order of its fields, ASCII or not', () => {
+    const usual = {
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'héllo 🙂 '.repeat(20) } }],
+    };
+    // The fields first, in another order than the stamp names them.
+    const reordered = {
+      model: 'm',
+      created: 1,
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(50) } }],
+    };
+    for (const response of [usual, reordered]) {
+      for (const model of ['m', 'modèle:latest']) {
+        const stamp = newStamp(model);
+        for (let i = 0; i < 2; i++) {
+          const split = splitBody(openaiChatProfile, response, stamp, '\n');
+          expect(split).toBeDefined();
+          const { head, headBytes, rest } = split as NonNullable<typeof split>;
+          expect(headBytes).toBe(Buffer.byteLength(head));
+          expect(Buffer.concat([Buffer.from(head), rest]).toString('utf8')).toBe(`${JSON.stringify(openaiChatProfile.freshAnswer(response, stamp))}\n`);
+        }
+      }
+    }
+  });
+
+  it('is not made when a field comes after most of the answer (an embedding: its model after its vectors)', () => {
+    const embedding = { object: 'list', data: [{ object: 'embedding', index: 0, embedding: Array.from({ length: 64 }, (_, i) => i / 7) }], model: 'm' };
+    expect(splitBody(openaiChatProfile, embedding, newStamp('m'), '\n')).toBeUndefined();
+    const idLast = { object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(200) } }], id: 'chatcmpl-1' };
+    expect(splitBody(openaiChatProfile, idLast, newStamp('m'), '\n')).toBeUndefined();
   });
 });

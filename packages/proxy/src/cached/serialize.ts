@@ -17,6 +17,10 @@ interface Template {
   readonly last: Array<{ value: unknown; text: string; bytes: number } | undefined>;
   /** The body the last hit got: the next one gets it again when no hole's value changed. */
   lastBody: AnswerBody | undefined;
+  /** The text after the last hole, with its suffix, as bytes (splitBody). */
+  rest?: Buffer;
+  /** The bytes of the parts before the last hole (splitBody). */
+  middleBytes?: number;
 }
 
 /** A whole answer's JSON text and its length in UTF-8 bytes (the Content-Length). */
@@ -75,7 +79,8 @@ const QUOTED_HOLE = JSON.stringify(HOLE);
 function templateOf(response: JsonObject, values: JsonObject): Template | null {
   let template = TEMPLATES.get(response);
   if (template !== undefined) return template;
-  const present = Object.keys(values).filter((field) => field in response);
+  // In the answer's own key order: the holes are filled in the order JSON.stringify writes them.
+  const present = Object.keys(response).filter((field) => field in values);
   const holed: JsonObject = { ...response };
   for (const field of present) holed[field] = HOLE;
   // Escaped as Go writes JSON (likeGo), once here: a hit then only escapes the few fields it fills in.
@@ -85,6 +90,59 @@ function templateOf(response: JsonObject, values: JsonObject): Template | null {
   template = parts.length === present.length + 1 ? { parts, fields: present, partBytes, last: present.map(() => undefined), lastBody: undefined } : null;
   TEMPLATES.set(response, template);
   return template;
+}
+
+/** A whole answer in two pieces: the text up to the last filled-in field, and the rest's bytes (made once per answer). */
+export interface SplitBody {
+  /** The text up to and with the last hole's value. */
+  readonly head: string;
+  /** Its UTF-8 byte length. */
+  readonly headBytes: number;
+  /** The rest of the answer, then the suffix, as bytes. */
+  readonly rest: Buffer;
+}
+
+/**
+ * A whole answer for one caller as a short head (its per-caller fields: a /v1 answer's id, created
+ * and model come first) and the rest's bytes, made once per answer: for answers whose values change
+ * with nearly every hit, so their body cannot be reused whole. Undefined when it cannot be templated,
+ * or when the rest is the smaller piece (the caller then writes the text whole, as before).
+ */
+export function splitBody(profile: EndpointProfile, response: JsonObject, stamp: AnswerStamp, suffix: string): SplitBody | undefined {
+  const values = profile.answerFields(stamp);
+  const template = templateOf(response, values);
+  if (template === null) return undefined;
+  const fields = template.fields;
+  let head = template.parts[0] as string;
+  let headBytes = partsBytes(template);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as string;
+    const value = values[field] === undefined ? response[field] : values[field];
+    let filled = template.last[i];
+    if (filled === undefined || filled.value !== value) {
+      const json = likeGo(JSON.stringify(value));
+      filled = { value, text: json, bytes: Buffer.byteLength(json) };
+      template.last[i] = filled;
+    }
+    headBytes += filled.bytes;
+    head += filled.text;
+    if (i < fields.length - 1) {
+      head += template.parts[i + 1] as string;
+    }
+  }
+  template.rest ??= Buffer.from(`${template.parts[fields.length] as string}${suffix}`, 'utf8');
+  // Worth it only when the fields come first (an embedding's model comes after its vectors).
+  if (template.rest.length < headBytes) return undefined;
+  return { head, headBytes, rest: template.rest };
+}
+
+function partsBytes(template: Template): number {
+  if (template.middleBytes === undefined) {
+    let bytes = 0;
+    for (let i = 0; i < template.fields.length; i++) bytes += Buffer.byteLength(template.parts[i] as string);
+    template.middleBytes = bytes;
+  }
+  return template.middleBytes;
 }
 
 /** The bytes of a whole answer for one caller: its template (made on the first hit) with this caller's stamp filled in. */
