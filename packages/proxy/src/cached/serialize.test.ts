@@ -152,6 +152,25 @@ describe('splitBody: a /v1 answer as a head of text and the rest as bytes made o
     }
   });
 
+  it('and answerBody, called in turn on one answer with changing stamps, each give every caller its own values', () => {
+    const response = {
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'y'.repeat(200) } }],
+    };
+    const base = newStamp('m');
+    const stamps = [base, { ...base, serial: 7 }, { ...base, serial: 8, model: 'other:latest' }, { ...base, serial: 7 }, base];
+    for (const stamp of [...stamps, ...stamps]) {
+      const expected = JSON.stringify(openaiChatProfile.freshAnswer(response, stamp));
+      const split = splitBody(openaiChatProfile, response, stamp, '');
+      expect(split && Buffer.concat([Buffer.from(split.head), split.rest]).toString()).toBe(expected);
+      // The same stamp again, through answerBody: not the body an earlier stamp left behind.
+      expect(answerBody(openaiChatProfile, response, stamp).text).toBe(expected);
+    }
+  });
+
   it('is not made when a field comes after most of the answer (an embedding: its model after its vectors)', () => {
     const embedding = { object: 'list', data: [{ object: 'embedding', index: 0, embedding: Array.from({ length: 64 }, (_, i) => i / 7) }], model: 'm' };
     expect(splitBody(openaiChatProfile, embedding, newStamp('m'), '\n')).toBeUndefined();

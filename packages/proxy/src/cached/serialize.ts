@@ -14,13 +14,20 @@ interface Template {
   /** UTF-8 bytes of the parts together (a hit then measures only the few bytes it fills in). */
   readonly partBytes: number;
   /** Each hole's last value and its JSON text and bytes: the model never changes and created_at once a millisecond, so most hits write what the last one did. */
-  readonly last: Array<{ value: unknown; text: string; bytes: number } | undefined>;
-  /** The body the last hit got: the next one gets it again when no hole's value changed. */
+  readonly last: Array<Filled | undefined>;
+  /** The body the last hit got: the next one gets it again while no hole's value changes. */
   lastBody: AnswerBody | undefined;
   /** The text after the last hole, with its suffix, as bytes (splitBody). */
   rest?: Buffer;
-  /** The bytes of the parts before the last hole (splitBody). */
-  middleBytes?: number;
+  /** The UTF-8 bytes of the parts before the last hole (splitBody). */
+  headPartBytes?: number;
+}
+
+/** A value filled into a hole: its JSON text, as Go writes it, and that text's UTF-8 bytes. */
+interface Filled {
+  readonly value: unknown;
+  readonly text: string;
+  readonly bytes: number;
 }
 
 /** A whole answer's JSON text and its length in UTF-8 bytes (the Content-Length). */
@@ -112,23 +119,15 @@ export function splitBody(profile: EndpointProfile, response: JsonObject, stamp:
   const values = profile.answerFields(stamp);
   const template = templateOf(response, values);
   if (template === null) return undefined;
+  fillHoles(template, response, values);
   const fields = template.fields;
   let head = template.parts[0] as string;
-  let headBytes = partsBytes(template);
+  let headBytes = headPartBytes(template);
   for (let i = 0; i < fields.length; i++) {
-    const field = fields[i] as string;
-    const value = values[field] === undefined ? response[field] : values[field];
-    let filled = template.last[i];
-    if (filled === undefined || filled.value !== value) {
-      const json = likeGo(JSON.stringify(value));
-      filled = { value, text: json, bytes: Buffer.byteLength(json) };
-      template.last[i] = filled;
-    }
+    const filled = template.last[i] as Filled;
     headBytes += filled.bytes;
     head += filled.text;
-    if (i < fields.length - 1) {
-      head += template.parts[i + 1] as string;
-    }
+    if (i < fields.length - 1) head += template.parts[i + 1] as string;
   }
   template.rest ??= Buffer.from(`${template.parts[fields.length] as string}${suffix}`, 'utf8');
   // Worth it only when the fields come first (an embedding's model comes after its vectors).
@@ -136,13 +135,34 @@ export function splitBody(profile: EndpointProfile, response: JsonObject, stamp:
   return { head, headBytes, rest: template.rest };
 }
 
-function partsBytes(template: Template): number {
-  if (template.middleBytes === undefined) {
+function headPartBytes(template: Template): number {
+  if (template.headPartBytes === undefined) {
     let bytes = 0;
     for (let i = 0; i < template.fields.length; i++) bytes += Buffer.byteLength(template.parts[i] as string);
-    template.middleBytes = bytes;
+    template.headPartBytes = bytes;
   }
-  return template.middleBytes;
+  return template.headPartBytes;
+}
+
+/**
+ * Remembers each hole's JSON for this caller's values. A value that differs from the last caller's
+ * retires the body that caller got (and lets its bytes go at once: a hot answer's old bodies die
+ * young), whichever of answerBody and splitBody notices it first.
+ */
+function fillHoles(template: Template, response: JsonObject, values: JsonObject): void {
+  for (let i = 0; i < template.fields.length; i++) {
+    const field = template.fields[i] as string;
+    const value = values[field] === undefined ? response[field] : values[field];
+    const filled = template.last[i];
+    if (filled !== undefined && filled.value === value) continue;
+    const json = likeGo(JSON.stringify(value));
+    template.last[i] = { value, text: json, bytes: Buffer.byteLength(json) };
+    const retired = template.lastBody;
+    if (retired !== undefined) {
+      if (retired.encoded !== undefined) forgetEncoded(retired);
+      template.lastBody = undefined;
+    }
+  }
 }
 
 /** The bytes of a whole answer for one caller: its template (made on the first hit) with this caller's stamp filled in. */
@@ -155,27 +175,15 @@ export function answerBody(profile: EndpointProfile, response: JsonObject, stamp
     const text = likeGo(JSON.stringify(copy));
     return { text, bytes: Buffer.byteLength(text) };
   }
-  let changed = template.lastBody === undefined;
-  for (let i = 0; i < template.fields.length; i++) {
-    const field = template.fields[i] as string;
-    const value = values[field] === undefined ? response[field] : values[field];
-    const filled = template.last[i];
-    if (filled === undefined || filled.value !== value) {
-      const json = likeGo(JSON.stringify(value));
-      template.last[i] = { value, text: json, bytes: Buffer.byteLength(json) };
-      changed = true;
-    }
-  }
-  if (!changed) return template.lastBody as AnswerBody;
+  fillHoles(template, response, values);
+  if (template.lastBody !== undefined) return template.lastBody;
   let text = template.parts[0] as string;
   let bytes = template.partBytes;
   for (let i = 0; i < template.fields.length; i++) {
-    const filled = template.last[i] as { text: string; bytes: number };
+    const filled = template.last[i] as Filled;
     bytes += filled.bytes;
     text += filled.text + (template.parts[i + 1] as string);
   }
-  // The body it replaces lets its bytes go at once: a hot answer's old bodies die young.
-  if (template.lastBody?.encoded !== undefined) forgetEncoded(template.lastBody);
   template.lastBody = { text, bytes };
   return template.lastBody;
 }
