@@ -4,8 +4,9 @@
  * stderr) in front of the fake Ollama. Every case checks its status, the cache entries it left
  * (none for anything refused or failed), that nothing leaked and that its peak memory stayed
  * bounded; then the proxy must still answer. The last tests check what the whole catalogue did:
- * the process never crashed, what it kept after a collection is bounded, no built-in prototype was polluted, its log holds no key and no prompt, later requests
- * are served normally, and docs/security.md lists every case.
+ * the process never crashed, what it kept after a collection is bounded, no built-in prototype
+ * was polluted, its log holds no key and no prompt, later requests are served normally, and
+ * docs/security.md lists every case.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
