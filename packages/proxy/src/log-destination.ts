@@ -38,12 +38,10 @@ export class BatchedLogDestination {
   write(line: string): boolean {
     if (this.#closed) return false;
     this.#ascii = false;
-    this.#pending += line;
-    if (this.#pending.length >= BATCH_BYTES) this.flushSync();
-    return true;
+    return this.writeAscii(line);
   }
 
-  /** Takes one line the caller knows to be all ASCII (the proxy's request lines, mostly). */
+  /** Takes one line the caller knows to be all ASCII (the proxy's request lines, mostly); write() takes any other through here, the batch then marked as not all ASCII. */
   writeAscii(line: string): boolean {
     if (this.#closed) return false;
     this.#pending += line;

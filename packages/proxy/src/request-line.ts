@@ -90,14 +90,16 @@ const NOT_ASCII = /[\u0080-\uffff]/;
  */
 class LineRenderer {
   readonly #bindings: string;
+  readonly #bindingsAscii: boolean;
   #last: RequestLine | undefined;
   #middle = '';
-  /** Whether the last line rendered is all ASCII (its middle is; the rest always is). */
-  ascii = true;
+  /** Whether the last line rendered is all ASCII (its bindings and middle are; the rest always is). */
+  ascii: boolean;
 
   constructor(bindings: string) {
     this.#bindings = bindings;
-    this.ascii = !NOT_ASCII.test(bindings);
+    this.#bindingsAscii = !NOT_ASCII.test(bindings);
+    this.ascii = this.#bindingsAscii;
   }
 
   render(line: RequestLine, time: number): string {
@@ -114,7 +116,7 @@ class LineRenderer {
     ) {
       this.#middle = renderLineMiddle(line);
       this.#last = line;
-      this.ascii = !NOT_ASCII.test(this.#bindings) && !NOT_ASCII.test(this.#middle);
+      this.ascii = this.#bindingsAscii && !NOT_ASCII.test(this.#middle);
     }
     return `{"level":30,"time":${time}${this.#bindings}${this.#middle}${lineEnd(line)}`;
   }

@@ -11,7 +11,7 @@ import { keyPrefixOf } from '../key-prefix.js';
 import { rawAnswerOf } from './engine-upstream.js';
 import { chunkText } from './frames.js';
 import { replayBody } from './replay-body.js';
-import { answerBody, encodedBody, splitBody } from './serialize.js';
+import { answerBody, encodedBody, encodingOf, splitBody } from './serialize.js';
 
 /** The X-Cache value of an engine status. */
 export function cacheHeaderOf(status: CacheInfo['status']): CacheHeaderStatus {
@@ -50,7 +50,7 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
     const split = splitBody(profile, answer.response, stamp, '\n');
     if (split !== undefined) {
       res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': 'application/json', 'Content-Length': split.headBytes + split.rest.length }));
-      res.write(split.head, split.headBytes === split.head.length ? 'latin1' : 'utf8');
+      res.write(split.head, encodingOf(split.head, split.headBytes));
       res.end(split.rest);
       return;
     }
@@ -73,9 +73,7 @@ export function writeWhole(res: ServerResponse, profile: EndpointProfile, answer
   }
   const type = raw?.headers['content-type'] ?? (openai ? 'application/json' : 'application/json; charset=utf-8');
   res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': type, 'Content-Length': length }));
-  // As many bytes as characters: every one is ASCII (any other takes two UTF-8 bytes or more), so the
-  // Latin-1 bytes are the UTF-8 ones, and the socket copies them rather than encoding each character.
-  res.end(body, typeof body === 'string' && length === body.length ? 'latin1' : 'utf8');
+  res.end(body, typeof body === 'string' ? encodingOf(body, length) : 'utf8');
 }
 
 function waitForDrain(res: ServerResponse): Promise<void> {

@@ -122,14 +122,17 @@ describe('encodedBody: the bytes a hit writes', () => {
 });
 
 describe('splitBody: a /v1 answer as a head of text and the rest as bytes made once', () => {
+  /** A stored /v1 chat completion, its fields in Ollama's order. */
+  const completion = (content: string) => ({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content } }],
+  });
+
   it('joins into the bytes of the stamped answer and its newline, whatever the order of its fields, ASCII or not', () => {
-    const usual = {
-      id: 'chatcmpl-1',
-      object: 'chat.completion',
-      created: 1,
-      model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'héllo 🙂 '.repeat(20) } }],
-    };
+    const usual = completion('héllo 🙂 '.repeat(20));
     // The fields first, in another order than the stamp names them.
     const reordered = {
       model: 'm',
@@ -153,13 +156,7 @@ describe('splitBody: a /v1 answer as a head of text and the rest as bytes made o
   });
 
   it('and answerBody, called in turn on one answer with changing stamps, each give every caller its own values', () => {
-    const response = {
-      id: 'chatcmpl-1',
-      object: 'chat.completion',
-      created: 1,
-      model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'y'.repeat(200) } }],
-    };
+    const response = completion('y'.repeat(200));
     const base = newStamp('m');
     const stamps = [base, { ...base, serial: 7 }, { ...base, serial: 8, model: 'other:latest' }, { ...base, serial: 7 }, base];
     for (const stamp of [...stamps, ...stamps]) {

@@ -19,8 +19,8 @@ interface Template {
   lastBody: AnswerBody | undefined;
   /** The text after the last hole, with its suffix, as bytes (splitBody). */
   rest?: Buffer;
-  /** The UTF-8 bytes of the parts before the last hole (splitBody). */
-  headPartBytes?: number;
+  /** UTF-8 bytes of the parts before the last hole (splitBody's head, but for the values). */
+  readonly headPartBytes: number;
 }
 
 /** A value filled into a hole: its JSON text, as Go writes it, and that text's UTF-8 bytes. */
@@ -52,10 +52,19 @@ export const ENCODED_BODIES_BUDGET_BYTES = 4 * 1024 * 1024;
 const encodedBodies = new Set<AnswerBody>();
 let encodedBytes = 0;
 
+/**
+ * How to write `text` of `bytes` UTF-8 bytes: as many bytes as characters means every one is ASCII
+ * (any other takes two bytes or more), so its Latin-1 bytes are its UTF-8 ones, and a socket or a
+ * Buffer copies them rather than encoding each character.
+ */
+export function encodingOf(text: string, bytes: number): 'latin1' | 'utf8' {
+  return bytes === text.length ? 'latin1' : 'utf8';
+}
+
 /** The bytes of a body (ASCII text copied as Latin-1, the same bytes; UTF-8 otherwise), made once per body while the budget keeps them. */
 export function encodedBody(body: AnswerBody): Buffer {
   if (body.encoded !== undefined) return body.encoded;
-  const encoded = Buffer.from(body.text, body.bytes === body.text.length ? 'latin1' : 'utf8');
+  const encoded = Buffer.from(body.text, encodingOf(body.text, body.bytes));
   body.encoded = encoded;
   encodedBodies.add(body);
   encodedBytes += encoded.length;
@@ -93,8 +102,10 @@ function templateOf(response: JsonObject, values: JsonObject): Template | null {
   // Escaped as Go writes JSON (likeGo), once here: a hit then only escapes the few fields it fills in.
   const parts = likeGo(JSON.stringify(holed)).split(QUOTED_HOLE);
   // An answer that contains the marker itself cannot be templated (never in practice): serialise it whole.
-  const partBytes = parts.reduce((sum, part) => sum + Buffer.byteLength(part), 0);
-  template = parts.length === present.length + 1 ? { parts, fields: present, partBytes, last: present.map(() => undefined), lastBody: undefined } : null;
+  const headPartBytes = parts.slice(0, -1).reduce((sum, part) => sum + Buffer.byteLength(part), 0);
+  const partBytes = headPartBytes + Buffer.byteLength(parts.at(-1) as string);
+  template =
+    parts.length === present.length + 1 ? { parts, fields: present, partBytes, headPartBytes, last: present.map(() => undefined), lastBody: undefined } : null;
   TEMPLATES.set(response, template);
   return template;
 }
@@ -122,7 +133,7 @@ export function splitBody(profile: EndpointProfile, response: JsonObject, stamp:
   fillHoles(template, response, values);
   const fields = template.fields;
   let head = template.parts[0] as string;
-  let headBytes = headPartBytes(template);
+  let headBytes = template.headPartBytes;
   for (let i = 0; i < fields.length; i++) {
     const filled = template.last[i] as Filled;
     headBytes += filled.bytes;
@@ -133,15 +144,6 @@ export function splitBody(profile: EndpointProfile, response: JsonObject, stamp:
   // Worth it only when the fields come first (an embedding's model comes after its vectors).
   if (template.rest.length < headBytes) return undefined;
   return { head, headBytes, rest: template.rest };
-}
-
-function headPartBytes(template: Template): number {
-  if (template.headPartBytes === undefined) {
-    let bytes = 0;
-    for (let i = 0; i < template.fields.length; i++) bytes += Buffer.byteLength(template.parts[i] as string);
-    template.headPartBytes = bytes;
-  }
-  return template.headPartBytes;
 }
 
 /**
