@@ -145,8 +145,11 @@ async function start(kind: Kind, upstream: string | undefined): Promise<number> 
           if (request.body.toString('latin1') !== question) return request.passThrough();
           const answer = current.answer;
           request.setCacheResult('HIT');
-          request.res.writeHead(200, { 'content-type': current.headers['content-type'], 'content-length': answer.length, 'x-cache': 'HIT' });
-          request.res.end(answer);
+          // Written at the end of the turn, as the engine writes a hit.
+          request.writeAtTurnEnd(() => {
+            request.res.writeHead(200, { 'content-type': current.headers['content-type'], 'content-length': answer.length, 'x-cache': 'HIT' });
+            request.res.end(answer);
+          });
         },
       });
       return proxy.port;

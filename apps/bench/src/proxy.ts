@@ -83,7 +83,8 @@ const LABELS: Record<ServerKind, string> = {
   'bare-v1-stream': 'floor of the /v1 streaming hit: bare node:http writing its SSE bytes at once',
   'node-hit': 'node:http: read body + JSON.parse + stored bytes',
   'fastify-hit': 'fastify 5: route + its JSON body parser + stored bytes',
-  'proxy-hit': '@tinyllm/proxy shell (node:http): hook answers a byte-identical body; controls, CORS, counters, pino line',
+  'proxy-hit':
+    '@tinyllm/proxy shell (node:http): hook answers a byte-identical body at the end of the turn, as the engine does; controls, CORS, counters, pino line',
   'proxy-hit-quiet': '(diag) the same at --log-level warn: no request log line',
   'engine-hit': '@tinyllm/proxy cached hit: POST /api/generate, stream:false (the engine on a memory store, pino line)',
   'engine-stream-hit': '@tinyllm/proxy cached hit: POST /api/generate, streaming (NDJSON replay, as Ollama clients ask by default)',

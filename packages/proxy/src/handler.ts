@@ -20,6 +20,7 @@ import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, CORS_MAX_A
 import { type RequestLineWriter, requestLineWriter } from './request-line.js';
 import { sendEmpty, sendError } from './respond.js';
 import { type CachedRoute, classify, isGenerationPath, PASSTHROUGH, PASSTHROUGH_OPENAI, pathnameOf, type Route } from './routes.js';
+import { type TurnWrite, TurnWrites } from './turn-writes.js';
 import type { ForwardTarget, Upstream, UpstreamCall } from './upstream.js';
 
 /** What the cache engine gets for each POST on a cached route. */
@@ -54,6 +55,8 @@ export interface CachedRouteRequest {
   passThrough(body?: Buffer): Promise<void>;
   /** Answers an error in the route's shape: Ollama's `{"error": ...}`, or OpenAI's on /v1 (with extra response headers, e.g. Retry-After). */
   sendError(status: number, message: string, headers?: Record<string, string>): void;
+  /** Runs `write` at the end of this event-loop turn, with the turn's other answers (see turn-writes.ts): how an answer ready at once is best written under load. Skipped when the client has gone by then; a throw is answered as a throw from the hook. */
+  writeAtTurnEnd(write: () => void): void;
 }
 
 /** The cache engine's entry point: answers one POST on a cached route. */
@@ -81,7 +84,7 @@ export interface HandlerSettings {
 }
 
 /** One request and its answer: what the hook sees, and what the log line and counters read when it ends. */
-class Exchange implements ForwardTarget, WatchedBody, BodySink {
+class Exchange implements ForwardTarget, WatchedBody, BodySink, TurnWrite {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly #handler: ProxyHandler;
@@ -109,6 +112,8 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
   pathname = '/';
   /** The body being read (cached routes), until it is complete. */
   bodyReader: BodyReader | undefined = undefined;
+  /** The answer waiting for the end of the turn (writeAtTurnEnd). */
+  #turnWrite: (() => void) | undefined = undefined;
   readonly #bytesWrittenBefore: number;
   // Kept: Node detaches req.socket and res.socket once the connection is gone.
   readonly #socket: IncomingMessage['socket'];
@@ -160,6 +165,22 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink {
 
   sendError(status: number, message: string, headers?: Record<string, string>): void {
     sendError(this.res, status, message, this.route.api, headers);
+  }
+
+  writeAtTurnEnd(write: () => void): void {
+    this.#turnWrite = write;
+    this.#handler.turnWrites.add(this);
+  }
+
+  writeTurn(): void {
+    const write = this.#turnWrite;
+    this.#turnWrite = undefined;
+    if (write === undefined || this.res.destroyed) return;
+    try {
+      write();
+    } catch (error) {
+      this.#handler.writeFailed(this, error);
+    }
   }
 
   onBody(body: Buffer): void {
@@ -260,6 +281,8 @@ export class ProxyHandler {
   readonly logRequests: boolean;
   /** Writes a request's log line (see requestLineWriter). */
   readonly writeRequestLine: RequestLineWriter;
+  /** The answers waiting for the end of the turn (see turn-writes.ts). */
+  readonly turnWrites = new TurnWrites();
   /** API keys, tenants and the access levels of the operations. */
   readonly access: AccessControl;
   readonly #settings: HandlerSettings;
@@ -425,6 +448,11 @@ export class ProxyHandler {
   bodyRead(exchange: Exchange, body: Buffer): void {
     this.#idleBodies.done(exchange);
     this.#runCachedRoute(exchange, body);
+  }
+
+  /** An answer written at the end of the turn threw: answered as a throw from the hook. */
+  writeFailed(exchange: Exchange, error: unknown): void {
+    this.#fail(exchange, error);
   }
 
   /** A cached route's body was refused (413) or abandoned. */

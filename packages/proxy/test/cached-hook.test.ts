@@ -6,9 +6,12 @@ import { send, useStack } from './helpers.js';
 
 describe('the hook for cached routes', () => {
   const seen: Array<
-    Omit<CachedRouteRequest, 'req' | 'res' | 'logger' | 'counters' | 'upstream' | 'setCacheResult' | 'setModel' | 'passThrough' | 'sendError' | 'principal'>
+    Omit<
+      CachedRouteRequest,
+      'req' | 'res' | 'logger' | 'counters' | 'upstream' | 'setCacheResult' | 'setModel' | 'passThrough' | 'sendError' | 'writeAtTurnEnd' | 'principal'
+    >
   > = [];
-  let fail: 'throw' | 'reject-after-headers' | undefined;
+  let fail: 'throw' | 'reject-after-headers' | 'throw-at-turn-end' | undefined;
   const stack = useStack(
     {},
     {
@@ -20,6 +23,24 @@ describe('the hook for cached routes', () => {
           request.res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
           request.res.write('{"partial":true}\n');
           throw new Error('engine failed mid-answer');
+        }
+        if (fail === 'throw-at-turn-end') {
+          request.writeAtTurnEnd(() => {
+            throw new Error('writer bug');
+          });
+          return;
+        }
+        if (request.body.toString() === 'stored at turn end') {
+          request.setCacheResult('HIT');
+          let written = false;
+          request.writeAtTurnEnd(() => {
+            written = true;
+            request.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'X-Cache': 'HIT' });
+            request.res.end('{"from":"the turn\'s end"}');
+          });
+          // Held back: nothing is written before the hook returns.
+          if (written || request.res.headersSent) throw new Error('written before the turn ended');
+          return;
         }
         if (request.body.toString() === 'stored') {
           request.setCacheResult('HIT', 'team-a:0123456789abcdef0123456789abcdef');
@@ -67,6 +88,24 @@ describe('the hook for cached routes', () => {
     expect(reply.text).toBe('{"from":"cache"}');
     expect(reply.headers['x-cache']).toBe('HIT');
     expect(stack.proxy.counters.requestsOf('chat', 'hit')).toBe(before + 1);
+  });
+
+  it('an answer the hook writes at the end of the turn arrives whole, and a throw in it is a 500', async () => {
+    const before = stack.proxy.counters.requestsOf('generate', 'hit');
+    const replies = await Promise.all(Array.from({ length: 5 }, () => send(stack.proxy.url, '/api/generate', { method: 'POST', body: 'stored at turn end' })));
+    for (const reply of replies) {
+      expect(reply.status).toBe(200);
+      expect(reply.text).toBe('{"from":"the turn\'s end"}');
+    }
+    expect(stack.proxy.counters.requestsOf('generate', 'hit')).toBe(before + 5);
+    fail = 'throw-at-turn-end';
+    try {
+      const reply = await send(stack.proxy.url, '/api/generate', { method: 'POST', body: '{}' });
+      expect(reply.status).toBe(500);
+      expect(JSON.parse(reply.text)).toEqual({ error: 'internal proxy error: writer bug' });
+    } finally {
+      fail = undefined;
+    }
   });
 
   it('a body that is not JSON goes to Ollama unchanged, and Ollama answers it', async () => {

@@ -123,7 +123,7 @@ function respond(request: CachedRouteRequest, profile: EndpointProfile, body: Js
     return undefined;
   }
   if (answer.kind === 'whole') {
-    writeWhole(res, profile, answer);
+    request.writeAtTurnEnd(() => writeWhole(res, profile, answer));
     return undefined;
   }
   const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
