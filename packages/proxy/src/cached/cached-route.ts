@@ -23,7 +23,7 @@ import { clientResponseHeaders } from '../headers.js';
 import { keyPrefixOf } from '../key-prefix.js';
 import { ENGINE_ENDPOINTS, planCall } from './plan.js';
 import { PlanMemo } from './plan-memo.js';
-import { cacheHeaderOf, writeStream, writeWhole } from './respond-answer.js';
+import { cacheHeaderOf, wholeReplay, writeReplay, writeStream, writeWhole } from './respond-answer.js';
 import { UpstreamAnswer } from './upstream-answer.js';
 
 function bypass(request: CachedRouteRequest): Promise<void> {
@@ -127,6 +127,12 @@ function respond(request: CachedRouteRequest, profile: EndpointProfile, body: Js
     return undefined;
   }
   const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+  // A replay from the store is whole at once: written at the end of the turn, as a whole answer is.
+  const replay = wholeReplay(profile, answer, includeUsage);
+  if (replay !== undefined) {
+    request.writeAtTurnEnd(() => writeReplay(res, profile, answer, replay));
+    return undefined;
+  }
   return writeStream(res, profile, answer, includeUsage);
 }
 

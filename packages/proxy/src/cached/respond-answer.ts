@@ -88,6 +88,17 @@ function waitForDrain(res: ServerResponse): Promise<void> {
   });
 }
 
+/** The whole body of a streamed answer the engine replays from the store, or undefined when it must be streamed frame by frame (writeStream): too long, or no template for it yet. */
+export function wholeReplay(profile: EndpointProfile, answer: Extract<EngineAnswer, { kind: 'stream' }>, includeUsage: boolean): string | undefined {
+  return answer.replay === undefined ? undefined : replayBody(profile, answer.replay, isOpenAi(profile), includeUsage);
+}
+
+/** Writes a replay's whole body (wholeReplay) in one write: a replay has nothing to wait for (Ollama's framing: chunked, no length). */
+export function writeReplay(res: ServerResponse, profile: EndpointProfile, answer: Extract<EngineAnswer, { kind: 'stream' }>, body: string): void {
+  res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': isOpenAi(profile) ? 'text/event-stream' : 'application/x-ndjson' }));
+  res.end(body);
+}
+
 /**
  * Writes a streamed answer, frame by frame as the engine hands them over. Headers leave with the
  * first frame (Ollama sends nothing before its first token). A stream that broke after it started
@@ -103,13 +114,6 @@ export async function writeStream(
   includeUsage: boolean,
 ): Promise<void> {
   const openai = isOpenAi(profile);
-  // A replay has nothing to wait for: its whole body in one write (Ollama's framing: chunked, no length).
-  const whole = answer.replay === undefined ? undefined : replayBody(profile, answer.replay, openai, includeUsage);
-  if (whole !== undefined) {
-    res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson' }));
-    res.end(whole);
-    return;
-  }
   const stream = answer.chunks;
   // A client that goes away stops its reading at once, not at the next chunk: when nobody else
   // waits for the answer, the upstream generation stops with it.
