@@ -168,8 +168,17 @@ class Exchange implements ForwardTarget, WatchedBody, BodySink, TurnWrite {
   }
 
   writeAtTurnEnd(write: () => void): void {
-    this.#turnWrite = write;
-    this.#handler.turnWrites.add(this);
+    const earlier = this.#turnWrite;
+    if (earlier === undefined) {
+      this.#turnWrite = write;
+      this.#handler.turnWrites.add(this);
+      return;
+    }
+    // A second write in the same turn runs after the first, never instead of it.
+    this.#turnWrite = () => {
+      earlier();
+      write();
+    };
   }
 
   writeTurn(): void {

@@ -30,6 +30,12 @@ describe('the hook for cached routes', () => {
           });
           return;
         }
+        if (request.body.toString() === 'written in two parts') {
+          request.setCacheResult('HIT');
+          request.writeAtTurnEnd(() => request.res.writeHead(200, { 'Content-Type': 'text/plain' }).write('first, '));
+          request.writeAtTurnEnd(() => request.res.end('then second'));
+          return;
+        }
         if (request.body.toString() === 'stored at turn end') {
           request.setCacheResult('HIT');
           let written = false;
@@ -98,6 +104,8 @@ describe('the hook for cached routes', () => {
       expect(reply.text).toBe('{"from":"the turn\'s end"}');
     }
     expect(stack.proxy.counters.requestsOf('generate', 'hit')).toBe(before + 5);
+    const twice = await send(stack.proxy.url, '/api/generate', { method: 'POST', body: 'written in two parts' });
+    expect(twice.text).toBe('first, then second');
     fail = 'throw-at-turn-end';
     try {
       const reply = await send(stack.proxy.url, '/api/generate', { method: 'POST', body: '{}' });
