@@ -59,6 +59,22 @@ const ENGINE_ROWS: Partial<Record<ServerKind, { path: string; body: () => string
   'engine-v1-stream-hit': { path: '/v1/chat/completions', body: () => openaiBody(true) },
 };
 const PASS_ROWS: ServerKind[] = ['direct', 'node-pass', 'fastify-pass', 'proxy-pass'];
+// The order the hit rows are measured in, round after round: each engine row right after its floor,
+// so that the two rounds a ratio pairs (below) ran back to back.
+const HIT_ORDER: ServerKind[] = [
+  'bare',
+  'engine-hit',
+  'node-hit',
+  'fastify-hit',
+  'proxy-hit',
+  'proxy-hit-quiet',
+  'bare-stream',
+  'engine-stream-hit',
+  'bare-v1',
+  'engine-v1-hit',
+  'bare-v1-stream',
+  'engine-v1-stream-hit',
+];
 // Each engine row's floor, and the servers that answer its bytes: a bare node:http server answering
 // exactly the bytes of that row's cached answer (captured from the proxy before the rounds), as the
 // issue's floor says. The shell and stack rows answer the generate hit's bytes too.
@@ -69,6 +85,8 @@ const FLOOR_OF: Partial<Record<ServerKind, ServerKind>> = {
   'engine-v1-stream-hit': 'bare-v1-stream',
 };
 const FLOORS: ServerKind[] = Object.values(FLOOR_OF);
+/** What a row's ratios are taken against: its engine floor, else the bare floor (hit rows) or direct (pass-through rows). */
+const baseOf = (kind: ServerKind): ServerKind => FLOOR_OF[kind] ?? (PASS_ROWS.includes(kind) ? 'direct' : 'bare');
 const ANSWERING: Partial<Record<ServerKind, ServerKind[]>> = {
   'engine-hit': ['bare', 'node-hit', 'fastify-hit', 'proxy-hit', 'proxy-hit-quiet'],
   'engine-stream-hit': ['bare-stream'],
@@ -281,7 +299,13 @@ async function measure(kinds: ServerKind[]): Promise<RowResult> {
     const out: RowResult = { seconds, rounds };
     for (const [kind, list] of runs) {
       const rps = list.map((x) => x.rps);
+      // Each round's ratio to the base's round r (run next to it: see HIT_ORDER), then their median:
+      // noise that lasts a few seconds lands on both sides of a ratio, where a ratio of two medians
+      // taken over the whole run let it fall on one side (two identical floors once read 1.36x apart).
+      const base = runs.get(baseOf(kind)) ?? list;
       out[kind] = {
+        vsBase: median(list.map((x, i) => x.rps / (base[i] as LoadResult).rps)),
+        cpuVsBase: median(list.map((x, i) => (base[i] as LoadResult & { cpuUsPerRequest: number }).cpuUsPerRequest / x.cpuUsPerRequest)),
         rps: median(rps),
         min: Math.min(...rps),
         max: Math.max(...rps),
@@ -299,7 +323,20 @@ async function measure(kinds: ServerKind[]): Promise<RowResult> {
   }
 }
 
-type Figures = { rps: number; min: number; max: number; p50: number; p99: number; meanMs: number; cpuUs: number; bad: number };
+type Figures = {
+  rps: number;
+  /** The median of the rounds' req/s ratios to the row's base (its floor, or direct). */
+  vsBase: number;
+  /** The median of the rounds' ratios of the base's CPU per request to the row's. */
+  cpuVsBase: number;
+  min: number;
+  max: number;
+  p50: number;
+  p99: number;
+  meanMs: number;
+  cpuUs: number;
+  bad: number;
+};
 
 export const group: Group = {
   name: 'proxy',
@@ -307,7 +344,7 @@ export const group: Group = {
     return unresolvable('@tinyllm/proxy', 'fastify', '@fastify/reply-from', 'autocannon/autocannon.js', 'undici');
   },
   plan: () => ['hit', 'pass', 'miss'],
-  rows: { hit: () => measure(HIT_ROWS), pass: () => measure(PASS_ROWS), miss: async () => (await import('./proxy-miss.js')).measureMiss() },
+  rows: { hit: () => measure(HIT_ORDER), pass: () => measure(PASS_ROWS), miss: async () => (await import('./proxy-miss.js')).measureMiss() },
   summarize(results) {
     const hit = results.hit;
     const pass = results.pass;
@@ -325,25 +362,27 @@ export const group: Group = {
         if (!x || !b) return [LABELS[kind], `error: ${errorOf(PASS_ROWS.includes(kind) ? pass : hit)}`, '', '', '', '', '', ''];
         return [
           LABELS[kind],
-          fmtRatio(x.rps / b.rps),
+          fmtRatio(x.vsBase),
           fmtOps(x.rps),
           fmtSpread(x.rps, x.min, x.max),
           `${x.cpuUs.toFixed(1)} us`,
-          fmtRatio(b.cpuUs / x.cpuUs),
+          fmtRatio(x.cpuVsBase),
           `${x.meanMs.toFixed(2)} / ${fmtMs(x.p50)} / ${fmtMs(x.p99)}`,
           x.bad === 0 ? '0' : String(x.bad),
         ];
       });
     const ratio = (a: ServerKind, b: ServerKind): number => (f(a)?.rps ?? Number.NaN) / (f(b)?.rps ?? Number.NaN);
-    const shellHit = ratio('proxy-hit', 'bare');
-    const engineHit = ratio('engine-hit', 'bare');
-    const streamHit = ratio('engine-stream-hit', 'bare-stream');
-    const v1Hit = ratio('engine-v1-hit', 'bare-v1');
-    const v1StreamHit = ratio('engine-v1-stream-hit', 'bare-v1-stream');
+    // A row against its base: the median of the per-round ratios (see measure).
+    const vsBase = (kind: ServerKind): number => f(kind)?.vsBase ?? Number.NaN;
+    const shellHit = vsBase('proxy-hit');
+    const engineHit = vsBase('engine-hit');
+    const streamHit = vsBase('engine-stream-hit');
+    const v1Hit = vsBase('engine-v1-hit');
+    const v1StreamHit = vsBase('engine-v1-stream-hit');
     const engineP50 = (f('engine-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
     const meanRatio = (f('proxy-hit')?.meanMs ?? Number.NaN) / (f('bare')?.meanMs ?? Number.NaN);
-    const cpuRatio = (f('bare')?.cpuUs ?? Number.NaN) / (f('proxy-hit')?.cpuUs ?? Number.NaN);
-    const note = `autocannon -c 50 (one load process for every run), ${r.rounds} interleaved rounds of ${r.seconds} s per server after ${WARMUP_SECONDS} s of warmup each, medians; server CPU per request = the server process's user + system CPU time over the requests of a round (steadier than req/s when other jobs share the machine); each server in its own process pinned to one CPU with all its threads (V8's GC helpers too), autocannon on the other; non-2xx or errors must be 0.`;
+    const cpuRatio = f('proxy-hit')?.cpuVsBase ?? Number.NaN;
+    const note = `autocannon -c 50 (one load process for every run), ${r.rounds} interleaved rounds of ${r.seconds} s per server after ${WARMUP_SECONDS} s of warmup each, each floor measured right before its engine row; "vs floor" is the median of the rounds' ratios (each round's figure over its base's figure in the same round, run back to back), other columns medians; server CPU per request = the server process's user + system CPU time over the requests of a round (steadier than req/s when other jobs share the machine); each server in its own process pinned to one CPU with all its threads (V8's GC helpers too), autocannon on the other; non-2xx or errors must be 0.`;
     return [
       {
         title: "Proxy stack: hit-like route (POST, ~300 B body; every floor answers its engine row's cached bytes)",
