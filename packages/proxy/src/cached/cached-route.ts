@@ -122,15 +122,20 @@ function respond(request: CachedRouteRequest, profile: EndpointProfile, body: Js
     request.sendError(504, 'the answer is not in the cache, and the request said Cache-Control: only-if-cached');
     return undefined;
   }
+  // A hit is written with the turn's other answers (see turn-writes.ts); anything else at once: a
+  // miss's store write waits for the next turn (cache-core), and its answer must not wait behind it.
+  const hit = answer.info.status === 'hit';
   if (answer.kind === 'whole') {
-    request.writeAtTurnEnd(() => writeWhole(res, profile, answer));
+    if (hit) request.writeAtTurnEnd(() => writeWhole(res, profile, answer));
+    else writeWhole(res, profile, answer);
     return undefined;
   }
   const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
-  // A replay from the store is whole at once: written at the end of the turn, as a whole answer is.
+  // A replay from the store is whole at once: written in one write.
   const replay = wholeReplay(profile, answer, includeUsage);
   if (replay !== undefined) {
-    request.writeAtTurnEnd(() => writeReplay(res, profile, answer, replay));
+    if (hit) request.writeAtTurnEnd(() => writeReplay(res, profile, answer, replay));
+    else writeReplay(res, profile, answer, replay);
     return undefined;
   }
   return writeStream(res, profile, answer, includeUsage);
