@@ -6,8 +6,9 @@
  * request per wake-up. Written together after the turn's I/O (setImmediate), the turn's answers
  * cost one wake-up. Measured on a cached hit under 50 connections: the client woke for 0.76 of
  * every answer written at once and for 0.02 written this way, and the proxy spent ~20% less CPU
- * per hit. An answer waits at most for the rest of its turn, and never behind more than
- * MAX_TURN_WRITES others: past that many the batch is written at once.
+ * per hit. An answer waits at most for the rest of its turn, and at most MAX_TURN_WRITES wait at
+ * once: the one that makes that many writes the batch at once. Only hits wait: a miss's store write
+ * waits for the next turn too (cache-core), and a miss's answer must not queue behind it.
  */
 
 /** An answer waiting for the end of the turn. */
