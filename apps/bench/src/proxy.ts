@@ -59,22 +59,6 @@ const ENGINE_ROWS: Partial<Record<ServerKind, { path: string; body: () => string
   'engine-v1-stream-hit': { path: '/v1/chat/completions', body: () => openaiBody(true) },
 };
 const PASS_ROWS: ServerKind[] = ['direct', 'node-pass', 'fastify-pass', 'proxy-pass'];
-// The order the hit rows are measured in, round after round: each engine row right after its floor,
-// so that the two rounds a ratio pairs (below) ran back to back.
-const HIT_ORDER: ServerKind[] = [
-  'bare',
-  'engine-hit',
-  'node-hit',
-  'fastify-hit',
-  'proxy-hit',
-  'proxy-hit-quiet',
-  'bare-stream',
-  'engine-stream-hit',
-  'bare-v1',
-  'engine-v1-hit',
-  'bare-v1-stream',
-  'engine-v1-stream-hit',
-];
 // Each engine row's floor, and the servers that answer its bytes: a bare node:http server answering
 // exactly the bytes of that row's cached answer (captured from the proxy before the rounds), as the
 // issue's floor says. The shell and stack rows answer the generate hit's bytes too.
@@ -87,6 +71,12 @@ const FLOOR_OF: Partial<Record<ServerKind, ServerKind>> = {
 const FLOORS: ServerKind[] = Object.values(FLOOR_OF);
 /** What a row's ratios are taken against: its engine floor, else the bare floor (hit rows) or direct (pass-through rows). */
 const baseOf = (kind: ServerKind): ServerKind => FLOOR_OF[kind] ?? (PASS_ROWS.includes(kind) ? 'direct' : 'bare');
+// The order the hit rows are measured in, round after round: the table's, with each engine row moved
+// right after its floor, so that the two rounds a ratio pairs (see measure) ran back to back.
+const HIT_ORDER: ServerKind[] = HIT_ROWS.filter((kind) => FLOOR_OF[kind] === undefined).flatMap((kind) => [
+  kind,
+  ...HIT_ROWS.filter((engine) => FLOOR_OF[engine] === kind),
+]);
 const ANSWERING: Partial<Record<ServerKind, ServerKind[]>> = {
   'engine-hit': ['bare', 'node-hit', 'fastify-hit', 'proxy-hit', 'proxy-hit-quiet'],
   'engine-stream-hit': ['bare-stream'],

@@ -126,19 +126,23 @@ function respond(request: CachedRouteRequest, profile: EndpointProfile, body: Js
   // miss's store write waits for the next turn (cache-core), and its answer must not wait behind it.
   const hit = answer.info.status === 'hit';
   if (answer.kind === 'whole') {
-    if (hit) request.writeAtTurnEnd(() => writeWhole(res, profile, answer));
-    else writeWhole(res, profile, answer);
+    writeNowOrAtTurnEnd(request, hit, () => writeWhole(res, profile, answer));
     return undefined;
   }
   const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
   // A replay from the store is whole at once: written in one write.
   const replay = wholeReplay(profile, answer, includeUsage);
   if (replay !== undefined) {
-    if (hit) request.writeAtTurnEnd(() => writeReplay(res, profile, answer, replay));
-    else writeReplay(res, profile, answer, replay);
+    writeNowOrAtTurnEnd(request, hit, () => writeReplay(res, profile, answer, replay));
     return undefined;
   }
   return writeStream(res, profile, answer, includeUsage);
+}
+
+// Runs `write` with the turn's other answers when `atTurnEnd` (a hit), else at once.
+function writeNowOrAtTurnEnd(request: CachedRouteRequest, atTurnEnd: boolean, write: () => void): void {
+  if (atTurnEnd) request.writeAtTurnEnd(write);
+  else write();
 }
 
 // An answer that did not come: Ollama's own error answer as it sent it; a 502 or 504 in the route's

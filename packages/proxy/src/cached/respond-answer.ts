@@ -95,8 +95,13 @@ export function wholeReplay(profile: EndpointProfile, answer: Extract<EngineAnsw
 
 /** Writes a replay's whole body (wholeReplay) in one write: a replay has nothing to wait for (Ollama's framing: chunked, no length). */
 export function writeReplay(res: ServerResponse, profile: EndpointProfile, answer: Extract<EngineAnswer, { kind: 'stream' }>, body: string): void {
-  res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': isOpenAi(profile) ? 'text/event-stream' : 'application/x-ndjson' }));
+  writeStreamHead(res, profile, answer.info);
   res.end(body);
+}
+
+/** A streamed answer's status and headers: NDJSON, or SSE on /v1, as Ollama sends them. */
+function writeStreamHead(res: ServerResponse, profile: EndpointProfile, info: CacheInfo): void {
+  res.writeHead(200, cacheHeaders(info, { 'Content-Type': isOpenAi(profile) ? 'text/event-stream' : 'application/x-ndjson' }));
 }
 
 /**
@@ -132,7 +137,7 @@ export async function writeStream(
   let started = false;
   const start = (): void => {
     started = true;
-    res.writeHead(200, cacheHeaders(answer.info, { 'Content-Type': openai ? 'text/event-stream' : 'application/x-ndjson' }));
+    writeStreamHead(res, profile, answer.info);
   };
   try {
     for await (const chunk of stream) {
