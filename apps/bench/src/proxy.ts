@@ -212,13 +212,23 @@ class LoadProcess {
 type LoadReply = LoadResult | { error: string } | { ready: true };
 
 const WARMUP_SECONDS = isQuick() ? 2 : 3;
+/**
+ * Rounds of each hit row in a full run. A round's ratio to its floor moved by ±10-15% on this
+ * shared machine, and the median of 8 still moved by ±0.08 from run to run on unchanged code (the
+ * /v1 hit read 0.69x, 0.85x and 0.69x in one day's runs): the median of 16 moves about 1/√2 as
+ * much, for ~2.5 minutes more a run.
+ */
+const HIT_ROUNDS = 16;
 
-/** Measures a set of servers round-robin: each in its own process on the server CPU, load from one autocannon process. */
-async function measure(kinds: ServerKind[]): Promise<RowResult> {
+/**
+ * Measures a set of servers round-robin: each in its own process on the server CPU, load from one
+ * autocannon process; `rounds` of each (a quick run makes 3).
+ */
+async function measure(kinds: ServerKind[], fullRounds: number): Promise<RowResult> {
   // Many short interleaved rounds: on a shared machine load comes in bursts, and each burst then
   // lands on every server instead of on one.
   const seconds = isQuick() ? 1 : 1.5;
-  const rounds = isQuick() ? 3 : 8;
+  const rounds = isQuick() ? 3 : fullRounds;
   const started: Started[] = [];
   const load = new LoadProcess();
   try {
@@ -334,7 +344,7 @@ export const group: Group = {
     return unresolvable('@tinyllm/proxy', 'fastify', '@fastify/reply-from', 'autocannon/autocannon.js', 'undici');
   },
   plan: () => ['hit', 'pass', 'miss'],
-  rows: { hit: () => measure(HIT_ORDER), pass: () => measure(PASS_ROWS), miss: async () => (await import('./proxy-miss.js')).measureMiss() },
+  rows: { hit: () => measure(HIT_ORDER, HIT_ROUNDS), pass: () => measure(PASS_ROWS, 8), miss: async () => (await import('./proxy-miss.js')).measureMiss() },
   summarize(results) {
     const hit = results.hit;
     const pass = results.pass;
