@@ -222,7 +222,7 @@ const HIT_ROUNDS = 16;
 
 /**
  * Measures a set of servers round-robin: each in its own process on the server CPU, load from one
- * autocannon process; `rounds` of each (a quick run makes 3).
+ * autocannon process: `fullRounds` rounds of each in a full run, 3 in a quick one.
  */
 async function measure(kinds: ServerKind[], fullRounds: number): Promise<RowResult> {
   // Many short interleaved rounds: on a shared machine load comes in bursts, and each burst then
